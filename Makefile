@@ -1,0 +1,110 @@
+# teachos: a teaching SMP kernel for x86_64.
+#   make          build build/kernel.elf, the user programs and build/os.iso
+#   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=...)
+#   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
+#   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
+#   make bench    benchmarks (CSV and plots under build/bench)
+# Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
+
+BUILD := build
+MODEL ?= bkl
+SMP ?= 4
+MEM ?= 256M
+MACHINE ?= pc
+CPU ?= max
+ACCEL ?= tcg
+CMDLINE ?= model=$(MODEL)
+
+CC := gcc
+LD := ld
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mgeneral-regs-only -fno-omit-frame-pointer -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -Wall -Wextra -Werror -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-I. -Iarch/x86_64 -MMD -MP
+KERNEL_ASFLAGS := -g -I. -Iarch/x86_64 -MMD -MP -D__ASSEMBLY__
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+KERNEL_SRC := $(wildcard boot/*.S arch/x86_64/*.S arch/x86_64/*.c kernel/*.c kernel/model/*.c lib/*.c tests/kernel/*.c)
+KERNEL_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_SRC))
+
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -I.
+HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+
+.PHONY: all deps kernel user iso run debug test test-host test-kernel bench clean lockranks
+all: iso
+
+deps:
+	@tools/deps.sh
+
+# ---- kernel ----
+$(BUILD)/obj/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Two links: the first has an empty symbol table; its `nm` becomes the table
+# of the second (tools/ksyms.sh). The table sits last in the image, so no
+# other address moves; the check below makes sure of it.
+$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJ) $(BUILD)/obj/ksyms_empty.o linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms_empty.o
+
+$(BUILD)/obj/ksyms_empty.o: tools/ksyms.sh
+	@mkdir -p $(dir $@)
+	tools/ksyms.sh /dev/null > $(BUILD)/ksyms_empty.S
+	$(CC) -c $(BUILD)/ksyms_empty.S -o $@
+
+$(BUILD)/obj/ksyms.o: $(BUILD)/kernel.stage1.elf tools/ksyms.sh
+	tools/ksyms.sh $< > $(BUILD)/ksyms.S
+	$(CC) -c $(BUILD)/ksyms.S -o $@
+
+$(BUILD)/kernel.elf: $(BUILD)/obj/ksyms.o $(BUILD)/kernel.stage1.elf
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms.o
+	@nm $(BUILD)/kernel.stage1.elf | grep -v -e ksym -e _kernel_end > $(BUILD)/nm.1; nm $@ | grep -v -e ksym -e _kernel_end > $(BUILD)/nm.2; \
+	  cmp -s $(BUILD)/nm.1 $(BUILD)/nm.2 || { echo "ksyms: symbol addresses moved between links"; exit 1; }
+
+kernel: $(BUILD)/kernel.elf
+
+# ---- user programs and the initrd archive ----
+user: | deps
+	@$(MAKE) --no-print-directory -C user BUILD=$(abspath $(BUILD))
+
+$(BUILD)/initrd.cpio: user
+	@true
+
+# ---- bootable ISO ----
+iso: $(BUILD)/os.iso
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh
+	tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
+
+run: iso
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL)
+
+debug: iso
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --gdb
+
+# ---- tests ----
+$(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) $(wildcard lib/*.h) tests/host/htest.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $< $(HOST_LIB_SRC) -o $@
+
+test-host: $(HOST_TESTS)
+
+test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
+	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+
+bench: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+	python3 tools/bench.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
+
+lockranks:
+	@python3 tools/lockranks.py kernel/lockrank.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

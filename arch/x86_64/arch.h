@@ -1,0 +1,133 @@
+/*
+ * The architecture interface: everything machine-independent code (kernel/)
+ * may ask of the hardware. kernel/ includes this header and no other header
+ * from arch/. Implemented by the files in arch/x86_64/.
+ */
+#ifndef ARCH_H
+#define ARCH_H
+
+#include "lib/types.h"
+#include "arch/x86_64/layout.h"
+
+/* ---- per-CPU hardware state, embedded in struct cpu (kernel/cpu.h) ---- */
+struct gdt_tss;
+struct arch_cpu {
+    uint32_t apic_id;
+    struct gdt_tss *gdt;        /* this CPU's GDT and TSS */
+    uint64_t ist_stacks[3];     /* tops of the double-fault, NMI and MCE stacks */
+    uint64_t tsc_deadline;
+};
+
+/* ---- interrupts on this CPU ---- */
+static inline uint64_t arch_irq_save(void) {
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(f)::"memory");
+    return f;
+}
+static inline void arch_irq_restore(uint64_t flags) {
+    if (flags & (1ULL << 9))
+        __asm__ volatile("sti" ::: "memory");
+}
+static inline bool arch_irq_enabled(void) {
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    return f & (1ULL << 9);
+}
+static inline void arch_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void arch_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+/* Wait for the next interrupt (enables interrupts atomically with the halt). */
+static inline void arch_wait_for_interrupt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+static inline void arch_cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline uint64_t arch_cycles(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void *arch_frame_address(void) { return __builtin_frame_address(0); }
+/* Stop this CPU for good. */
+__attribute__((noreturn)) void arch_halt_forever(void);
+
+/* ---- early init, called from kmain() in order ---- */
+void arch_early_init(void);           /* console, GDT/TSS, IDT, CPU features */
+void arch_console_putc(char c);       /* polled UART output */
+int arch_console_getc(void);          /* next received byte, or -1 */
+void arch_time_init(void);            /* TSC calibration against the PIT */
+
+/* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
+struct cpu;
+static inline struct cpu *arch_this_cpu(void) {
+    struct cpu *c;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+    return c;
+}
+void arch_set_cpu_pointer(struct cpu *c);
+
+/* ---- memory ---- */
+/* Until the kernel's own page tables are up, physical memory is reached
+ * through the boot mapping at KERNEL_VMA (first 1 GiB only). */
+extern uint64_t phys_map_offset;
+#define PHYS_TO_VIRT(pa) ((void *)((uint64_t)(pa) + phys_map_offset))
+#define VIRT_TO_PHYS(va) ((uint64_t)(va) - phys_map_offset)
+#define KIMG_TO_PHYS(va) ((uint64_t)(va) - KERNEL_VMA)
+
+/* Page permissions for arch_map(). */
+#define MAP_WRITE (1u << 0)
+#define MAP_EXEC (1u << 1)
+#define MAP_USER (1u << 2)
+#define MAP_NOCACHE (1u << 3)
+
+/* Build the kernel's own page tables from the memory map and switch to them.
+ * `max_phys` is the end of the highest RAM range to put in the direct map. */
+void arch_paging_init(uint64_t max_phys);
+/* Map one 4 KiB page in the address space whose top table is at `root`
+ * (physical); 0 = the kernel's tables. Returns 0 or -ENOMEM. */
+int arch_map_page(uint64_t root, uint64_t va, uint64_t pa, unsigned flags);
+/* Unmap; returns the physical address that was mapped, or 0. */
+uint64_t arch_unmap_page(uint64_t root, uint64_t va);
+/* Physical address behind va (and its MAP_* flags), or false when unmapped. */
+bool arch_translate(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags);
+/* Map an MMIO range uncached into the direct map; returns its virtual address. */
+void *arch_map_mmio(uint64_t pa, size_t len);
+/* Flush one kernel page from this CPU's TLB. */
+void arch_flush_tlb_page(uint64_t va);
+uint64_t arch_kernel_root(void);
+
+/* Allocate a kernel stack with an unmapped guard page below it: returns the
+ * top, or 0 when memory ran out. */
+uint64_t arch_alloc_kstack(void);
+void arch_free_kstack(uint64_t top);
+
+/* ---- traps ---- */
+/* What the entry stubs (vectors.S, syscall.S) save, lowest address first. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
+};
+static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
+typedef void (*irq_handler_fn)(struct trap_frame *f);
+void arch_set_irq_handler(int vector, irq_handler_fn fn);
+void arch_dump_frame(const struct trap_frame *f);
+/* Stop every other CPU (NMI broadcast). */
+void arch_stop_other_cpus(void);
+
+/* ---- faults caught on purpose (tests) ---- */
+struct kcatch {
+    uint64_t regs[8];   /* rbx rbp r12 r13 r14 r15 rsp rip */
+    uint64_t rflags;
+    int armed;
+    int vector;         /* exception vector that was caught */
+    uint64_t fault_addr;
+};
+/* Returns 0 when armed; returns again with the vector + 1 after a caught fault. */
+int kcatch_setjmp(struct kcatch *c) __attribute__((returns_twice));
+void kcatch_longjmp(struct kcatch *c, int value) __attribute__((noreturn));
+
+/* ---- backtraces ---- */
+typedef void (*backtrace_fn)(uint64_t return_address, void *ctx);
+void arch_backtrace(uint64_t rbp, backtrace_fn fn, void *ctx);
+
+/* ---- leaving QEMU (isa-debug-exit) and powering off ---- */
+__attribute__((noreturn)) void arch_exit_emulator(bool success);
+
+#endif

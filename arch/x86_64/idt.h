@@ -1,0 +1,23 @@
+#ifndef IDT_H
+#define IDT_H
+#include "lib/types.h"
+
+#define VEC_DIVIDE 0
+#define VEC_NMI 2
+#define VEC_BREAKPOINT 3
+#define VEC_INVALID_OPCODE 6
+#define VEC_DOUBLE_FAULT 8
+#define VEC_GP 13
+#define VEC_PAGE_FAULT 14
+#define VEC_MACHINE_CHECK 18
+#define VEC_IRQ_BASE 32        /* ISA IRQ n arrives on vector 32 + n */
+#define VEC_TIMER 0xF0         /* local APIC timer */
+#define VEC_IPI_CALL 0xF1      /* remote function call */
+#define VEC_IPI_RESCHED 0xF2   /* "look at your ready queue" */
+#define VEC_IPI_TLB 0xF3       /* TLB shootdown */
+#define VEC_IPI_SYSCALL 0xF4   /* leader model: forwarded system call */
+#define VEC_SPURIOUS 0xFF
+
+void idt_build(void);
+void idt_load(void);
+#endif

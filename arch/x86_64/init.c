@@ -1,0 +1,25 @@
+/* Bring the boot CPU's own hardware state up: console, GDT/TSS, IDT, features. */
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+
+/* Per-CPU control-register set-up, for the boot CPU and every AP. */
+void arch_cpu_features_init(void) {
+    uint32_t a, b, c, d;
+    cpuid(0x80000001, 0, &a, &b, &c, &d);
+    if (!(d & (1u << 20)))
+        panic("CPU lacks the NX bit, which the kernel's page permissions need");
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE | EFER_SCE);
+    write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
+}
+
+void arch_early_init(void) {
+    serial_init();
+    gdt_init_cpu(this_cpu());
+    idt_build();
+    idt_load();
+    arch_cpu_features_init();
+}

@@ -1,0 +1,261 @@
+/*
+ * The kernel's page tables (4-level paging, SDM vol. 3A 4.5): a direct map
+ * of physical memory in 2 MiB pages, the kernel image in 4 KiB pages with
+ * per-section permissions (text R-X, rodata R--, data/bss RW-, NX enforced),
+ * and the kernel-stack area where each stack has an unmapped guard page.
+ */
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
+#include "kernel/frame.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+
+uint64_t phys_map_offset = KERNEL_VMA;
+static uint64_t kernel_root;
+static struct spinlock kernel_pt_lock = SPINLOCK_INIT("kernel page tables", RANK_KERNEL_PT);
+
+extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[], _rodata_end[];
+extern char _data_start[], _data_end[], _ksyms_start[], _ksyms_end[], _kernel_end[];
+extern char boot_stack_guard[];
+
+uint64_t arch_kernel_root(void) { return kernel_root; }
+
+static uint64_t *table_at(uint64_t entry) { return PHYS_TO_VIRT(entry & PTE_ADDR); }
+
+static unsigned level_index(uint64_t va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
+
+/* Replace a 2 MiB mapping by a table of 512 equivalent 4 KiB mappings. */
+static int split_large_page(uint64_t *pde) {
+    uint64_t pt = frame_alloc();
+    if (!pt)
+        return -1;
+    uint64_t *t = PHYS_TO_VIRT(pt);
+    uint64_t base = *pde & PTE_ADDR_2M, flags = *pde & ~(PTE_ADDR_2M | PTE_PS);
+    for (int i = 0; i < 512; i++)
+        t[i] = (base + (uint64_t)i * PAGE_SIZE) | flags;
+    *pde = pt | PTE_P | PTE_W | (*pde & PTE_U);
+    return 0;
+}
+
+/* The level-1 entry for va, creating tables on the way when `create`. */
+static uint64_t *walk(uint64_t root, uint64_t va, bool create) {
+    uint64_t *table = PHYS_TO_VIRT(root);
+    uint64_t inter = PTE_P | PTE_W | (va < KERNEL_HALF ? PTE_U : 0);
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = &table[level_index(va, level)];
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return NULL;
+            uint64_t t = frame_alloc();
+            if (!t)
+                return NULL;
+            *e = t | inter;
+        } else if (level == 2 && (*e & PTE_PS)) {
+            if (!create || split_large_page(e) < 0)
+                return NULL;
+        }
+        table = table_at(*e);
+    }
+    return &table[level_index(va, 1)];
+}
+
+static uint64_t pte_flags(unsigned flags) {
+    uint64_t f = PTE_P;
+    if (flags & MAP_WRITE)
+        f |= PTE_W;
+    if (!(flags & MAP_EXEC))
+        f |= PTE_NX;
+    if (flags & MAP_USER)
+        f |= PTE_U;
+    else
+        f |= PTE_G;
+    if (flags & MAP_NOCACHE)
+        f |= PTE_PCD | PTE_PWT;
+    return f;
+}
+
+static int map_locked(uint64_t root, uint64_t va, uint64_t pa, unsigned flags) {
+    uint64_t *pte = walk(root, va, true);
+    if (!pte)
+        return -1;
+    *pte = (pa & PTE_ADDR) | pte_flags(flags);
+    return 0;
+}
+
+int arch_map_page(uint64_t root, uint64_t va, uint64_t pa, unsigned flags) {
+    bool kernel = root == 0;
+    if (kernel) {
+        root = kernel_root;
+        spin_lock(&kernel_pt_lock);
+    }
+    int r = map_locked(root, va, pa, flags);
+    if (kernel)
+        spin_unlock(&kernel_pt_lock);
+    return r;
+}
+
+uint64_t arch_unmap_page(uint64_t root, uint64_t va) {
+    bool kernel = root == 0;
+    if (kernel) {
+        root = kernel_root;
+        spin_lock(&kernel_pt_lock);
+    }
+    uint64_t pa = 0;
+    uint64_t *pte = walk(root, va, false);
+    if (pte && (*pte & PTE_P)) {
+        pa = *pte & PTE_ADDR;
+        *pte = 0;
+        invlpg(va);
+    }
+    if (kernel)
+        spin_unlock(&kernel_pt_lock);
+    return pa;
+}
+
+bool arch_translate(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags) {
+    uint64_t *table = PHYS_TO_VIRT(root ? root : kernel_root);
+    for (int level = 4; level >= 1; level--) {
+        uint64_t e = table[level_index(va, level)];
+        if (!(e & PTE_P))
+            return false;
+        if (level == 1 || (level == 2 && (e & PTE_PS))) {
+            uint64_t page_mask = level == 2 ? (1ULL << 21) - 1 : PAGE_SIZE - 1;
+            *pa = (e & PTE_ADDR & ~page_mask) | (va & page_mask);
+            *flags = ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
+                     ((e & PTE_PCD) ? MAP_NOCACHE : 0);
+            return true;
+        }
+        table = table_at(e);
+    }
+    return false;
+}
+
+void arch_flush_tlb_page(uint64_t va) { invlpg(va); }
+
+void *arch_map_mmio(uint64_t pa, size_t len) {
+    uint64_t start = pa & ~(uint64_t)(PAGE_SIZE - 1);
+    for (uint64_t p = start; p < pa + len; p += PAGE_SIZE)
+        if (arch_map_page(0, PHYS_MAP_BASE + p, p, MAP_WRITE | MAP_NOCACHE) < 0)
+            panic("out of memory mapping MMIO at %llx", (unsigned long long)p);
+    return (void *)(PHYS_MAP_BASE + pa);
+}
+
+/* ---- building the kernel's tables ---- */
+
+static unsigned section_permissions(uint64_t va) {
+    if (va >= (uint64_t)_text_start && va < (uint64_t)_text_end)
+        return MAP_EXEC;
+    if (va >= (uint64_t)_data_start && va < (uint64_t)_data_end)
+        return MAP_WRITE;
+    return 0; /* rodata, ksyms: read-only, no execute */
+}
+
+static void map_kernel_image(uint64_t root) {
+    for (uint64_t va = (uint64_t)_kernel_start; va < (uint64_t)_kernel_end; va += PAGE_SIZE) {
+        if (va == (uint64_t)boot_stack_guard)
+            continue; /* the boot stack's guard page stays unmapped */
+        if (map_locked(root, va, va - KERNEL_VMA, section_permissions(va)) < 0)
+            panic("out of memory building kernel page tables");
+    }
+}
+
+static void map_physical_memory(uint64_t root, uint64_t max_phys) {
+    uint64_t end = ALIGN_UP(max_phys, 1ULL << 21);
+    if (end > PHYS_MAP_MAX_BYTES)
+        end = PHYS_MAP_MAX_BYTES;
+    for (uint64_t pa = 0; pa < end; pa += 1ULL << 21) {
+        uint64_t va = PHYS_MAP_BASE + pa;
+        uint64_t *table = PHYS_TO_VIRT(root);
+        for (int level = 4; level > 2; level--) {
+            uint64_t *e = &table[level_index(va, level)];
+            if (!(*e & PTE_P)) {
+                uint64_t t = frame_alloc();
+                if (!t)
+                    panic("out of memory building the direct map");
+                *e = t | PTE_P | PTE_W;
+            }
+            table = table_at(*e);
+        }
+        table[level_index(va, 2)] = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+    }
+}
+
+/* Top-level entries of the upper half are created now and never change, so
+ * every process's copy of them (see address spaces) stays valid forever. */
+static void preallocate_upper_half(uint64_t root) {
+    uint64_t *pml4 = PHYS_TO_VIRT(root);
+    for (int i = 256; i < 512; i++) {
+        if (pml4[i] & PTE_P)
+            continue;
+        uint64_t t = frame_alloc();
+        if (!t)
+            panic("out of memory building kernel page tables");
+        pml4[i] = t | PTE_P | PTE_W;
+    }
+}
+
+void arch_paging_init(uint64_t max_phys) {
+    uint64_t root = frame_alloc();
+    if (!root)
+        panic("no memory for the kernel's page tables");
+    map_physical_memory(root, max_phys);
+    map_kernel_image(root);
+    preallocate_upper_half(root);
+    kernel_root = root;
+    write_cr4(read_cr4() | CR4_PGE);
+    write_cr3(root);
+    phys_map_offset = PHYS_MAP_BASE;
+    pr_info("paging: direct map of %llu MiB at %llx; kernel text R-X, rodata R--, data RW- NX\n",
+            (unsigned long long)(ALIGN_UP(max_phys, 1ULL << 21) >> 20), (unsigned long long)PHYS_MAP_BASE);
+}
+
+void arch_paging_init_ap(void) { write_cr3(kernel_root); }
+
+/* ---- kernel stacks ---- */
+
+#define KSTACK_SLOT (KSTACK_SIZE + PAGE_SIZE)
+#define KSTACK_SLOTS 4096
+static uint8_t kstack_used[KSTACK_SLOTS];
+
+static int claim_kstack_slot(void) {
+    spin_lock(&kernel_pt_lock);
+    int slot = -1;
+    for (int i = 0; i < KSTACK_SLOTS && slot < 0; i++)
+        if (!kstack_used[i]) {
+            kstack_used[i] = 1;
+            slot = i;
+        }
+    spin_unlock(&kernel_pt_lock);
+    return slot;
+}
+
+void arch_free_kstack(uint64_t top) {
+    uint64_t base = top - KSTACK_SIZE;
+    for (uint64_t va = base; va < top; va += PAGE_SIZE) {
+        uint64_t pa = arch_unmap_page(0, va);
+        if (pa)
+            frame_free(pa);
+    }
+    int slot = (int)((base - PAGE_SIZE - KSTACK_AREA) / KSTACK_SLOT);
+    spin_lock(&kernel_pt_lock);
+    kstack_used[slot] = 0;
+    spin_unlock(&kernel_pt_lock);
+}
+
+uint64_t arch_alloc_kstack(void) {
+    int slot = claim_kstack_slot();
+    if (slot < 0)
+        return 0;
+    uint64_t base = KSTACK_AREA + (uint64_t)slot * KSTACK_SLOT + PAGE_SIZE; /* guard page below */
+    uint64_t top = base + KSTACK_SIZE;
+    for (uint64_t va = base; va < top; va += PAGE_SIZE) {
+        uint64_t pa = frame_alloc();
+        if (!pa || arch_map_page(0, va, pa, MAP_WRITE) < 0) {
+            if (pa)
+                frame_free(pa);
+            arch_free_kstack(top);
+            return 0;
+        }
+    }
+    return top;
+}

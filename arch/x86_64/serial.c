@@ -1,0 +1,47 @@
+/*
+ * 16550 UART on COM1, 115200 baud 8N1. Output is polled (it must work in a
+ * panic with interrupts off); input arrives by interrupt once the I/O APIC
+ * routes IRQ 4 (see ioapic.c), and is read here by the handler.
+ */
+#include "arch/x86_64/x86.h"
+#include "arch/x86_64/serial.h"
+
+#define COM1 0x3F8
+#define REG_DATA 0
+#define REG_IER 1      /* interrupt enable */
+#define REG_FCR 2      /* FIFO control */
+#define REG_LCR 3      /* line control */
+#define REG_MCR 4      /* modem control */
+#define REG_LSR 5      /* line status */
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+#define LCR_DLAB 0x80
+
+static bool present;
+
+void serial_init(void) {
+    outb(COM1 + REG_IER, 0x00);
+    outb(COM1 + REG_LCR, LCR_DLAB);
+    outb(COM1 + REG_DATA, 1);           /* divisor 1: 115200 baud */
+    outb(COM1 + REG_IER, 0);
+    outb(COM1 + REG_LCR, 0x03);         /* 8 data bits, no parity, 1 stop bit */
+    outb(COM1 + REG_FCR, 0xC7);         /* enable and clear FIFOs, 14-byte threshold */
+    outb(COM1 + REG_MCR, 0x0B);         /* DTR, RTS, OUT2 (OUT2 gates the IRQ line) */
+    present = inb(COM1 + REG_LSR) != 0xFF;
+}
+
+void serial_enable_rx_interrupt(void) { outb(COM1 + REG_IER, 0x01); }
+
+void arch_console_putc(char c) {
+    if (!present)
+        return;
+    for (int spins = 0; !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY) && spins < 100000; spins++)
+        cpu_relax();
+    outb(COM1 + REG_DATA, (uint8_t)c);
+}
+
+int arch_console_getc(void) {
+    if (!present || !(inb(COM1 + REG_LSR) & LSR_DATA_READY))
+        return -1;
+    return inb(COM1 + REG_DATA);
+}

@@ -1,0 +1,99 @@
+/*
+ * Where every interrupt and exception lands (from vectors.S). Exceptions in
+ * the kernel are fatal unless a test armed a catch; exceptions in user mode
+ * go to the process layer, which ends only the faulting process.
+ */
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/trap_hooks.h"
+
+static irq_handler_fn irq_handlers[256];
+
+static const char *const exception_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded", "invalid opcode",
+    "device not available", "double fault", "coprocessor segment overrun", "invalid TSS", "segment not present",
+    "stack-segment fault", "general protection", "page fault", "reserved (15)", "x87 floating-point error",
+    "alignment check", "machine check", "SIMD floating-point error", "virtualization exception",
+    "control protection", "reserved (22)", "reserved (23)", "reserved (24)", "reserved (25)", "reserved (26)",
+    "reserved (27)", "hypervisor injection", "VMM communication", "security exception", "reserved (31)",
+};
+
+const char *trap_name(int vector) {
+    return vector < 32 ? exception_names[vector] : "interrupt";
+}
+
+void arch_set_irq_handler(int vector, irq_handler_fn fn) { irq_handlers[vector] = fn; }
+
+static void describe_page_fault(uint64_t err) {
+    printk_raw("  page fault: %s %s in %s mode%s\n", (err & 1) ? "protection violation" : "page not present",
+               (err & 16) ? "on instruction fetch" : (err & 2) ? "on write" : "on read",
+               (err & 4) ? "user" : "supervisor", (err & 8) ? " (reserved bit set)" : "");
+}
+
+void arch_dump_frame(const struct trap_frame *f) {
+    printk_raw("  %s (vector %llu) error code 0x%llx on CPU %d\n", trap_name((int)f->vector),
+               (unsigned long long)f->vector, (unsigned long long)f->error, cpu_id());
+    if (f->vector == VEC_PAGE_FAULT) {
+        printk_raw("  CR2 (faulting address) = %016llx\n", (unsigned long long)read_cr2());
+        describe_page_fault(f->error);
+    }
+    printk_raw("  RIP %04llx:%016llx  RSP %04llx:%016llx  RFLAGS %016llx\n", (unsigned long long)f->cs,
+               (unsigned long long)f->rip, (unsigned long long)f->ss, (unsigned long long)f->rsp,
+               (unsigned long long)f->rflags);
+    printk_raw("  RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n", (unsigned long long)f->rax,
+               (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    printk_raw("  RSI %016llx RDI %016llx RBP %016llx R8  %016llx\n", (unsigned long long)f->rsi,
+               (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->r8);
+    printk_raw("  R9  %016llx R10 %016llx R11 %016llx R12 %016llx\n", (unsigned long long)f->r9,
+               (unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
+    printk_raw("  R13 %016llx R14 %016llx R15 %016llx CR3 %016llx\n", (unsigned long long)f->r13,
+               (unsigned long long)f->r14, (unsigned long long)f->r15, (unsigned long long)read_cr3());
+}
+
+/* A test expected this fault: resume at its kcatch_setjmp(). */
+static bool catch_kernel_fault(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    struct kcatch *k = c->catch;
+    if (!k || !k->armed)
+        return false;
+    k->armed = 0;
+    k->vector = (int)f->vector;
+    k->fault_addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : f->rip;
+    c->catch = NULL;
+    kcatch_longjmp(k, (int)f->vector + 1);
+}
+
+static void kernel_exception(struct trap_frame *f) {
+    if (catch_kernel_fault(f))
+        return;
+    if (!panicking)
+        arch_irq_disable();
+    printk_raw("\n*** kernel exception: %s at %016llx\n", trap_name((int)f->vector), (unsigned long long)f->rip);
+    arch_dump_frame(f);
+    printk_raw("  faulting function:\n");
+    print_backtrace_from(f->rip, f->rbp);
+    panic("%s in kernel mode at RIP %016llx", trap_name((int)f->vector), (unsigned long long)f->rip);
+}
+
+void trap_dispatch(struct trap_frame *f) {
+    if (f->vector == VEC_NMI) {
+        nmi_received(f);
+        return;
+    }
+    if (f->vector < 32) {
+        if (trap_from_user(f))
+            user_exception(f);
+        else
+            kernel_exception(f);
+    } else if (irq_handlers[f->vector]) {
+        irq_handlers[f->vector](f);
+    } else {
+        this_cpu()->count.irqs++;
+        pr_warn("unexpected interrupt on vector %llu\n", (unsigned long long)f->vector);
+    }
+    if (trap_from_user(f))
+        trap_return_to_user(f);
+}

@@ -1,0 +1,153 @@
+#include "kernel/frame.h"
+#include "kernel/os.h"
+#include "kernel/printk.h"
+#include "lib/mb2.h"
+#include "lib/string.h"
+#include "arch.h"
+
+#define EARLY_LIMIT_PFN ((1ULL << 30) / PAGE_SIZE)
+static uint64_t reachable_pfn = EARLY_LIMIT_PFN;
+
+static bool bit_free(const struct frame_pool *p, uint64_t i) { return p->bitmap[i / 64] & (1ULL << (i % 64)); }
+static void set_free(struct frame_pool *p, uint64_t i) { p->bitmap[i / 64] |= 1ULL << (i % 64); }
+static void set_used(struct frame_pool *p, uint64_t i) { p->bitmap[i / 64] &= ~(1ULL << (i % 64)); }
+
+static bool overlaps(uint64_t a, uint64_t b, const struct phys_range *r, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a < r[i].end && r[i].start < b)
+            return true;
+    return false;
+}
+
+static uint64_t highest_usable(const struct mb2_info *mb) {
+    uint64_t top = 0;
+    for (size_t i = 0; i < mb->mmap_count; i++)
+        if (mb->mmap[i].type == MB2_MMAP_AVAILABLE && mb->mmap[i].addr + mb->mmap[i].len > top)
+            top = mb->mmap[i].addr + mb->mmap[i].len;
+    return top;
+}
+
+/* First available, unreserved, reachable place for `bytes` of bitmap. */
+static uint64_t place_bitmap(const struct mb2_info *mb, uint64_t bytes, const struct phys_range *res, size_t nres) {
+    for (size_t i = 0; i < mb->mmap_count; i++) {
+        const struct mb2_mmap_entry *e = &mb->mmap[i];
+        if (e->type != MB2_MMAP_AVAILABLE)
+            continue;
+        uint64_t lim = MIN(e->addr + e->len, EARLY_LIMIT_PFN * PAGE_SIZE);
+        for (uint64_t a = ALIGN_UP(MAX(e->addr, 0x100000ULL), PAGE_SIZE); a + bytes <= lim; a += PAGE_SIZE)
+            if (!overlaps(a, a + bytes, res, nres))
+                return a;
+    }
+    return 0;
+}
+
+static void free_available_ranges(struct frame_pool *p, const struct mb2_info *mb, const struct phys_range *res,
+                                  size_t nres) {
+    for (size_t i = 0; i < mb->mmap_count; i++) {
+        const struct mb2_mmap_entry *e = &mb->mmap[i];
+        if (e->type != MB2_MMAP_AVAILABLE)
+            continue;
+        for (uint64_t a = ALIGN_UP(e->addr, PAGE_SIZE); a + PAGE_SIZE <= e->addr + e->len; a += PAGE_SIZE) {
+            if (overlaps(a, a + PAGE_SIZE, res, nres))
+                continue;
+            set_free(p, a / PAGE_SIZE - p->first_pfn);
+            p->free++;
+        }
+    }
+    p->total = p->free;
+}
+
+uint64_t frames_init(struct frame_pool *p, const struct mb2_info *mb, const struct phys_range *reserved,
+                     size_t nreserved) {
+    uint64_t top = highest_usable(mb);
+    if (!top)
+        panic("memory map lists no available RAM");
+    p->first_pfn = 0;
+    p->npfn = top / PAGE_SIZE;
+    uint64_t bytes = ALIGN_UP(ALIGN_UP(p->npfn, 64) / 8, PAGE_SIZE);
+    uint64_t at = place_bitmap(mb, bytes, reserved, nreserved);
+    if (!at)
+        panic("no room for the frame bitmap (%llu bytes)", (unsigned long long)bytes);
+    p->bitmap = PHYS_TO_VIRT(at);
+    memset(p->bitmap, 0, bytes);
+    struct phys_range all[nreserved + 1];
+    memcpy(all, reserved, nreserved * sizeof *reserved);
+    all[nreserved] = (struct phys_range){at, at + bytes};
+    free_available_ranges(p, mb, all, nreserved + 1);
+    spin_init(&p->lock, "frames", RANK_FRAMES);
+    return top;
+}
+
+void frames_paging_ready(void) { reachable_pfn = UINT64_MAX; }
+
+static bool run_is_free(const struct frame_pool *p, uint64_t i, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (i + k >= p->npfn || !bit_free(p, i + k))
+            return false;
+    return true;
+}
+
+static int64_t find_run(const struct frame_pool *p, size_t n) {
+    uint64_t limit = MIN(p->npfn, reachable_pfn > p->first_pfn ? reachable_pfn - p->first_pfn : 0);
+    for (uint64_t pass = 0, i = p->hint; pass < 2; pass++, i = 0) {
+        while (i + n <= limit) {
+            if (n == 1 && p->bitmap[i / 64] == 0) { /* skip a full word quickly */
+                i = ALIGN_DOWN(i, 64) + 64;
+                continue;
+            }
+            if (run_is_free(p, i, n))
+                return (int64_t)i;
+            i++;
+        }
+    }
+    return -1;
+}
+
+uint64_t pool_alloc(struct frame_pool *p, size_t n) {
+    if (n == 0)
+        return 0;
+    spin_lock(&p->lock);
+    int64_t i = p->free >= n ? find_run(p, n) : -1;
+    if (i >= 0) {
+        for (size_t k = 0; k < n; k++)
+            set_used(p, (uint64_t)i + k);
+        p->free -= n;
+        p->hint = (uint64_t)i + n;
+    }
+    spin_unlock(&p->lock);
+    if (i < 0)
+        return 0;
+    uint64_t pa = ((uint64_t)i + p->first_pfn) * PAGE_SIZE;
+    memset(PHYS_TO_VIRT(pa), 0, n * PAGE_SIZE);
+    return pa;
+}
+
+bool pool_owns(const struct frame_pool *p, uint64_t pa) {
+    uint64_t pfn = pa / PAGE_SIZE;
+    return pfn >= p->first_pfn && pfn < p->first_pfn + p->npfn;
+}
+
+void pool_free(struct frame_pool *p, uint64_t pa, size_t n) {
+    if (pa % PAGE_SIZE || !pool_owns(p, pa) || !pool_owns(p, pa + (n - 1) * PAGE_SIZE))
+        panic("frame_free of %llx (%zu frames): not a frame of this pool", (unsigned long long)pa, n);
+    spin_lock(&p->lock);
+    uint64_t i = pa / PAGE_SIZE - p->first_pfn;
+    for (size_t k = 0; k < n; k++) {
+        if (bit_free(p, i + k))
+            panic("double free of frame %llx", (unsigned long long)(pa + k * PAGE_SIZE));
+        set_free(p, i + k);
+    }
+    p->free += n;
+    spin_unlock(&p->lock);
+}
+
+static struct frame_pool *current_pool(void) { return &this_cpu()->os->frames; }
+
+uint64_t frame_alloc(void) { return pool_alloc(current_pool(), 1); }
+uint64_t frame_alloc_contig(size_t n) { return pool_alloc(current_pool(), n); }
+void frame_free(uint64_t pa) { frame_free_contig(pa, 1); }
+uint64_t frames_free(void) { return current_pool()->free; }
+uint64_t frames_total(void) { return current_pool()->total; }
+
+/* A frame goes back to the pool that owns it, whichever CPU frees it. */
+void frame_free_contig(uint64_t pa, size_t n) { pool_free(os_pool_owning(pa), pa, n); }

@@ -1,0 +1,36 @@
+/*
+ * Every lock's rank, in the one order locks may be taken: a CPU holding a
+ * lock of rank r may only take locks of rank > r. This is the "resource
+ * ranking" of the seed texts: deadlock is impossible when every CPU acquires
+ * in increasing order. The rank checker in spinlock.c enforces it, and
+ * `make lockranks` prints this table into docs/locks.md.
+ *
+ * X(name, rank, what it protects)
+ */
+#ifndef LOCKRANK_H
+#define LOCKRANK_H
+
+#define LOCK_RANKS(X)                                                            \
+    X(RANK_BKL, 10, "big kernel lock (bkl model): the whole kernel")             \
+    X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
+    X(RANK_PROC, 25, "one process: state, wait channel")                         \
+    X(RANK_RUNQUEUE, 30, "ready queues (Lrq)")                                   \
+    X(RANK_AWT, 40, "assigned workload table (Lawt)")                            \
+    X(RANK_FILES, 50, "open-file table")                                         \
+    X(RANK_ADDRSPACE, 52, "one address space's page tables")                     \
+    X(RANK_HEAP, 54, "kernel heap free lists")                                   \
+    X(RANK_KERNEL_PT, 56, "kernel page tables (upper half), kernel stacks")      \
+    X(RANK_FRAMES, 60, "physical frame allocator")                               \
+    X(RANK_SMP_CALL, 80, "remote-call mailboxes")                                \
+    X(RANK_CONSOLE_IN, 85, "console input buffer")                               \
+    X(RANK_TEST, 88, "locks of the in-kernel tests")                             \
+    X(RANK_CONSOLE, 90, "console output (innermost: printk works anywhere)")    \
+    X(RANK_LOCK_REGISTRY, 95, "list of all locks, for the `locks` dump")
+
+enum lock_rank {
+#define LOCK_RANK_ENUM(name, value, what) name = value,
+    LOCK_RANKS(LOCK_RANK_ENUM)
+#undef LOCK_RANK_ENUM
+};
+
+#endif

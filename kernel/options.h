@@ -1,0 +1,19 @@
+/* Kernel command-line options (key=value words from GRUB's multiboot2 line). */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include "lib/types.h"
+
+struct boot_options {
+    char test[128];      /* test=all | suite,suite.name,... : run in-kernel tests */
+    char model[16];      /* model=private|leader|bkl|fine */
+    char run[128];       /* run=prog args: what init runs instead of the shell */
+    int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
+    unsigned hz;         /* hz=N: timer interrupts per second per CPU */
+    unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+};
+
+extern struct boot_options boot_options;
+void options_parse(const char *cmdline);
+
+#endif

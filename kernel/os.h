@@ -1,0 +1,30 @@
+/*
+ * An OS instance: one copy of the kernel's tables. The shared organisations
+ * (leader, bkl, fine) run one instance on all CPUs; `private` runs one per
+ * CPU, each over its own slice of memory. Every CPU reaches the instance it
+ * serves through this_cpu()->os, so the code that uses the tables does not
+ * need to know which organisation runs.
+ */
+#ifndef OS_H
+#define OS_H
+
+#include "kernel/cpu.h"
+#include "kernel/frame.h"
+#include "kernel/heap.h"
+
+#define MAX_OS_INSTANCES MAX_CPUS
+
+struct os_instance {
+    int id;
+    struct frame_pool frames;
+    struct heap heap;
+};
+
+extern struct os_instance os_instances[MAX_OS_INSTANCES];
+extern int os_instance_count;
+
+static inline struct os_instance *this_os(void) { return this_cpu()->os; }
+/* The instance whose frame pool holds physical address pa. */
+struct frame_pool *os_pool_owning(uint64_t pa);
+
+#endif

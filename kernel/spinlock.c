@@ -1,0 +1,161 @@
+/*
+ * Ticket spinlocks and the lock-rank checker.
+ *
+ * A ticket lock hands the lock out in arrival order (fair): each CPU takes a
+ * ticket and waits until `now_serving` reaches it. Interrupts stay off while a
+ * lock is held (push_off), so an interrupt handler on the same CPU can never
+ * spin on a lock its own CPU holds.
+ */
+#include "kernel/spinlock.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+
+static struct spinlock *registry_head;
+static struct spinlock registry_lock = SPINLOCK_INIT("lock registry", RANK_LOCK_REGISTRY);
+
+void spin_init(struct spinlock *l, const char *name, int rank) {
+    *l = (struct spinlock)SPINLOCK_INIT(name, rank);
+}
+
+void push_off(void) {
+    uint64_t flags = arch_irq_save();
+    struct cpu *c = this_cpu();
+    if (c->irq_depth++ == 0)
+        c->irq_enabled_before = flags & (1ULL << 9);
+}
+
+void pop_off(void) {
+    struct cpu *c = this_cpu();
+    if (arch_irq_enabled())
+        panic("pop_off with interrupts enabled");
+    if (c->irq_depth <= 0)
+        panic("pop_off without push_off");
+    if (--c->irq_depth == 0 && c->irq_enabled_before)
+        arch_irq_enable();
+}
+
+bool spin_holding(const struct spinlock *l) {
+    return l->owner == cpu_id() && l->next_ticket != l->now_serving;
+}
+
+enum lock_check spin_check(const struct spinlock *l, const struct spinlock **conflict) {
+    struct cpu *c = this_cpu();
+    for (int i = 0; i < c->nheld; i++) {
+        if (c->held[i] == l) {
+            *conflict = l;
+            return LOCK_RECURSIVE;
+        }
+    }
+    for (int i = 0; i < c->nheld; i++) {
+        if (c->held[i]->rank >= l->rank) {
+            *conflict = c->held[i];
+            return LOCK_OUT_OF_ORDER;
+        }
+    }
+    *conflict = NULL;
+    return LOCK_OK;
+}
+
+static void check_before_acquire(struct spinlock *l, const char *site) {
+    const struct spinlock *other;
+    switch (spin_check(l, &other)) {
+    case LOCK_OK:
+        break;
+    case LOCK_RECURSIVE:
+        panic("recursive acquisition of lock '%s' at %s (first taken at %s)", l->name, site, l->site);
+    case LOCK_OUT_OF_ORDER:
+        panic("lock order violation: taking '%s' (rank %d) at %s while holding '%s' (rank %d, taken at %s)",
+              l->name, l->rank, site, other->name, other->rank, other->site);
+    }
+}
+
+static void register_lock(struct spinlock *l) {
+    if (l == &registry_lock || __atomic_exchange_n(&l->registered, 1, __ATOMIC_ACQ_REL))
+        return;
+    spin_lock(&registry_lock);
+    l->registry_next = registry_head;
+    registry_head = l;
+    spin_unlock(&registry_lock);
+}
+
+static void note_acquired(struct spinlock *l, const char *site, uint64_t waited, bool contended) {
+    struct cpu *c = this_cpu();
+    l->owner = c->id;
+    l->site = site;
+    l->acquired_at = arch_cycles();
+    l->stats.acquisitions++;
+    if (contended) {
+        l->stats.contended++;
+        l->stats.spin_cycles += waited;
+    }
+    if (c->nheld < MAX_HELD_LOCKS)
+        c->held[c->nheld] = l;
+    c->nheld++;
+}
+
+void spin_lock_at(struct spinlock *l, const char *site) {
+    push_off();
+    check_before_acquire(l, site);
+    uint32_t ticket = __atomic_fetch_add(&l->next_ticket, 1, __ATOMIC_RELAXED);
+    uint64_t start = 0;
+    bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
+    if (contended) {
+        start = arch_cycles();
+        while (__atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket)
+            arch_cpu_relax();
+    }
+    note_acquired(l, site, contended ? arch_cycles() - start : 0, contended);
+    if (!l->registered)
+        register_lock(l);
+}
+
+bool spin_trylock(struct spinlock *l) {
+    push_off();
+    uint32_t serving = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE);
+    uint32_t expect = serving;
+    const struct spinlock *other;
+    if (spin_check(l, &other) != LOCK_OK ||
+        !__atomic_compare_exchange_n(&l->next_ticket, &expect, serving + 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED)) {
+        pop_off();
+        return false;
+    }
+    note_acquired(l, "trylock", 0, false);
+    return true;
+}
+
+static void forget_held(struct cpu *c, struct spinlock *l) {
+    for (int i = c->nheld - 1; i >= 0; i--) {
+        if (i < MAX_HELD_LOCKS && c->held[i] == l) {
+            for (int j = i; j + 1 < c->nheld && j + 1 < MAX_HELD_LOCKS; j++)
+                c->held[j] = c->held[j + 1];
+            c->nheld--;
+            return;
+        }
+    }
+    c->nheld--; /* deeper than the stack records; keep the count right */
+}
+
+void spin_unlock(struct spinlock *l) {
+    struct cpu *c = this_cpu();
+    if (!spin_holding(l))
+        panic("release of lock '%s' by CPU %d, which does not hold it (owner %d)", l->name, c->id, l->owner);
+    uint64_t held = arch_cycles() - l->acquired_at;
+    if (held > l->stats.max_hold)
+        l->stats.max_hold = held;
+    l->owner = -1;
+    forget_held(c, l);
+    __atomic_store_n(&l->now_serving, l->now_serving + 1, __ATOMIC_RELEASE);
+    pop_off();
+}
+
+void spin_reset_stats(struct spinlock *l) { l->stats = (struct lock_stats){0}; }
+
+void spin_dump_all(void) {
+    printk(LOG_INFO, "%-24s %4s %12s %10s %14s %12s\n", "lock", "rank", "acquired", "contended", "spin cycles",
+           "max hold");
+    for (struct spinlock *l = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE); l; l = l->registry_next)
+        printk(LOG_INFO, "%-24s %4d %12llu %10llu %14llu %12llu\n", l->name, l->rank,
+               (unsigned long long)l->stats.acquisitions, (unsigned long long)l->stats.contended,
+               (unsigned long long)l->stats.spin_cycles, (unsigned long long)l->stats.max_hold);
+}

@@ -1,0 +1,162 @@
+/*
+ * The system-call ABI, shared by the kernel (kernel/syscall.c) and user space
+ * (user/lib/syscalls.c). Documented for students in docs/abi.md.
+ *
+ * Calling convention (the SYSCALL instruction, Intel SDM vol. 2B "SYSCALL"):
+ *   rax = system-call number, arguments in rdi, rsi, rdx, r10, r8, r9
+ *   (r10 instead of rcx, because SYSCALL overwrites rcx with the return RIP
+ *   and r11 with RFLAGS). The result comes back in rax: a value >= 0 on
+ *   success, or a negative ABI_E* error number on failure.
+ *
+ * Only fixed-width types appear here, so the header means the same thing to
+ * the freestanding kernel and to newlib programs.
+ */
+#ifndef ABI_H
+#define ABI_H
+
+#include <stdint.h>
+
+/* System-call numbers. Signatures are in the comment after each. */
+enum {
+    SYS_exit = 0,        /* void exit(int status) */
+    SYS_fork = 1,        /* int fork(void) -> child pid / 0 in child */
+    SYS_execve = 2,      /* int execve(const char *path, char *const argv[], char *const envp[]) */
+    SYS_waitpid = 3,     /* int waitpid(int pid, int *status, int options) -> pid */
+    SYS_getpid = 4,      /* int getpid(void) */
+    SYS_getppid = 5,     /* int getppid(void) */
+    SYS_kill = 6,        /* int kill(int pid, int sig) */
+    SYS_sbrk = 7,        /* intptr_t sbrk(intptr_t increment) -> old break */
+    SYS_write = 8,       /* ssize_t write(int fd, const void *buf, size_t n) */
+    SYS_read = 9,        /* ssize_t read(int fd, void *buf, size_t n) */
+    SYS_open = 10,       /* int open(const char *path, int flags) */
+    SYS_close = 11,      /* int close(int fd) */
+    SYS_lseek = 12,      /* int64_t lseek(int fd, int64_t offset, int whence) */
+    SYS_fstat = 13,      /* int fstat(int fd, struct abi_stat *st) */
+    SYS_isatty = 14,     /* int isatty(int fd) -> 1, or -ENOTTY */
+    SYS_sched_yield = 15,/* int sched_yield(void) */
+    SYS_sleep = 16,      /* int sleep_ms(uint64_t ms) */
+    SYS_uptime = 17,     /* int uptime(uint64_t *ns) */
+    SYS_times = 18,      /* int times(struct abi_tms *t) */
+    SYS_getcpu = 19,     /* int getcpu(void) -> number of the CPU running the caller */
+    SYS_sysinfo = 20,    /* int sysinfo(struct abi_sysinfo *info) */
+    SYS_procinfo = 21,   /* int procinfo(int slot, struct abi_procinfo *p) -> 1 used, 0 free, -EINVAL past end */
+    SYS_readdir = 22,    /* int readdir(int index, struct abi_dirent *d) -> 1 entry, 0 end */
+    SYS_setprio = 23,    /* int setprio(int pid, int prio) (0 = pid of caller) */
+    SYS_poweroff = 24,   /* int poweroff(int code): stops the machine (QEMU exits) */
+    SYS_gettimeofday = 25, /* int gettimeofday(struct abi_timeval *tv): wall clock from the RTC */
+    SYS_COUNT
+};
+
+/* Error numbers: the values newlib uses, so user space sets errno = -ret. */
+enum {
+    ABI_EPERM = 1, ABI_ENOENT = 2, ABI_ESRCH = 3, ABI_EINTR = 4, ABI_EIO = 5,
+    ABI_E2BIG = 7, ABI_ENOEXEC = 8, ABI_EBADF = 9, ABI_ECHILD = 10,
+    ABI_EAGAIN = 11, ABI_ENOMEM = 12, ABI_EACCES = 13, ABI_EFAULT = 14,
+    ABI_EBUSY = 16, ABI_EEXIST = 17, ABI_ENOTDIR = 20, ABI_EISDIR = 21,
+    ABI_EINVAL = 22, ABI_ENFILE = 23, ABI_EMFILE = 24, ABI_ENOTTY = 25,
+    ABI_ESPIPE = 29, ABI_EROFS = 30, ABI_ERANGE = 34, ABI_ENOSYS = 88,
+    ABI_ENAMETOOLONG = 91,
+};
+
+/* open() flags (newlib's values). The file system is read-only. */
+#define ABI_O_RDONLY 0
+#define ABI_O_WRONLY 1
+#define ABI_O_RDWR 2
+#define ABI_O_ACCMODE 3
+
+/* lseek() whence. */
+#define ABI_SEEK_SET 0
+#define ABI_SEEK_CUR 1
+#define ABI_SEEK_END 2
+
+/* waitpid() options and status encoding (POSIX layout, as newlib's sys/wait.h
+ * decodes it): exited normally -> (code & 0xff) << 8; killed -> signal number. */
+#define ABI_WNOHANG 1
+#define ABI_W_EXITED(code) (((code) & 0xff) << 8)
+#define ABI_W_SIGNALED(sig) ((sig) & 0x7f)
+
+/* Signals. Only their numbers matter: a fault or kill() ends the process and
+ * the number shows up in its wait status. */
+#define ABI_SIGILL 4
+#define ABI_SIGFPE 8
+#define ABI_SIGKILL 9
+#define ABI_SIGSEGV 11
+#define ABI_SIGTERM 15
+
+/* File modes for abi_stat.mode (same bits as POSIX / newlib). */
+#define ABI_S_IFMT 0170000
+#define ABI_S_IFDIR 0040000
+#define ABI_S_IFCHR 0020000
+#define ABI_S_IFREG 0100000
+
+struct abi_stat {
+    uint64_t size;
+    uint32_t mode;
+    uint32_t ino;
+    uint32_t dev;
+    uint32_t blksize;
+};
+
+/* times(): all values in clock ticks of ABI_CLOCKS_PER_SEC. */
+#define ABI_CLOCKS_PER_SEC 1000
+struct abi_tms {
+    uint64_t utime, stime, cutime, cstime;
+    uint64_t elapsed; /* ticks since boot, the return value of times() */
+};
+
+struct abi_timeval {
+    int64_t sec;
+    int64_t usec;
+};
+
+#define ABI_MAX_CPUS 64
+#define ABI_NAME_MAX 32
+
+/* Per-CPU state and counters reported by sysinfo(). */
+enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2 };
+struct abi_cpuinfo {
+    uint32_t apic_id;
+    uint32_t state;       /* ABI_CPU_* */
+    int32_t current_pid;  /* 0 when idle */
+    uint32_t ready;       /* processes waiting in this CPU's ready queues */
+    uint64_t ticks;       /* timer interrupts taken */
+    uint64_t idle_ticks;  /* of which found the CPU idle */
+    uint64_t syscalls;    /* system calls started on this CPU */
+    uint64_t switches;    /* context switches */
+    uint64_t irqs;        /* interrupts other than the timer */
+    uint64_t ipis;        /* inter-processor interrupts received */
+};
+
+struct abi_sysinfo {
+    uint32_t ncpus;
+    uint32_t nprocs;       /* processes in use */
+    uint32_t max_procs;
+    uint32_t page_size;
+    char model[16];        /* organisation name: "bkl", ... */
+    uint64_t uptime_ns;
+    uint64_t total_frames;
+    uint64_t free_frames;
+    struct abi_cpuinfo cpu[ABI_MAX_CPUS];
+};
+
+enum { ABI_P_RUNNABLE = 1, ABI_P_RUNNING = 2, ABI_P_SLEEPING = 3, ABI_P_ZOMBIE = 4 };
+struct abi_procinfo {
+    int32_t pid;
+    int32_t ppid;
+    uint32_t state;   /* ABI_P_* */
+    int32_t cpu;      /* CPU running it, or last ran it */
+    int32_t prio;     /* 0 (highest) .. ABI_NPRIO-1 */
+    uint32_t pad;
+    uint64_t runtime_ns;
+    char name[ABI_NAME_MAX];
+};
+#define ABI_NPRIO 8
+
+struct abi_dirent {
+    uint64_t size;
+    uint32_t mode;
+    uint32_t pad;
+    char name[64];
+};
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Wrappers for this kernel's own system calls, the ones newlib has no name
+ * for. The POSIX-style calls (fork, execve, waitpid, read, write, open, ...)
+ * come through newlib's <unistd.h>, <fcntl.h> and <sys/wait.h> as usual.
+ * Implemented in user/lib/syscalls.c; the ABI is in abi.h and docs/abi.md.
+ */
+#ifndef OS_H
+#define OS_H
+
+#include <stdint.h>
+#include "abi.h"
+
+/* Number of the CPU the caller is running on right now. */
+int getcpu(void);
+/* Machine-wide state: CPUs, organisation name, counters, free frames. */
+int sysinfo(struct abi_sysinfo *info);
+/* Process-table slot `slot`: 1 when used (filled in), 0 when free, -1 past the end. */
+int procinfo(int slot, struct abi_procinfo *p);
+/* Directory entry `index` of the (flat) file system: 1 filled in, 0 at the end. */
+int os_readdir(int index, struct abi_dirent *d);
+/* Set the priority (0 highest .. ABI_NPRIO-1) of process pid (0: the caller). */
+int setprio(int pid, int prio);
+/* Power the machine off; QEMU exits with a status derived from `code`. */
+int poweroff(int code);
+/* Sleep for at least ms milliseconds. */
+int sleep_ms(uint64_t ms);
+/* Nanoseconds since boot. */
+uint64_t uptime_ns(void);
+/* Issue system call `n` directly, bypassing newlib: the result is the raw
+ * kernel return value (negative ABI_E* on error). usertests use it to hand
+ * the kernel bad pointers on purpose. */
+long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5);
+
+#endif
