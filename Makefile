@@ -17,6 +17,10 @@ CMDLINE ?= model=$(MODEL)
 
 CC := gcc
 LD := ld
+# Quiet by default; `make V=1` shows the full commands.
+ifneq ($(V),1)
+Q := @
+endif
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-omit-frame-pointer -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -Wall -Wextra -Werror -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
@@ -41,29 +45,33 @@ deps:
 # ---- kernel ----
 $(BUILD)/obj/%.c.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.S.o: %.S | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 
 # Two links: the first has an empty symbol table; its `nm` becomes the table
 # of the second (tools/ksyms.sh). The table sits last in the image, so no
 # other address moves; the check below makes sure of it.
 $(BUILD)/kernel.stage1.elf: $(KERNEL_OBJ) $(BUILD)/obj/ksyms_empty.o linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms_empty.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms_empty.o
 
 $(BUILD)/obj/ksyms_empty.o: tools/ksyms.sh
 	@mkdir -p $(dir $@)
-	tools/ksyms.sh /dev/null > $(BUILD)/ksyms_empty.S
-	$(CC) -c $(BUILD)/ksyms_empty.S -o $@
+	$(Q)tools/ksyms.sh /dev/null > $(BUILD)/ksyms_empty.S
+	$(Q)$(CC) -c $(BUILD)/ksyms_empty.S -o $@
 
 $(BUILD)/obj/ksyms.o: $(BUILD)/kernel.stage1.elf tools/ksyms.sh
-	tools/ksyms.sh $< > $(BUILD)/ksyms.S
-	$(CC) -c $(BUILD)/ksyms.S -o $@
+	$(Q)tools/ksyms.sh $< > $(BUILD)/ksyms.S
+	$(Q)$(CC) -c $(BUILD)/ksyms.S -o $@
 
 $(BUILD)/kernel.elf: $(BUILD)/obj/ksyms.o $(BUILD)/kernel.stage1.elf
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms.o
+	@$(if $(Q),echo "  LD      $@ (with symbols)")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/obj/ksyms.o
 	@nm $(BUILD)/kernel.stage1.elf | grep -v -e ksym -e _kernel_end > $(BUILD)/nm.1; nm $@ | grep -v -e ksym -e _kernel_end > $(BUILD)/nm.2; \
 	  cmp -s $(BUILD)/nm.1 $(BUILD)/nm.2 || { echo "ksyms: symbol addresses moved between links"; exit 1; }
 
@@ -79,7 +87,8 @@ $(BUILD)/initrd.cpio: user
 # ---- bootable ISO ----
 iso: $(BUILD)/os.iso
 $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh
-	tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
 
 run: iso
 	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL)
@@ -90,7 +99,8 @@ debug: iso
 # ---- tests ----
 $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) $(wildcard lib/*.h) tests/host/htest.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $< $(HOST_LIB_SRC) -o $@
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(HOST_CFLAGS) $< $(HOST_LIB_SRC) -o $@
 
 test-host: $(HOST_TESTS)
 

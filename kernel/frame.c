@@ -68,6 +68,7 @@ uint64_t frames_init(struct frame_pool *p, const struct mb2_info *mb, const stru
     uint64_t at = place_bitmap(mb, bytes, reserved, nreserved);
     if (!at)
         panic("no room for the frame bitmap (%llu bytes)", (unsigned long long)bytes);
+    p->bitmap_pa = at;
     p->bitmap = PHYS_TO_VIRT(at);
     memset(p->bitmap, 0, bytes);
     struct phys_range all[nreserved + 1];
@@ -78,7 +79,10 @@ uint64_t frames_init(struct frame_pool *p, const struct mb2_info *mb, const stru
     return top;
 }
 
-void frames_paging_ready(void) { reachable_pfn = UINT64_MAX; }
+void frames_paging_ready(struct frame_pool *p) {
+    reachable_pfn = UINT64_MAX;
+    p->bitmap = PHYS_TO_VIRT(p->bitmap_pa); /* now through the direct map */
+}
 
 static bool run_is_free(const struct frame_pool *p, uint64_t i, size_t n) {
     for (size_t k = 0; k < n; k++)

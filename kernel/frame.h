@@ -13,6 +13,7 @@
 struct frame_pool {
     struct spinlock lock;
     uint64_t *bitmap;        /* bit i = frame first_pfn + i, 1 = free */
+    uint64_t bitmap_pa;
     uint64_t first_pfn;
     uint64_t npfn;           /* frames the bitmap covers */
     uint64_t total;          /* frames that were free at boot */
@@ -30,7 +31,7 @@ struct mb2_info;
 uint64_t frames_init(struct frame_pool *pool, const struct mb2_info *mb, const struct phys_range *reserved,
                      size_t nreserved);
 /* Until paging is up only the first 1 GiB is reachable. */
-void frames_paging_ready(void);
+void frames_paging_ready(struct frame_pool *boot_pool);
 
 uint64_t pool_alloc(struct frame_pool *p, size_t n);      /* zeroed, contiguous; 0 on failure */
 void pool_free(struct frame_pool *p, uint64_t pa, size_t n);

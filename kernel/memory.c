@@ -25,7 +25,7 @@ void memory_init(void) {
     size_t n = collect_reserved(reserved, ARRAY_SIZE(reserved), info_pa);
     uint64_t top = frames_init(&os->frames, &boot_info, reserved, n);
     arch_paging_init(top);
-    frames_paging_ready();
+    frames_paging_ready(&os->frames);
     bootinfo_remap();
     heap_init(&os->heap);
     pr_info("memory: %llu frames free of %llu (%llu MiB)\n", (unsigned long long)os->frames.free,

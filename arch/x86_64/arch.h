@@ -117,8 +117,11 @@ struct kcatch {
     uint64_t rflags;
     int armed;
     int vector;         /* exception vector that was caught */
-    uint64_t fault_addr;
+    uint64_t fault_addr; /* CR2 for a page fault, else the faulting RIP */
+    uint64_t error;      /* the exception's error code */
 };
+/* Arm a catch for the next kernel-mode exception on this CPU. */
+#define KCATCH(c) (this_cpu()->catch = (c), kcatch_setjmp(c))
 /* Returns 0 when armed; returns again with the vector + 1 after a caught fault. */
 int kcatch_setjmp(struct kcatch *c) __attribute__((returns_twice));
 void kcatch_longjmp(struct kcatch *c, int value) __attribute__((noreturn));

@@ -62,6 +62,7 @@ static bool catch_kernel_fault(struct trap_frame *f) {
     k->armed = 0;
     k->vector = (int)f->vector;
     k->fault_addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : f->rip;
+    k->error = f->error;
     c->catch = NULL;
     kcatch_longjmp(k, (int)f->vector + 1);
 }
