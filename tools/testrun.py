@@ -1,0 +1,663 @@
+#!/usr/bin/env python3
+"""tools/testrun.py - the test runner behind `make test`.
+
+    python3 tools/testrun.py [--matrix tests/matrix.txt] [--host build/host/test_* ...]
+                             [--filter SUBSTR[,SUBSTR...]] [--kernel build/kernel.elf]
+                             [--initrd build/initrd.cpio] [-j N] [-v] [--list]
+
+1. Runs each host unit-test binary (tests/host/htest.h) and reads its closing
+   line "host <suite>: N passed, N failed".
+2. For each cell of the matrix (tests/matrix.txt: name machine smp cpu
+   timeout cmdline...) builds an ISO for the cell's kernel command line (one
+   per distinct command line, cached under build/iso/) with tools/mkiso.sh,
+   boots it in QEMU (tools/qemu.py's qemu_command) with the serial port on a
+   pipe, enforces the cell's timeout, and keeps the serial log in
+   build/test-logs/<cell>.log.
+
+What the kernel prints (anywhere on a line, after any prefix):
+   ktest: PASS suite.name | ktest: FAIL suite.name | ktest: SKIP suite.name
+   ktest: N passed, N failed[, N skipped]       the kernel's closing line
+   <word>: N passed, N failed[, N skipped]      user test programs' closing
+                                                lines (any word but "host")
+   KERNEL PANIC                                 a panic
+A cell passes only if QEMU exits with status 33 (the kernel wrote 0x10 to
+isa-debug-exit), at least one closing line was seen, none reports failures,
+and there is no KERNEL PANIC line. A failed cell shows its reasons and the
+last 30 lines of its log; its closing lines' counts are added, plus one
+failure for the cell itself when no failed test was counted.
+
+The last line of the output is always "N passed, N failed" over the host
+tests and all cells; a run with no test at all is "0 passed, 1 failed".
+Exit status 0 only if nothing failed.
+
+Environment: ACCEL (tcg|kvm; default tcg), MEM (guest memory, default 256M),
+TEST_VERBOSE=1 (same as -v: echo serial output live), TEST_TIMEOUT_SCALE
+(multiply every cell timeout, e.g. 2 on a slow machine), QEMU_EXTRA (extra
+QEMU arguments), FILTER (same as --filter), JOBS (same as -j).
+"""
+
+import argparse
+import codecs
+import glob
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(TOOLS)
+sys.path.insert(0, TOOLS)
+from qemu import qemu_command, EXIT_PASS, EXIT_FAIL  # noqa: E402
+
+LOG_TAIL = 30
+PANIC_GRACE = 5.0        # seconds to let a panic finish its report before the kill
+HOST_TIMEOUT = 300.0     # seconds for one host test binary
+
+# Output conventions (see docs/testing.md).
+RE_CLOSING = re.compile(
+    r"(?<![\w.-])([A-Za-z_][\w.-]*): (\d+) passed, (\d+) failed(?:, (\d+) skipped)?")
+RE_KTEST = re.compile(r"ktest: (PASS|FAIL|SKIP) (\S+)")
+RE_HOST_CLOSING = re.compile(r"^host (\S+): (\d+) passed, (\d+) failed")
+RE_HOST_FAIL = re.compile(r"^FAIL (\S+)")
+PANIC = "KERNEL PANIC"
+# Terminal control sequences (GRUB clears the screen, positions the cursor).
+RE_ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78cDEHM])")
+RE_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+CELL_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+print_lock = threading.Lock()
+running = set()          # Popen objects of QEMUs still running
+running_lock = threading.Lock()
+interrupted = threading.Event()
+
+
+def out(*lines):
+    with print_lock:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def rel(path):
+    try:
+        r = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if r.startswith("../..") else r
+
+
+def fmt_time(s):
+    return "%.1fs" % s
+
+
+def clean_line(s):
+    s = RE_ANSI.sub("", s)
+    s = s.replace("\r", "")
+    return RE_CTRL.sub("", s)
+
+
+# ----------------------------------------------------------------- matrix
+
+
+class Cell:
+    def __init__(self, name, machine, smp, cpu, timeout, cmdline, where):
+        self.name = name
+        self.machine = machine
+        self.smp = smp
+        self.cpu = cpu
+        self.timeout = timeout
+        self.cmdline = cmdline
+        self.where = where
+        # results
+        self.iso = None
+        self.iso_error = None
+        self.status = None          # QEMU exit status, None if killed/not run
+        self.timed_out = False
+        self.elapsed = 0.0
+        self.closings = []          # (word, passed, failed, skipped)
+        self.ktest_fail = []        # names from "ktest: FAIL x"
+        self.ktest_counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+        self.panic = None           # the first panic line
+        self.reasons = []
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+        self.ok = False
+        self.log = None
+        self.cmd = None
+        self.done = False
+
+
+def parse_matrix(path):
+    cells, errors = [], []
+    with open(path, encoding="utf-8") as f:
+        for no, raw in enumerate(f, 1):
+            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+            if not line:
+                continue
+            where = "%s:%d" % (rel(path), no)
+            parts = line.split(None, 5)
+            if len(parts) < 5:
+                errors.append("%s: need 'name machine smp cpu timeout cmdline...'" % where)
+                continue
+            name, machine, smp, cpu, timeout = parts[:5]
+            cmdline = parts[5] if len(parts) > 5 else ""
+            if not CELL_NAME.match(name):
+                errors.append("%s: bad cell name %r" % (where, name))
+                continue
+            try:
+                smp_n = int(smp)
+                tmo = float(timeout)
+                if smp_n < 1 or tmo <= 0:
+                    raise ValueError
+            except ValueError:
+                errors.append("%s: smp and timeout must be positive numbers" % where)
+                continue
+            if any(c.name == name for c in cells):
+                errors.append("%s: duplicate cell name %r" % (where, name))
+                continue
+            cells.append(Cell(name, machine, smp_n, cpu, tmo, cmdline, where))
+    return cells, errors
+
+
+def matches(name, filters):
+    return not filters or any(f in name for f in filters)
+
+
+# ----------------------------------------------------------------- host tests
+
+
+class HostResult:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)
+        self.suite = self.name[5:] if self.name.startswith("test_") else self.name
+        self.passed = 0
+        self.failed = 0
+        self.ok = False
+        self.reasons = []
+        self.elapsed = 0.0
+        self.fails = []
+
+
+def run_host(path, logdir, verbose):
+    r = HostResult(path)
+    t0 = time.monotonic()
+    output = ""
+    try:
+        p = subprocess.run([os.path.abspath(path)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=HOST_TIMEOUT, start_new_session=True)
+        output = p.stdout.decode("utf-8", "replace")
+        status = p.returncode
+    except subprocess.TimeoutExpired as e:
+        output = (e.output or b"").decode("utf-8", "replace")
+        status = None
+        r.reasons.append("timeout after %ds" % HOST_TIMEOUT)
+    except OSError as e:
+        status = None
+        r.reasons.append("cannot run: %s" % e)
+    r.elapsed = time.monotonic() - t0
+
+    closing = None
+    for line in output.splitlines():
+        m = RE_HOST_CLOSING.match(line)
+        if m:
+            closing = m
+            r.passed += int(m.group(2))
+            r.failed += int(m.group(3))
+        m = RE_HOST_FAIL.match(line)
+        if m:
+            r.fails.append(m.group(1))
+    if status is not None and status != 0:
+        if status < 0:
+            r.reasons.append("killed by signal %d" % -status)
+        else:
+            r.reasons.append("exit status %d" % status)
+    if closing is None and status is not None:
+        r.reasons.append("no closing line 'host %s: N passed, N failed'" % r.suite)
+    if r.failed:
+        r.reasons.append("%d failed" % r.failed)
+    r.ok = not r.reasons
+    if not r.ok and r.failed == 0:
+        r.failed = 1
+
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, "host-%s.log" % r.suite)
+    with open(log, "w", encoding="utf-8") as f:
+        f.write(output)
+
+    head = "host  %-16s %s  %d passed, %d failed  %s" % (
+        r.suite, "PASS" if r.ok else "FAIL", r.passed, r.failed, fmt_time(r.elapsed))
+    lines = [head]
+    if verbose:
+        lines += ["      | " + l for l in output.splitlines()]
+    if not r.ok:
+        lines.append("      reason: " + "; ".join(r.reasons))
+        if not verbose:
+            tail = output.splitlines()[-LOG_TAIL:] or ["(no output)"]
+            lines.append("      --- last %d lines of %s ---" % (len(tail), rel(log)))
+            lines += ["      | " + l for l in tail]
+            lines.append("      ---")
+    out(*lines)
+    return r
+
+
+# ----------------------------------------------------------------- ISOs
+
+
+def iso_name(cmdline):
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", cmdline).strip("_")[:40] or "default"
+    digest = hashlib.sha1(cmdline.encode()).hexdigest()[:8]
+    return "%s-%s.iso" % (slug, digest)
+
+
+def build_iso(kernel, initrd, cmdline, isodir):
+    """Return (path, None) or (None, error). Rebuilt only when out of date."""
+    for f in (kernel, initrd):
+        if not os.path.isfile(f):
+            return None, "%s missing (build it first: make)" % rel(f)
+    os.makedirs(isodir, exist_ok=True)
+    iso = os.path.join(isodir, iso_name(cmdline))
+    mkiso = os.path.join(TOOLS, "mkiso.sh")
+    try:
+        newest = max(os.path.getmtime(p) for p in (kernel, initrd, mkiso))
+        if os.path.getmtime(iso) > newest:
+            return iso, None
+    except OSError:
+        pass
+    env = dict(os.environ)
+    env.pop("MENU_TIMEOUT", None)       # tests boot the default entry at once
+    p = subprocess.run(["bash", mkiso, kernel, initrd, iso, cmdline],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=env)
+    if p.returncode != 0:
+        msg = p.stdout.decode("utf-8", "replace").strip().splitlines()
+        return None, "mkiso.sh failed: " + (" / ".join(msg[-5:]) or "status %d" % p.returncode)
+    with open(iso + ".cmdline", "w", encoding="utf-8") as f:
+        f.write(cmdline + "\n")
+    return iso, None
+
+
+# ----------------------------------------------------------------- cells
+
+
+def kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_cell(cell, opts):
+    os.makedirs(opts.logdir, exist_ok=True)
+    cell.log = os.path.join(opts.logdir, cell.name + ".log")
+    timeout = cell.timeout * opts.timeout_scale
+    out("cell  %-16s start  %s smp=%d cpu=%s timeout=%ds: %s" % (
+        cell.name, cell.machine, cell.smp, cell.cpu, timeout, cell.cmdline or "(empty)"))
+    t0 = time.monotonic()
+
+    if cell.iso_error:
+        cell.reasons.append(cell.iso_error)
+        with open(cell.log, "w", encoding="utf-8") as f:
+            f.write("# testrun: cell %s not booted: %s\n" % (cell.name, cell.iso_error))
+        finish_cell(cell, [], opts)
+        return cell
+
+    cell.cmd = qemu_command(cell.iso, cell.smp, opts.mem, cell.machine, cell.cpu,
+                            opts.accel, opts.extra, serial="stdio")
+    lines = []
+    panic_at = [None]
+    logf = open(cell.log, "w", encoding="utf-8")
+    logf.write("# testrun: cell %s (%s): %s\n" % (cell.name, cell.where, cell.cmdline))
+    logf.write("# testrun: %s\n" % " ".join(shlex.quote(c) for c in cell.cmd))
+    logf.flush()
+
+    try:
+        proc = subprocess.Popen(cell.cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except OSError as e:
+        logf.close()
+        cell.reasons.append("cannot start QEMU: %s" % e)
+        finish_cell(cell, [], opts)
+        return cell
+    with running_lock:
+        running.add(proc)
+
+    def take(line):
+        line = clean_line(line)
+        lines.append(line)
+        try:
+            logf.write(line + "\n")
+            logf.flush()
+        except ValueError:      # log closed: QEMU's pipe outlived it
+            return
+        if PANIC in line and panic_at[0] is None:
+            panic_at[0] = time.monotonic()
+        if opts.verbose:
+            out("[%s] %s" % (cell.name, line))
+
+    def reader():
+        dec = codecs.getincrementaldecoder("utf-8")("replace")
+        buf = ""
+        fd = proc.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += dec.decode(chunk)
+            *complete, buf = buf.split("\n")
+            for l in complete:
+                take(l)
+        buf += dec.decode(b"", final=True)
+        if buf:
+            take(buf)
+
+    rt = threading.Thread(target=reader, daemon=True)
+    rt.start()
+    deadline = t0 + timeout
+    killed = None           # why we killed QEMU, if we did
+    while True:
+        limit = deadline
+        if panic_at[0] is not None:
+            limit = min(limit, panic_at[0] + PANIC_GRACE)
+        try:
+            proc.wait(timeout=max(0.0, min(limit - time.monotonic(), 0.5)))
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if interrupted.is_set():
+            killed = "interrupted"
+        elif time.monotonic() >= deadline:
+            killed = "timeout after %ds: hung, QEMU killed" % timeout
+            cell.timed_out = True
+        elif time.monotonic() >= limit:
+            killed = "QEMU still running %ds after the panic: killed" % PANIC_GRACE
+        if killed:
+            kill_group(proc)
+            proc.wait()
+            break
+    cell.elapsed = time.monotonic() - t0
+    # QEMU is gone; anything it started may still hold the pipe open.
+    rt.join(2.0)
+    if rt.is_alive():
+        kill_group(proc)
+        rt.join(2.0)
+    with running_lock:
+        running.discard(proc)
+    proc.stdout.close()
+    if killed:
+        cell.reasons.append(killed)
+    else:
+        cell.status = proc.returncode
+    logf.write("# testrun: QEMU %s after %.1fs\n" % (
+        "exit status %d" % cell.status if cell.status is not None else "killed",
+        cell.elapsed))
+    logf.close()
+    finish_cell(cell, lines, opts)
+    return cell
+
+
+def finish_cell(cell, lines, opts):
+    for line in lines:
+        m = RE_KTEST.search(line)
+        if m:
+            cell.ktest_counts[m.group(1)] += 1
+            if m.group(1) == "FAIL":
+                cell.ktest_fail.append(m.group(2))
+        for m in RE_CLOSING.finditer(line):
+            if m.group(1) == "host":
+                continue
+            cell.closings.append((m.group(1), int(m.group(2)), int(m.group(3)),
+                                  int(m.group(4) or 0)))
+        if PANIC in line and cell.panic is None:
+            cell.panic = line.strip()
+
+    r = cell.reasons
+    if cell.panic:
+        r.insert(0, "kernel panic: %s" % cell.panic)
+    if cell.status is not None and cell.status != EXIT_PASS:
+        what = {EXIT_FAIL: " (kernel reported failure)",
+                1: " (QEMU error: see the log)",
+                0: " (the guest reset, e.g. a triple fault, or shut down;"
+                   " it never wrote to isa-debug-exit)"}.get(cell.status, "")
+        r.append("QEMU exit status %d, expected %d%s" % (cell.status, EXIT_PASS, what))
+    if cell.iso_error is None and not cell.closings:
+        r.append("no closing line ('ktest: N passed, N failed')")
+    for word, p, f, s in cell.closings:
+        cell.passed += p
+        cell.failed += f
+        cell.skipped += s
+        if f:
+            r.append("%s: %d failed" % (word, f))
+    if cell.ktest_fail and cell.failed == 0:
+        r.append("%d 'ktest: FAIL' lines but no closing line counts them"
+                 % len(cell.ktest_fail))
+    cell.ok = not r
+    if not cell.ok and cell.failed == 0:
+        cell.failed = 1
+
+    head = "cell  %-16s %s   %d passed, %d failed%s  %s" % (
+        cell.name, "PASS" if cell.ok else "FAIL", cell.passed, cell.failed,
+        ", %d skipped" % cell.skipped if cell.skipped else "", fmt_time(cell.elapsed))
+    report = [head]
+    if not cell.ok:
+        for reason in r:
+            report.append("      reason: " + reason)
+        if cell.ktest_fail:
+            report.append("      failed tests: " + ", ".join(cell.ktest_fail))
+        if not lines and cell.cmd:
+            report.append("      (no serial output at all; log: %s)" % rel(cell.log))
+        elif lines and not opts.verbose:
+            tail = lines[-LOG_TAIL:]
+            report.append("      --- last %d lines of %s ---" % (len(tail), rel(cell.log)))
+            report += ["      | " + l for l in tail]
+            report.append("      ---")
+        elif cell.log:
+            report.append("      log: " + rel(cell.log))
+        if cell.cmd:
+            report.append("      rerun: python3 tools/qemu.py --iso %s --machine %s "
+                          "--smp %d --cpu %s" % (rel(cell.iso), cell.machine,
+                                                 cell.smp, shlex.quote(cell.cpu)))
+    cell.done = True
+    out(*report)
+
+
+# ----------------------------------------------------------------- main
+
+
+def expand_host(patterns):
+    """Expand globs; keep executables (a shell glob may also bring .o/.d files)."""
+    files = []
+    for p in patterns:
+        hits = sorted(glob.glob(p)) if any(c in p for c in "*?[") else [p]
+        for h in hits:
+            if h.endswith((".c", ".h", ".o", ".d", ".log", ".txt")):
+                continue
+            if os.path.exists(h) and not (os.path.isfile(h) and os.access(h, os.X_OK)):
+                continue
+            if h not in files:
+                files.append(h)
+    return files
+
+
+def summary_table(hosts, cells):
+    rows = [("name", "machine", "smp", "cpu", "result", "passed", "failed", "time", "reason")]
+    for h in hosts:
+        rows.append(("host:" + h.suite, "-", "-", "-", "PASS" if h.ok else "FAIL",
+                     str(h.passed), str(h.failed), fmt_time(h.elapsed),
+                     "; ".join(h.reasons)))
+    for c in cells:
+        rows.append((c.name, c.machine, str(c.smp), c.cpu, "PASS" if c.ok else "FAIL",
+                     str(c.passed), str(c.failed), fmt_time(c.elapsed),
+                     (c.reasons[0] if c.reasons else "")[:70]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for r in rows:
+        lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(len(widths)))
+                     + "  " + r[-1])
+    return [l.rstrip() for l in lines]
+
+
+def main(argv=None):
+    env = os.environ
+    p = argparse.ArgumentParser(
+        description="Run host unit tests and boot every cell of the test matrix.",
+        epilog="The last output line is 'N passed, N failed'. See docs/testing.md.")
+    p.add_argument("--matrix", default=os.path.join(REPO, "tests", "matrix.txt"),
+                   help="matrix file (default tests/matrix.txt; '' for none)")
+    p.add_argument("--host", nargs="*", default=[], metavar="BIN",
+                   help="host test binaries (globs are expanded)")
+    p.add_argument("--filter", default=env.get("FILTER", ""),
+                   help="run only cells/host suites whose name contains one of "
+                        "these comma-separated substrings (env FILTER)")
+    p.add_argument("--kernel", default=os.path.join(REPO, "build", "kernel.elf"))
+    p.add_argument("--initrd", default=os.path.join(REPO, "build", "initrd.cpio"))
+    p.add_argument("-j", "--jobs", type=int, default=int(env.get("JOBS") or 1),
+                   help="cells run in parallel (default 1; env JOBS)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   default=env.get("TEST_VERBOSE", "") not in ("", "0"),
+                   help="echo serial output live (env TEST_VERBOSE=1)")
+    p.add_argument("--list", action="store_true", help="list host suites and cells, run nothing")
+    p.add_argument("--accel", default=env.get("ACCEL") or "tcg", help="tcg or kvm (env ACCEL)")
+    p.add_argument("--mem", default=env.get("MEM") or "256M", help="guest memory (env MEM)")
+    p.add_argument("--extra", default=env.get("QEMU_EXTRA", ""),
+                   help="extra QEMU arguments (env QEMU_EXTRA)")
+    p.add_argument("--timeout-scale", type=float,
+                   default=float(env.get("TEST_TIMEOUT_SCALE") or 1.0),
+                   help="multiply every cell's timeout (env TEST_TIMEOUT_SCALE)")
+    p.add_argument("--logdir", default=os.path.join(REPO, "build", "test-logs"))
+    p.add_argument("--isodir", default=os.path.join(REPO, "build", "iso"))
+    opts = p.parse_args(argv)
+    opts.jobs = max(1, opts.jobs)
+    filters = [f for f in opts.filter.split(",") if f.strip()]
+    filters = [f.strip() for f in filters]
+
+    setup_errors = []
+    cells = []
+    if opts.matrix:
+        if not os.path.isfile(opts.matrix):
+            setup_errors.append("%s: no such matrix file" % rel(opts.matrix))
+        else:
+            cells, errs = parse_matrix(opts.matrix)
+            setup_errors += errs
+    cells = [c for c in cells if matches(c.name, filters)]
+    hosts = [h for h in expand_host(opts.host)
+             if matches(os.path.basename(h), filters)]
+
+    if opts.list:
+        for h in hosts:
+            print("host  %s" % rel(h))
+        for c in cells:
+            print("cell  %-16s %-4s smp=%-2d cpu=%-16s timeout=%-5s %s" % (
+                c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout, c.cmdline))
+        for e in setup_errors:
+            print("error: " + e)
+        return 1 if setup_errors else 0
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    t_start = time.monotonic()
+    out("testrun: %d host suite%s, %d cell%s (-j %d, accel %s)%s" % (
+        len(hosts), "" if len(hosts) == 1 else "s", len(cells),
+        "" if len(cells) == 1 else "s", opts.jobs, opts.accel,
+        "; filter: " + ",".join(filters) if filters else ""))
+    for e in setup_errors:
+        out("testrun: error: " + e)
+
+    host_results = []
+    cell_results = []
+    try:
+        for h in hosts:
+            host_results.append(run_host(h, opts.logdir, opts.verbose))
+
+        if cells:
+            if shutil.which(qemu_command("x", accel="tcg")[0]) is None:
+                out("testrun: QEMU not found (run tools/deps.sh)")
+            isos = {}
+            for c in cells:
+                if c.cmdline not in isos:
+                    isos[c.cmdline] = build_iso(opts.kernel, opts.initrd, c.cmdline,
+                                                opts.isodir)
+                c.iso, c.iso_error = isos[c.cmdline]
+            if opts.jobs == 1:
+                for c in cells:
+                    cell_results.append(run_cell(c, opts))
+            else:
+                with ThreadPoolExecutor(max_workers=opts.jobs) as ex:
+                    futs = [ex.submit(run_cell, c, opts) for c in cells]
+                    try:
+                        for f in futs:
+                            while True:
+                                try:
+                                    f.result(timeout=0.5)
+                                    break
+                                except TimeoutError:
+                                    continue
+                    except KeyboardInterrupt:
+                        interrupted.set()
+                        ex.shutdown(wait=True, cancel_futures=True)
+                        raise
+                cell_results = [c for c in cells]
+    except KeyboardInterrupt:
+        interrupted.set()
+        with running_lock:
+            procs = list(running)
+        for proc in procs:
+            kill_group(proc)
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        out("testrun: interrupted")
+        done = [c for c in cells if c.done]
+        done_p = sum(h.passed for h in host_results) + sum(c.passed for c in done)
+        done_f = sum(h.failed for h in host_results) + sum(c.failed for c in done)
+        out("%d passed, %d failed" % (done_p, done_f + 1))
+        return 130
+
+    passed = sum(h.passed for h in host_results) + sum(c.passed for c in cells)
+    failed = sum(h.failed for h in host_results) + sum(c.failed for c in cells)
+    failed += len(setup_errors)
+
+    table = summary_table(host_results, cells)
+    lines = ["", "summary (%s, logs in %s):" % (fmt_time(time.monotonic() - t_start),
+                                                rel(opts.logdir))]
+    if len(table) > 1:
+        lines += table
+    bad = [c.name for c in cells if not c.ok] + ["host:" + h.suite for h in host_results if not h.ok]
+    if bad:
+        lines.append("failed: " + " ".join(bad))
+    for e in setup_errors:
+        lines.append("error: " + e)
+    if passed + failed == 0:
+        lines.append("no test ran%s: that counts as a failure" %
+                     (" (filter %r matched nothing)" % opts.filter if filters else ""))
+        failed = 1
+    try:
+        os.makedirs(opts.logdir, exist_ok=True)
+        with open(os.path.join(opts.logdir, "summary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines[1:] + ["%d passed, %d failed" % (passed, failed)]) + "\n")
+    except OSError:
+        pass
+    lines.append("%d passed, %d failed" % (passed, failed))
+    out(*lines)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
