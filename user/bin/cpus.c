@@ -1,0 +1,60 @@
+/*
+ * cpus - the per-CPU table from sysinfo(): state, the process running there,
+ * ready-queue length and the counters; then the organisation ("model"),
+ * uptime, processes and physical memory.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include "os.h"
+
+static struct abi_sysinfo si; /* about 5 KiB: not on the stack */
+
+static const char *cpu_state(uint32_t s)
+{
+    switch (s) {
+    case ABI_CPU_OFFLINE: return "off";
+    case ABI_CPU_IDLE:    return "idle";
+    case ABI_CPU_RUNNING: return "run";
+    default:              return "?";
+    }
+}
+
+int main(void)
+{
+    if (sysinfo(&si) < 0) {
+        fprintf(stderr, "cpus: sysinfo: %s\n", strerror(errno));
+        return 1;
+    }
+
+    /* Show every CPU that is online or ever did anything. */
+    unsigned n = si.ncpus < ABI_MAX_CPUS ? si.ncpus : ABI_MAX_CPUS;
+    for (unsigned i = n; i < ABI_MAX_CPUS; i++)
+        if (si.cpu[i].state != ABI_CPU_OFFLINE || si.cpu[i].ticks != 0)
+            n = i + 1;
+
+    printf("%3s %4s %-4s %5s %5s %9s %9s %9s %9s %8s %8s\n",
+           "CPU", "APIC", "STAT", "PID", "READY", "TICKS", "IDLE",
+           "SYSCALLS", "SWITCHES", "IRQS", "IPIS");
+    for (unsigned i = 0; i < n; i++) {
+        const struct abi_cpuinfo *c = &si.cpu[i];
+        printf("%3u %4u %-4s %5d %5u %9llu %9llu %9llu %9llu %8llu %8llu\n",
+               i, (unsigned)c->apic_id, cpu_state(c->state), (int)c->current_pid,
+               (unsigned)c->ready, (unsigned long long)c->ticks,
+               (unsigned long long)c->idle_ticks, (unsigned long long)c->syscalls,
+               (unsigned long long)c->switches, (unsigned long long)c->irqs,
+               (unsigned long long)c->ipis);
+    }
+
+    unsigned long long ms = (unsigned long long)(si.uptime_ns / 1000000u);
+    unsigned long long pg = si.page_size ? si.page_size : 4096;
+    printf("model:     %.*s\n", (int)sizeof si.model, si.model);
+    printf("cpus:      %u online\n", (unsigned)si.ncpus);
+    printf("uptime:    %llu.%03llu s\n", ms / 1000, ms % 1000);
+    printf("processes: %u of %u\n", (unsigned)si.nprocs, (unsigned)si.max_procs);
+    printf("memory:    %llu of %llu frames free (%llu of %llu KiB)\n",
+           (unsigned long long)si.free_frames, (unsigned long long)si.total_frames,
+           (unsigned long long)si.free_frames * pg / 1024,
+           (unsigned long long)si.total_frames * pg / 1024);
+    return 0;
+}
