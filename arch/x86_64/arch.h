@@ -53,6 +53,18 @@ void arch_console_putc(char c);       /* polled UART output */
 int arch_console_getc(void);          /* next received byte, or -1 */
 void arch_time_init(void);            /* TSC calibration against the PIT */
 
+/* ---- interrupts, timers and other CPUs (after memory is up) ---- */
+void acpi_init(void);                 /* read the MADT: CPUs, I/O APICs, overrides */
+void arch_interrupts_init(void);      /* mask 8259s, local APIC (x2APIC if offered) */
+void ioapic_init(void);               /* I/O APICs, all lines masked */
+void arch_console_irq_init(void);     /* COM1 receive interrupt through the I/O APIC */
+void arch_timer_init(unsigned hz);    /* calibrate the LAPIC timer, start it here */
+void arch_timer_start_this_cpu(unsigned hz);
+void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */
+void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
+void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
+void arch_poweroff(void);             /* ACPI S5, else halt */
+
 /* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
 struct cpu;
 static inline struct cpu *arch_this_cpu(void) {

@@ -45,3 +45,26 @@ int arch_console_getc(void) {
         return -1;
     return inb(COM1 + REG_DATA);
 }
+
+/* ---- receive interrupt (ISA IRQ 4 through the I/O APIC) ---- */
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+
+static void com1_irq(struct trap_frame *f) {
+    (void)f;
+    this_cpu()->count.irqs++;
+    for (int c; (c = arch_console_getc()) >= 0;)
+        console_input((char)c);
+    lapic_eoi();
+}
+
+void arch_console_irq_init(void) {
+    if (!present)
+        return;
+    arch_set_irq_handler(VEC_IRQ_BASE + 4, com1_irq);
+    if (ioapic_route_isa(4, this_cpu()->arch.apic_id))
+        serial_enable_rx_interrupt();
+}

@@ -13,19 +13,25 @@
 #define PORT_B 0x61
 #define CALIBRATE_MS 20
 
-/* Count cycles while PIT channel 2 counts down `ms` milliseconds once. */
-static uint64_t cycles_in_pit_interval(unsigned ms) {
+/* Run `start`, let PIT channel 2 count down `ms` milliseconds once, and
+ * return what `stop` says: any counter can be measured against the PIT. */
+uint64_t pit_measure(unsigned ms, void (*start)(void), uint64_t (*stop)(void)) {
     uint16_t count = (uint16_t)(PIT_HZ * ms / 1000);
     outb(PORT_B, (inb(PORT_B) & ~0x02) | 0x01);   /* gate on, speaker off */
     outb(PIT_CMD, 0xB0);                          /* channel 2, lo/hi byte, mode 0 */
     outb(PIT_CH2, count & 0xFF);
     outb(PIT_CH2, count >> 8);
-    uint64_t start = rdtsc();
+    start();
     uint64_t guard = 0;
     while (!(inb(PORT_B) & 0x20) && ++guard < 100000000ULL) /* OUT2 goes high at zero */
         cpu_relax();
-    return rdtsc() - start;
+    return stop();
 }
+
+static uint64_t tsc_at_start;
+static void tsc_start(void) { tsc_at_start = rdtsc(); }
+static uint64_t tsc_stop(void) { return rdtsc() - tsc_at_start; }
+static uint64_t cycles_in_pit_interval(unsigned ms) { return pit_measure(ms, tsc_start, tsc_stop); }
 
 void arch_time_init(void) {
     uint64_t best = UINT64_MAX;

@@ -1,0 +1,121 @@
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/x86.h"
+#include "arch/x86_64/acpi_boot.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+
+/* Register offsets in the xAPIC MMIO page; in x2APIC mode the MSR is
+ * 0x800 + offset / 16 (SDM vol. 3A table 11-6). */
+#define REG_ID 0x020
+#define REG_TPR 0x080
+#define REG_EOI 0x0B0
+#define REG_SVR 0x0F0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
+#define REG_LVT_TIMER 0x320
+#define REG_LVT_LINT0 0x350
+#define REG_LVT_LINT1 0x360
+#define REG_LVT_ERROR 0x370
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE 0x3E0
+
+#define SVR_ENABLE 0x100
+#define LVT_MASKED (1u << 16)
+#define LVT_PERIODIC (1u << 17)
+#define LVT_NMI (4u << 8)
+#define APIC_BASE_ENABLE (1ULL << 11)
+#define APIC_BASE_X2APIC (1ULL << 10)
+#define ICR_DELIVERY_PENDING (1u << 12)
+
+bool lapic_x2apic;
+static volatile uint32_t *mmio;
+static uint64_t timer_hz; /* timer counts per second at divide-by-16 */
+
+static uint32_t lapic_read(uint32_t reg) {
+    if (lapic_x2apic)
+        return (uint32_t)rdmsr(0x800 + reg / 16);
+    return mmio[reg / 4];
+}
+
+static void lapic_write(uint32_t reg, uint32_t v) {
+    if (lapic_x2apic)
+        wrmsr(0x800 + reg / 16, v);
+    else
+        mmio[reg / 4] = v;
+}
+
+uint32_t lapic_id(void) { return lapic_x2apic ? lapic_read(REG_ID) : lapic_read(REG_ID) >> 24; }
+
+void lapic_eoi(void) { lapic_write(REG_EOI, 0); }
+
+void lapic_init_bsp(uint64_t mmio_phys) {
+    uint32_t a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (!(d & (1u << 9)))
+        panic("this CPU has no local APIC");
+    lapic_x2apic = c & (1u << 21);  /* CPUID.01H:ECX.x2APIC[bit 21] */
+    if (!lapic_x2apic)
+        mmio = arch_map_mmio(mmio_phys, PAGE_SIZE);
+    pr_info("lapic: %s mode%s\n", lapic_x2apic ? "x2APIC (MSR access)" : "xAPIC (MMIO access)",
+            lapic_x2apic ? "" : " (CPUID offers no x2APIC)");
+}
+
+/* LINT pins wired to NMI by the MADT (types 4/0xA) for this CPU. */
+static void program_lint_nmis(void) {
+    lapic_write(REG_LVT_LINT0, LVT_MASKED); /* ExtINT from the 8259s: not used */
+    lapic_write(REG_LVT_LINT1, LVT_MASKED);
+    for (int i = 0; acpi_ok && i < acpi.nmi_count; i++)
+        lapic_write(acpi.nmis[i].lint ? REG_LVT_LINT1 : REG_LVT_LINT0, LVT_NMI);
+}
+
+void lapic_init_cpu(void) {
+    uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
+    if (lapic_x2apic)
+        base |= APIC_BASE_X2APIC; /* 11.12.1: enable xAPIC first, then x2APIC */
+    wrmsr(MSR_APIC_BASE, base);
+    lapic_write(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
+    lapic_write(REG_TPR, 0);
+    lapic_write(REG_LVT_ERROR, LVT_MASKED);
+    program_lint_nmis();
+    lapic_eoi();
+}
+
+void lapic_send_icr(uint32_t apic_id, uint32_t low) {
+    if (lapic_x2apic) {
+        wrmsr(0x800 + REG_ICR_LOW / 16, ((uint64_t)apic_id << 32) | low); /* one 64-bit write */
+        return;
+    }
+    lapic_write(REG_ICR_HIGH, apic_id << 24);
+    lapic_write(REG_ICR_LOW, low); /* writing the low half sends the IPI */
+    while (lapic_read(REG_ICR_LOW) & ICR_DELIVERY_PENDING)
+        cpu_relax();
+}
+
+/* Count the timer down at divide-by-16 during a PIT interval (tsc.c). */
+uint64_t pit_measure(unsigned ms, void (*start)(void), uint64_t (*stop)(void));
+static void timer_free_run(void) {
+    lapic_write(REG_TIMER_DIVIDE, 0x3); /* divide by 16 */
+    lapic_write(REG_LVT_TIMER, LVT_MASKED);
+    lapic_write(REG_TIMER_INIT, 0xFFFFFFFF);
+}
+static uint64_t timer_elapsed(void) { return 0xFFFFFFFFu - lapic_read(REG_TIMER_CURRENT); }
+
+void lapic_timer_calibrate(void) {
+    uint64_t counts = pit_measure(20, timer_free_run, timer_elapsed);
+    lapic_write(REG_TIMER_INIT, 0);
+    timer_hz = counts * 1000 / 20;
+    if (timer_hz < 10000)
+        panic("LAPIC timer calibration failed (%llu counts in 20 ms)", (unsigned long long)counts);
+    pr_info("lapic: timer runs at %llu kHz (divide by 16), calibrated against the PIT\n",
+            (unsigned long long)(timer_hz / 1000));
+}
+
+uint64_t lapic_timer_hz(void) { return timer_hz; }
+
+void lapic_timer_start(unsigned hz) {
+    lapic_write(REG_TIMER_DIVIDE, 0x3);
+    lapic_write(REG_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+    lapic_write(REG_TIMER_INIT, (uint32_t)(timer_hz / hz));
+}

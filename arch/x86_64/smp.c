@@ -1,0 +1,171 @@
+/*
+ * Starting the application processors with the INIT-SIPI-SIPI sequence of
+ * the Intel SDM vol. 3A 9.4.4.1 ("Typical BSP initialization sequence"):
+ * INIT, wait 10 ms, STARTUP, wait 200 us, a second STARTUP if the AP has not
+ * reported. The CPUs to start come from the ACPI MADT.
+ */
+#include "arch/x86_64/acpi_boot.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+
+struct trampoline_data {
+    uint64_t cr3, stack, cpu, entry;
+};
+
+extern char ap_trampoline[], ap_trampoline_end[], ap_trampoline_data[];
+void arch_cpu_features_init(void);
+
+#define AP_TIMEOUT_MS 2000
+
+static struct trampoline_data *tramp_data(void) {
+    return PHYS_TO_VIRT(AP_TRAMPOLINE_PHYS + (ap_trampoline_data - ap_trampoline));
+}
+
+/* First C code on an AP: its own GDT/TSS, the IDT, CR/EFER features, the
+ * local APIC and timer; then report in and join the kernel. */
+static void ap_entry(struct cpu *c) {
+    arch_set_cpu_pointer(c);
+    gdt_init_cpu(c);
+    idt_load();
+    arch_cpu_features_init();
+    lapic_init_cpu();
+    c->boot_cycles = arch_cycles() - c->boot_cycles;
+    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+    kernel_ap_main();
+}
+
+static bool wait_online(struct cpu *c, uint64_t us) {
+    uint64_t end = arch_cycles() + us * (time_cycle_hz() / 1000000);
+    while (arch_cycles() < end)
+        if (__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+            return true;
+    return __atomic_load_n(&c->online, __ATOMIC_ACQUIRE);
+}
+
+static bool start_ap(struct cpu *c) {
+    uint64_t stack = arch_alloc_kstack();
+    if (!stack) {
+        pr_err("smp: no memory for a stack for APIC %u\n", c->arch.apic_id);
+        return false;
+    }
+    *tramp_data() = (struct trampoline_data){arch_kernel_root(), stack, (uint64_t)c, (uint64_t)ap_entry};
+    c->kstack_top = stack;
+    c->boot_cycles = arch_cycles();
+    lapic_send_icr(c->arch.apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+    mdelay(10);
+    uint32_t sipi = ICR_STARTUP | (AP_TRAMPOLINE_PHYS >> 12);
+    lapic_send_icr(c->arch.apic_id, sipi);
+    if (!wait_online(c, 200)) {
+        lapic_send_icr(c->arch.apic_id, sipi);
+        wait_online(c, AP_TIMEOUT_MS * 1000ULL);
+    }
+    if (c->online)
+        return true;
+    pr_err("smp: CPU with APIC id %u did not come up within %d ms; going on without it\n", c->arch.apic_id,
+           AP_TIMEOUT_MS);
+    return false;
+}
+
+static void install_trampoline(void) {
+    if (arch_kernel_root() >= (1ULL << 32))
+        panic("kernel page tables above 4 GiB: an AP in 32-bit mode cannot load them");
+    memcpy(PHYS_TO_VIRT(AP_TRAMPOLINE_PHYS), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+    /* The AP turns paging on while running at the trampoline's physical
+     * address, so that page must be identity-mapped for the moment. */
+    arch_map_page(0, AP_TRAMPOLINE_PHYS, AP_TRAMPOLINE_PHYS, MAP_EXEC | MAP_WRITE);
+}
+
+static int enabled_in_madt(void) {
+    int n = 0;
+    for (int i = 0; acpi_ok && i < acpi.cpu_count; i++)
+        n += acpi.cpus[i].enabled;
+    return acpi_ok ? n : 1;
+}
+
+void arch_smp_start(unsigned maxcpus) {
+    uint32_t me = this_cpu()->arch.apic_id;
+    install_trampoline();
+    for (int i = 0; acpi_ok && i < acpi.cpu_count; i++) {
+        const struct acpi_cpu *a = &acpi.cpus[i];
+        if (!a->enabled || a->apic_id == me)
+            continue;
+        if ((unsigned)ncpus >= maxcpus || ncpus >= MAX_CPUS) {
+            pr_info("smp: leaving APIC id %u offline (maxcpus=%u)\n", a->apic_id, maxcpus);
+            continue;
+        }
+        struct cpu *c = &cpus[ncpus];
+        c->id = ncpus;
+        c->arch.apic_id = a->apic_id;
+        c->os = cpus[0].os;
+        if (start_ap(c)) {
+            pr_info("smp: CPU %d (APIC id %u) online after %llu us\n", c->id, a->apic_id,
+                    (unsigned long long)(cycles_to_ns(c->boot_cycles) / 1000));
+            ncpus++;
+        }
+    }
+    arch_unmap_page(0, AP_TRAMPOLINE_PHYS);
+    pr_info("smp: %d/%d CPUs online\n", ncpus, enabled_in_madt());
+}
+
+/* ---- IPIs ---- */
+
+void arch_send_call_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_CALL); }
+void arch_send_resched_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_RESCHED); }
+
+static volatile int lapic_ready;
+
+/* NMI every other CPU: nothing can hold an NMI off, so even a CPU spinning
+ * with interrupts disabled stops (its NMI handler halts during a panic). */
+void arch_stop_other_cpus(void) {
+    if (lapic_ready && ncpus > 1)
+        lapic_send_icr(0, ICR_NMI | ICR_ALL_BUT_SELF);
+}
+
+static void ipi_call_handler(struct trap_frame *f) {
+    (void)f;
+    this_cpu()->count.ipis++;
+    lapic_eoi();
+    smp_handle_calls();
+}
+
+static void ipi_resched_handler(struct trap_frame *f) {
+    (void)f;
+    this_cpu()->count.ipis++;
+    lapic_eoi();
+    kernel_resched_ipi();
+}
+
+static void timer_handler(struct trap_frame *f) {
+    this_cpu()->count.ticks++;
+    lapic_eoi();
+    kernel_timer_tick(f);
+}
+
+static void spurious_handler(struct trap_frame *f) { (void)f; } /* no EOI for spurious (11.9) */
+
+void arch_interrupts_init(void) {
+    uint64_t lapic_pa = acpi_ok ? acpi.lapic_addr : 0xFEE00000;
+    lapic_init_bsp(lapic_pa);
+    lapic_init_cpu();
+    this_cpu()->arch.apic_id = lapic_id();
+    arch_set_irq_handler(VEC_TIMER, timer_handler);
+    arch_set_irq_handler(VEC_IPI_CALL, ipi_call_handler);
+    arch_set_irq_handler(VEC_IPI_RESCHED, ipi_resched_handler);
+    arch_set_irq_handler(VEC_SPURIOUS, spurious_handler);
+    lapic_ready = 1;
+}
+
+void arch_timer_init(unsigned hz) {
+    lapic_timer_calibrate();
+    lapic_timer_start(hz);
+}
+
+void arch_timer_start_this_cpu(unsigned hz) { lapic_timer_start(hz); }

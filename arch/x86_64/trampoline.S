@@ -1,0 +1,75 @@
+/*
+ * Application-processor start-up code. The boot CPU copies this page to
+ * AP_TRAMPOLINE_PHYS (below 1 MiB) and points the STARTUP IPI's vector at it
+ * (vector 0x08 -> CS:IP = 0800:0000, SDM vol. 3A 9.4.4.1). The AP wakes in
+ * real mode, and goes 16-bit -> 32-bit protected -> 64-bit long mode on the
+ * kernel's own page tables (SDM vol. 3A 10.8.5), then jumps to ap_entry().
+ * The code runs at a different address than it is linked at: TRAMP()
+ * computes run-time addresses from offsets within the page.
+ */
+#include "arch/x86_64/layout.h"
+
+#define TRAMP(x) (AP_TRAMPOLINE_PHYS + (x) - ap_trampoline)
+
+    .section .trampoline, "ax"
+    .global ap_trampoline, ap_trampoline_end, ap_trampoline_data
+    .code16
+ap_trampoline:
+    cli
+    cld
+    xor %ax, %ax
+    mov %ax, %ds
+    lgdtl TRAMP(tramp_gdt_ptr)
+    mov %cr0, %eax
+    or $1, %eax                     /* PE */
+    mov %eax, %cr0
+    ljmpl $0x08, $TRAMP(tramp32)
+
+    .code32
+tramp32:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %cr4, %eax
+    or $((1 << 5) | (1 << 7)), %eax /* PAE, PGE */
+    mov %eax, %cr4
+    mov TRAMP(tramp_cr3), %eax
+    mov %eax, %cr3
+    mov $0xC0000080, %ecx           /* IA32_EFER: LME, NXE, SCE */
+    rdmsr
+    or $((1 << 8) | (1 << 11) | (1 << 0)), %eax
+    wrmsr
+    mov %cr0, %eax
+    or $((1 << 31) | (1 << 16)), %eax /* PG, WP */
+    mov %eax, %cr0
+    ljmp $0x18, $TRAMP(tramp64)
+
+    .code64
+tramp64:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov TRAMP(tramp_stack), %rsp
+    mov TRAMP(tramp_cpu), %rdi
+    xor %ebp, %ebp
+    mov TRAMP(tramp_entry), %rax
+    jmp *%rax
+
+    .balign 8
+tramp_gdt:
+    .quad 0
+    .quad 0x00CF9A000000FFFF        /* 0x08: 32-bit code */
+    .quad 0x00CF92000000FFFF        /* 0x10: data */
+    .quad 0x00AF9A000000FFFF        /* 0x18: 64-bit code */
+tramp_gdt_ptr:
+    .word 4 * 8 - 1
+    .long TRAMP(tramp_gdt)
+    .balign 8
+ap_trampoline_data:                 /* struct trampoline_data in smp.c */
+tramp_cr3: .quad 0
+tramp_stack: .quad 0
+tramp_cpu: .quad 0
+tramp_entry: .quad 0
+ap_trampoline_end:

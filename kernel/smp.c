@@ -1,0 +1,81 @@
+/*
+ * Remote calls. Every CPU has a one-slot mailbox. A caller claims the slot,
+ * fills in the function, and interrupts the target with an IPI; the target
+ * runs the function in its IPI handler and sets `done`. A caller that waits
+ * (for the slot or for `done`) keeps serving its own mailbox meanwhile, so
+ * two CPUs calling each other with interrupts off cannot deadlock.
+ */
+#include "kernel/smp.h"
+#include "kernel/cpu.h"
+#include "kernel/printk.h"
+
+struct mailbox {
+    volatile int busy;      /* claimed by a caller */
+    volatile int pending;   /* fn/arg are filled in, not yet run */
+    volatile int done;
+    smp_fn fn;
+    void *arg;
+} __attribute__((aligned(64)));
+
+static struct mailbox mailboxes[MAX_CPUS];
+
+void smp_handle_calls(void) {
+    struct mailbox *m = &mailboxes[cpu_id()];
+    if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE))
+        return;
+    m->pending = 0;
+    m->fn(m->arg);
+    __atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+}
+
+static void wait_serving(volatile int *flag, int value) {
+    while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != value) {
+        smp_handle_calls();
+        arch_cpu_relax();
+    }
+}
+
+static void post(int cpu, smp_fn fn, void *arg) {
+    struct mailbox *m = &mailboxes[cpu];
+    int expected = 0;
+    while (!__atomic_compare_exchange_n(&m->busy, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        expected = 0;
+        smp_handle_calls();
+        arch_cpu_relax();
+    }
+    m->fn = fn;
+    m->arg = arg;
+    m->done = 0;
+    __atomic_store_n(&m->pending, 1, __ATOMIC_RELEASE);
+    arch_send_call_ipi(cpu);
+}
+
+static void finish(int cpu) {
+    struct mailbox *m = &mailboxes[cpu];
+    wait_serving(&m->done, 1);
+    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+}
+
+void smp_call(int cpu, smp_fn fn, void *arg) {
+    if (cpu == cpu_id()) {
+        fn(arg);
+        return;
+    }
+    post(cpu, fn, arg);
+    finish(cpu);
+}
+
+void smp_call_all(smp_fn fn, void *arg) {
+    int me = cpu_id();
+    for (int i = 0; i < ncpus; i++)
+        if (i != me)
+            post(i, fn, arg);
+    fn(arg);
+    for (int i = 0; i < ncpus; i++)
+        if (i != me)
+            finish(i);
+}
+
+static void flush_one(void *va) { arch_flush_tlb_page((uint64_t)va); }
+
+void tlb_shootdown(uint64_t va) { smp_call_all(flush_one, (void *)va); }

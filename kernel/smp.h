@@ -1,0 +1,28 @@
+/*
+ * Running code on other CPUs: remote calls over IPIs, TLB shootdown, and the
+ * hooks the arch layer calls on each CPU (AP start, timer tick, reschedule).
+ */
+#ifndef SMP_H
+#define SMP_H
+
+#include "lib/types.h"
+#include "arch.h"
+
+typedef void (*smp_fn)(void *arg);
+
+/* Run fn(arg) on `cpu` and wait until it has finished. */
+void smp_call(int cpu, smp_fn fn, void *arg);
+/* Run fn(arg) on every online CPU, this one included, at the same time;
+ * wait until all have finished. */
+void smp_call_all(smp_fn fn, void *arg);
+/* Run the call waiting in this CPU's mailbox, if any (IPI handler). */
+void smp_handle_calls(void);
+/* After changing a kernel mapping: flush va from every CPU's TLB. */
+void tlb_shootdown(uint64_t va);
+
+/* Called by the arch layer. */
+__attribute__((noreturn)) void kernel_ap_main(void);
+void kernel_timer_tick(struct trap_frame *f);
+void kernel_resched_ipi(void);
+
+#endif
