@@ -43,6 +43,7 @@ void kernel_resched_ipi(void) {}
 
 void kmain(uint32_t mb2_info_pa) {
     cpus[0].os = &os_instances[0];        /* the boot CPU serves the first instance */
+    cpus[0].online = true;
     arch_set_cpu_pointer(&cpus[0]);       /* this_cpu() works from here on */
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */

@@ -153,7 +153,7 @@ def parse_matrix(path):
                 errors.append("%s: bad cell name %r" % (where, name))
                 continue
             try:
-                smp_n = int(smp)
+                smp_n = int(smp.split(",")[0])  # "4,sockets=2,cores=2" is 4 CPUs
                 tmo = float(timeout)
                 if smp_n < 1 or tmo <= 0:
                     raise ValueError
@@ -163,7 +163,7 @@ def parse_matrix(path):
             if any(c.name == name for c in cells):
                 errors.append("%s: duplicate cell name %r" % (where, name))
                 continue
-            cells.append(Cell(name, machine, smp_n, cpu, tmo, cmdline, where))
+            cells.append(Cell(name, machine, smp, cpu, tmo, cmdline, where))
     return cells, errors
 
 
@@ -300,7 +300,7 @@ def run_cell(cell, opts):
     os.makedirs(opts.logdir, exist_ok=True)
     cell.log = os.path.join(opts.logdir, cell.name + ".log")
     timeout = cell.timeout * opts.timeout_scale
-    out("cell  %-16s start  %s smp=%d cpu=%s timeout=%ds: %s" % (
+    out("cell  %-16s start  %s smp=%s cpu=%s timeout=%ds: %s" % (
         cell.name, cell.machine, cell.smp, cell.cpu, timeout, cell.cmdline or "(empty)"))
     t0 = time.monotonic()
 
@@ -468,7 +468,7 @@ def finish_cell(cell, lines, opts):
             report.append("      log: " + rel(cell.log))
         if cell.cmd:
             report.append("      rerun: python3 tools/qemu.py --iso %s --machine %s "
-                          "--smp %d --cpu %s" % (rel(cell.iso), cell.machine,
+                          "--smp %s --cpu %s" % (rel(cell.iso), cell.machine,
                                                  cell.smp, shlex.quote(cell.cpu)))
     cell.done = True
     out(*report)
@@ -560,7 +560,7 @@ def main(argv=None):
         for h in hosts:
             print("host  %s" % rel(h))
         for c in cells:
-            print("cell  %-16s %-4s smp=%-2d cpu=%-16s timeout=%-5s %s" % (
+            print("cell  %-16s %-4s smp=%-2s cpu=%-16s timeout=%-5s %s" % (
                 c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout, c.cmdline))
         for e in setup_errors:
             print("error: " + e)

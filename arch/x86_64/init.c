@@ -1,6 +1,7 @@
 /* Bring the boot CPU's own hardware state up: console, GDT/TSS, IDT, features. */
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
@@ -17,6 +18,10 @@ void arch_cpu_features_init(void) {
 }
 
 void arch_early_init(void) {
+    /* Mask the 8259s first, while the local APIC still passes their output
+     * through (LINT0 = ExtINT, as the BIOS left it): a PIT interrupt raised
+     * during boot is then withdrawn instead of staying latched. */
+    pic_disable();
     serial_init();
     gdt_init_cpu(this_cpu());
     idt_build();

@@ -36,7 +36,7 @@ static void ioapic_write(struct ioapic *io, uint32_t reg, uint32_t v) {
 
 /* ICW1-ICW4 move the PIC vectors away from the exceptions (to 0x20-0x2F),
  * then OCW1 masks every line: the I/O APIC delivers interrupts instead. */
-static void mask_legacy_pics(void) {
+void pic_disable(void) {
     outb(0x20, 0x11);
     outb(0xA0, 0x11);
     outb(0x21, 0x20);
@@ -50,7 +50,6 @@ static void mask_legacy_pics(void) {
 }
 
 void ioapic_init(void) {
-    mask_legacy_pics();
     if (!acpi_ok || acpi.ioapic_count == 0) {
         pr_warn("ioapic: none described by ACPI; no device interrupts\n");
         return;

@@ -2,6 +2,8 @@
 #define IOAPIC_H
 #include "lib/types.h"
 void ioapic_init(void);
+/* Remap the 8259 PICs away from the exception vectors and mask them all. */
+void pic_disable(void);
 /* Deliver ISA IRQ `irq` as vector 32 + irq to the CPU with this APIC id. */
 bool ioapic_route_isa(int irq, uint32_t dest_apic_id);
 #endif

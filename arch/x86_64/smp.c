@@ -169,3 +169,16 @@ void arch_timer_init(unsigned hz) {
 }
 
 void arch_timer_start_this_cpu(unsigned hz) { lapic_timer_start(hz); }
+
+/* The enabled CPUs' APIC ids, as the MADT lists them (tests compare). */
+int arch_enabled_cpus(uint32_t *apic_ids, int max) {
+    if (!acpi_ok) {
+        apic_ids[0] = cpus[0].arch.apic_id;
+        return 1;
+    }
+    int n = 0;
+    for (int i = 0; i < acpi.cpu_count && n < max; i++)
+        if (acpi.cpus[i].enabled)
+            apic_ids[n++] = acpi.cpus[i].apic_id;
+    return n;
+}
