@@ -34,7 +34,6 @@ struct cpu {
     volatile bool online;
     struct os_instance *os;     /* the OS instance this CPU serves */
     struct proc *current;       /* running process, or NULL when idle */
-    struct proc *idle;          /* this CPU's idle thread */
 
     int irq_depth;              /* push_off() nesting */
     bool irq_enabled_before;    /* interrupt state at the outermost push_off() */
@@ -43,6 +42,10 @@ struct cpu {
     int nheld;
 
     struct kcatch *catch;       /* armed by tests that expect a fault */
+    struct context *sched_ctx;  /* this CPU's scheduler loop */
+    int lock_depth;             /* recursion depth of the model's kernel lock */
+    volatile bool idle;         /* halted in the scheduler, waiting for work */
+    volatile bool need_resched; /* time slice used up */
     struct cpu_counters count;
     uint64_t boot_cycles;       /* how long bring-up took (SMP) */
     struct arch_cpu arch;

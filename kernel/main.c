@@ -10,6 +10,10 @@
 #include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/model.h"
+#include "kernel/proc.h"
+#include "kernel/file.h"
+#include "kernel/heap.h"
 #include "arch.h"
 
 struct cpu cpus[MAX_CPUS];
@@ -21,22 +25,41 @@ static void print_banner(void) {
     pr_info("command line: '%s'\n", boot_info.cmdline ? boot_info.cmdline : "");
 }
 
-/* Where every CPU ends up when there is nothing to run. */
-__attribute__((noreturn)) static void cpu_idle_loop(void) {
-    for (;;)
-        arch_wait_for_interrupt();
-}
-
-/* An AP arrives here from arch_smp_start() with its hardware set up. */
+/* An AP arrives here from ap_entry() (arch/x86_64/smp.c) with its
+ * hardware set up; like the boot CPU it ends in its scheduler loop. */
 void kernel_ap_main(void) {
+    arch_user_cpu_init(false);
     arch_timer_start_this_cpu(boot_options.hz);
-    arch_irq_enable();
-    cpu_idle_loop();
+    scheduler();
 }
 
 void kernel_timer_tick(struct trap_frame *f) {
     if (!trap_from_user(f) && !this_cpu()->current)
         this_cpu()->count.idle_ticks++;
+    sched_tick(f);
+}
+
+/* Power off; in QEMU first through isa-debug-exit, so the exit status says
+ * whether `code` was 0 (tools/testrun.py reads it). */
+void machine_poweroff(int code) {
+    pr_info("poweroff (code %d)\n", code);
+    arch_exit_emulator_if_present(code == 0);
+    arch_poweroff();
+}
+
+void init_exited(int status) {
+    int code = (status & 0x7F) ? 128 + (status & 0x7F) : (status >> 8) & 0xFF;
+    pr_info("init exited (%s %d); powering off\n", (status & 0x7F) ? "killed by signal" : "status",
+            (status & 0x7F) ? status & 0x7F : code);
+    machine_poweroff(code);
+}
+
+static void ktest_thread(void *arg) { ktest_main(arg); }
+
+static void os_instance_init(struct os_instance *os) {
+    os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
+    if (!os->procs)
+        panic("no memory for the process table");
 }
 
 void kernel_resched_ipi(void) {}
@@ -58,10 +81,16 @@ void kmain(uint32_t mb2_info_pa) {
     ioapic_init();                        /* I/O APICs, every line masked */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
+    arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
+    os_instance_init(this_os());          /* process table */
+    model_select(boot_options.model);     /* the organisation: kernel/model/<name>.c */
+    model->init();
+    fs_init();                            /* initrd archive, console */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
-    arch_irq_enable();
 
-    if (boot_options.test[0])
-        ktest_main(boot_options.test);
-    cpu_idle_loop();
+    if (boot_options.test[0])             /* tests run as a kernel thread */
+        kthread_create("ktest", ktest_thread, boot_options.test, 0);
+    else
+        proc_start_init("init", boot_options.run);
+    scheduler();                          /* the boot CPU becomes one CPU among many */
 }

@@ -11,13 +11,23 @@
 #include "kernel/cpu.h"
 #include "kernel/frame.h"
 #include "kernel/heap.h"
+#include "kernel/file.h"
+#include "lib/list.h"
+#include "user/include/abi.h"
 
 #define MAX_OS_INSTANCES MAX_CPUS
 
+struct proc;
+
 struct os_instance {
     int id;
-    struct frame_pool frames;
-    struct heap heap;
+    struct frame_pool frames;       /* physical memory */
+    struct heap heap;               /* kernel heap */
+    struct proc *procs;             /* process table (MAX_PROCS slots) */
+    int next_pid;
+    struct list_node ready[ABI_NPRIO]; /* priority ready queues */
+    int nready;
+    struct file files[MAX_FILES];   /* open-file table */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

@@ -9,7 +9,7 @@ static struct spinlock console_lock = SPINLOCK_INIT("console", RANK_CONSOLE);
 
 #define LINE_MAX 320
 
-static void console_write(const char *s, size_t n) {
+static void uart_write(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             arch_console_putc('\r');
@@ -23,11 +23,11 @@ static void console_write(const char *s, size_t n) {
  */
 static void console_emit(const char *s, size_t n) {
     if (panicking) {
-        console_write(s, n);
+        uart_write(s, n);
         return;
     }
     spin_lock(&console_lock);
-    console_write(s, n);
+    uart_write(s, n);
     spin_unlock(&console_lock);
 }
 
@@ -37,6 +37,9 @@ static size_t format_prefix(char *buf, size_t size) {
     return (size_t)fmt_snprintf(buf, size, "[%5llu.%06llu c%d] ", (unsigned long long)(ns / 1000000000ULL),
                                 (unsigned long long)(ns / 1000 % 1000000), cpu);
 }
+
+/* Program output: the bytes as they are, under the console lock. */
+void console_write(const char *s, size_t n) { console_emit(s, n); }
 
 void vprintk(int level, const char *fmt, va_list ap) {
     if (level > console_loglevel)

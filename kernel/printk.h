@@ -15,6 +15,7 @@ extern int console_loglevel;    /* messages above this level are dropped */
 void printk(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vprintk(int level, const char *fmt, va_list ap);
 /* printk without the "[time cpu]" prefix, for tables and continuation. */
+void console_write(const char *s, size_t n);
 void printk_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define pr_err(...) printk(LOG_ERR, __VA_ARGS__)

@@ -9,6 +9,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/cpu.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 
 static struct spinlock *registry_head;
 static struct spinlock registry_lock = SPINLOCK_INIT("lock registry", RANK_LOCK_REGISTRY);
@@ -101,8 +102,10 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
     if (contended) {
         start = arch_cycles();
-        while (__atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket)
+        while (__atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket) {
+            smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();
+        }
     }
     note_acquired(l, site, contended ? arch_cycles() - start : 0, contended);
     if (!l->registered)

@@ -1,13 +1,53 @@
 /*
- * Exceptions and returns to user mode, before processes exist. The process
- * layer (proc.c) replaces these once there is user mode to return to.
+ * Exceptions in user mode and the last step before returning to user mode.
+ * A fault ends only the faulting process, with the signal that describes it
+ * in its wait status.
  */
 #include "kernel/trap_hooks.h"
+#include "kernel/model.h"
 #include "kernel/printk.h"
+#include "kernel/proc.h"
 
-__attribute__((weak)) void user_exception(struct trap_frame *f) {
-    arch_dump_frame(f);
-    panic("%s in user mode, but no process is running", trap_name((int)f->vector));
+void leave_kernel_checks(void);
+
+static int signal_for(int vector) {
+    switch (vector) {
+    case 0: /* divide error */
+    case 16: /* x87 */
+    case 19: /* SIMD */
+        return ABI_SIGFPE;
+    case 6: /* invalid opcode */
+        return ABI_SIGILL;
+    default: /* page fault, general protection, and the rest */
+        return ABI_SIGSEGV;
+    }
 }
 
-__attribute__((weak)) void trap_return_to_user(struct trap_frame *f) { (void)f; }
+uint64_t arch_fault_address(void);
+
+void user_exception(struct trap_frame *f) {
+    struct proc *p = current_proc();
+    if (!p || p->is_kthread) {
+        arch_dump_frame(f);
+        panic("%s in user mode, but no user process is running", trap_name((int)f->vector));
+    }
+    int sig = signal_for((int)f->vector);
+    if (f->vector == 14)
+        pr_warn("pid %d (%s): %s at RIP %llx, address %llx: killed (signal %d)\n", p->pid, p->name,
+                trap_name((int)f->vector), (unsigned long long)f->rip, (unsigned long long)arch_fault_address(), sig);
+    else
+        pr_warn("pid %d (%s): %s at RIP %llx: killed (signal %d)\n", p->pid, p->name, trap_name((int)f->vector),
+                (unsigned long long)f->rip, sig);
+    model->kernel_enter();
+    proc_exit(ABI_W_SIGNALED(sig));
+}
+
+void trap_return_to_user(struct trap_frame *f) {
+    (void)f;
+    struct proc *p = current_proc();
+    if (!p || (!p->killed && !this_cpu()->need_resched))
+        return;
+    model->kernel_enter();
+    leave_kernel_checks();
+    model->kernel_exit();
+}

@@ -72,3 +72,11 @@ char *strchr(const char *s, int c) {
             return NULL;
     }
 }
+
+size_t str_copy(char *dst, const char *src, size_t size) {
+    size_t n = strlen(src);
+    size_t k = n < size - 1 ? n : size - 1;
+    memcpy(dst, src, k);
+    dst[k] = 0;
+    return n;
+}

@@ -13,5 +13,7 @@ size_t strnlen(const char *s, size_t maxlen);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+/* Copy at most size-1 bytes and always terminate (size > 0); returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t size);
 
 #endif

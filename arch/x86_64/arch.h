@@ -123,6 +123,28 @@ void arch_dump_frame(const struct trap_frame *f);
 /* Stop every other CPU (NMI broadcast). */
 void arch_stop_other_cpus(void);
 
+/* ---- user mode ---- */
+#define FPU_STATE_SIZE 512          /* FXSAVE area */
+void arch_user_cpu_init(bool boot_cpu); /* SYSCALL MSRs, SMEP/SMAP, SSE */
+void arch_fpu_init_state(void *state);
+void arch_fpu_save(void *state);
+void arch_fpu_restore(void *state);
+uint64_t arch_as_create(void);       /* new top-level table sharing the kernel half; 0 = no memory */
+void arch_as_activate(uint64_t root);/* 0 = the kernel's own tables */
+int arch_as_copy(uint64_t dst_root, uint64_t src_root);
+void arch_as_destroy(uint64_t root);
+bool arch_user_range_ok(uint64_t root, uint64_t va, size_t len, bool write);
+void arch_user_copy(void *dst, const void *src, size_t n); /* inside a SMAP window */
+long arch_user_strnlen(uint64_t root, uint64_t va, size_t max);
+void arch_set_kernel_stack(uint64_t top);
+void arch_init_user_frame(struct trap_frame *f, uint64_t entry, uint64_t rsp);
+__attribute__((noreturn)) void arch_enter_user(struct trap_frame *f);
+/* Saved kernel context of a thread: what arch_switch pushes. */
+struct context {
+    uint64_t r15, r14, r13, r12, rbx, rbp, rip;
+};
+void arch_switch(struct context **old, struct context *new_ctx);
+
 /* ---- faults caught on purpose (tests) ---- */
 struct kcatch {
     uint64_t regs[8];   /* rbx rbp r12 r13 r14 r15 rsp rip */
@@ -144,5 +166,6 @@ void arch_backtrace(uint64_t rbp, backtrace_fn fn, void *ctx);
 
 /* ---- leaving QEMU (isa-debug-exit) and powering off ---- */
 __attribute__((noreturn)) void arch_exit_emulator(bool success);
+void arch_exit_emulator_if_present(bool success);
 
 #endif

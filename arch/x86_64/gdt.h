@@ -1,13 +1,15 @@
 /* Per-CPU GDT and TSS (SDM vol. 3A 3.4.5, 7.7 "Task management in 64-bit mode"). */
 #ifndef GDT_H
 #define GDT_H
-#include "lib/types.h"
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
 #define SEL_UDATA (0x18 | 3)
 #define SEL_UCODE (0x20 | 3)
 #define SEL_TSS 0x28
+
+#ifndef __ASSEMBLY__
+#include "lib/types.h"
 
 struct tss {
     uint32_t reserved0;
@@ -28,4 +30,5 @@ struct cpu;
 void gdt_init_cpu(struct cpu *c);
 /* Stack the CPU switches to on an interrupt or exception from user mode. */
 void gdt_set_kernel_stack(struct cpu *c, uint64_t top);
+#endif /* __ASSEMBLY__ */
 #endif

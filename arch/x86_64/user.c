@@ -1,0 +1,204 @@
+/*
+ * User-mode support: SYSCALL set-up, SMEP/SMAP, the FPU/SSE state of each
+ * process, per-process page tables (lower half private, upper half shared),
+ * and checked copies between user and kernel memory.
+ */
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
+#include "kernel/frame.h"
+#include "kernel/printk.h"
+#include "lib/string.h"
+
+extern char syscall_entry[];
+static bool smap_enabled;
+static uint8_t default_fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+
+/* IA32_STAR: kernel CS in bits 47:32; bits 63:48 + 16 = user CS and + 8 =
+ * user SS for SYSRET (SDM vol. 3A 5.8.8) -- hence the GDT order kdata, udata, ucode. */
+static void syscall_msrs_init(void) {
+    wrmsr(MSR_STAR, ((uint64_t)(SEL_UDATA - 8 - 3) << 48) | ((uint64_t)SEL_KCODE << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_SFMASK, RFLAGS_IF | (1 << 10) /* DF */ | (1 << 8) /* TF */ | RFLAGS_AC);
+}
+
+/* SMEP: the kernel never executes user pages; SMAP: it never reads or
+ * writes them except inside stac/clac windows (SDM vol. 3A 4.6). */
+static void protection_features_init(bool report) {
+    uint32_t a, b, c, d;
+    cpuid(0, 0, &a, &b, &c, &d);
+    if (a < 7)
+        return;
+    cpuid(7, 0, &a, &b, &c, &d);
+    uint64_t cr4 = read_cr4();
+    if (b & (1u << 7))
+        cr4 |= CR4_SMEP;
+    if (b & (1u << 20)) {
+        cr4 |= CR4_SMAP;
+        smap_enabled = true;
+    }
+    write_cr4(cr4);
+    if (report)
+        pr_info("cpu: SMEP %s, SMAP %s\n", (b & (1u << 7)) ? "on" : "not offered",
+                (b & (1u << 20)) ? "on" : "not offered");
+}
+
+/* SSE for user programs (newlib's printf uses it); the kernel itself is
+ * built -mgeneral-regs-only and never touches these registers. */
+static void fpu_init(void) {
+    write_cr0((read_cr0() & ~(1ULL << 2) /* EM */) | (1ULL << 1) /* MP */);
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    __asm__ volatile("fninit");
+}
+
+void arch_user_cpu_init(bool boot_cpu) {
+    syscall_msrs_init();
+    protection_features_init(boot_cpu);
+    fpu_init();
+    if (boot_cpu) {
+        uint32_t mxcsr = 0x1F80;
+        __asm__ volatile("ldmxcsr %0; fxsave %1" : : "m"(mxcsr), "m"(default_fpu));
+    }
+}
+
+void arch_fpu_init_state(void *state) { memcpy(state, default_fpu, FPU_STATE_SIZE); }
+void arch_fpu_save(void *state) { __asm__ volatile("fxsave (%0)" ::"r"(state) : "memory"); }
+void arch_fpu_restore(void *state) { __asm__ volatile("fxrstor (%0)" ::"r"(state) : "memory"); }
+
+/* ---- address spaces ---- */
+
+uint64_t arch_as_create(void) {
+    uint64_t root = frame_alloc();
+    if (!root)
+        return 0;
+    uint64_t *dst = PHYS_TO_VIRT(root), *src = PHYS_TO_VIRT(arch_kernel_root());
+    for (int i = 256; i < 512; i++)
+        dst[i] = src[i]; /* the shared upper half */
+    return root;
+}
+
+void arch_as_activate(uint64_t root) { write_cr3(root ? root : arch_kernel_root()); }
+
+/* Call fn for every mapped user page (level-1 entries of the lower half). */
+static int walk_user(uint64_t root, int (*fn)(uint64_t va, uint64_t *pte, void *ctx), void *ctx) {
+    uint64_t *l4 = PHYS_TO_VIRT(root);
+    for (int i4 = 0; i4 < 256; i4++) {
+        if (!(l4[i4] & PTE_P))
+            continue;
+        uint64_t *l3 = PHYS_TO_VIRT(l4[i4] & PTE_ADDR);
+        for (int i3 = 0; i3 < 512; i3++) {
+            if (!(l3[i3] & PTE_P))
+                continue;
+            uint64_t *l2 = PHYS_TO_VIRT(l3[i3] & PTE_ADDR);
+            for (int i2 = 0; i2 < 512; i2++) {
+                if (!(l2[i2] & PTE_P))
+                    continue;
+                uint64_t *l1 = PHYS_TO_VIRT(l2[i2] & PTE_ADDR);
+                for (int i1 = 0; i1 < 512; i1++) {
+                    if (!(l1[i1] & PTE_P))
+                        continue;
+                    uint64_t va = ((uint64_t)i4 << 39) | ((uint64_t)i3 << 30) | ((uint64_t)i2 << 21) |
+                                  ((uint64_t)i1 << 12);
+                    int r = fn(va, &l1[i1], ctx);
+                    if (r)
+                        return r;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int copy_page(uint64_t va, uint64_t *pte, void *ctx) {
+    uint64_t dst_root = *(uint64_t *)ctx;
+    uint64_t pa = frame_alloc();
+    if (!pa)
+        return -1;
+    memcpy(PHYS_TO_VIRT(pa), PHYS_TO_VIRT(*pte & PTE_ADDR), PAGE_SIZE);
+    unsigned flags = MAP_USER | ((*pte & PTE_W) ? MAP_WRITE : 0) | ((*pte & PTE_NX) ? 0 : MAP_EXEC);
+    if (arch_map_page(dst_root, va, pa, flags) < 0) {
+        frame_free(pa);
+        return -1;
+    }
+    return 0;
+}
+
+/* fork: an eager copy of every user page. Returns 0 or -1 (out of memory;
+ * the caller destroys the partial copy). */
+int arch_as_copy(uint64_t dst_root, uint64_t src_root) { return walk_user(src_root, copy_page, &dst_root); }
+
+static int free_page(uint64_t va, uint64_t *pte, void *ctx) {
+    (void)va;
+    (void)ctx;
+    frame_free(*pte & PTE_ADDR);
+    *pte = 0;
+    return 0;
+}
+
+static void free_tables(uint64_t table_pa, int level) {
+    uint64_t *t = PHYS_TO_VIRT(table_pa);
+    for (int i = 0; level > 1 && i < (level == 4 ? 256 : 512); i++)
+        if (t[i] & PTE_P)
+            free_tables(t[i] & PTE_ADDR, level - 1);
+    frame_free(table_pa);
+}
+
+/* Free every user page and page table, then the root. Must not be the
+ * address space this CPU is using. */
+void arch_as_destroy(uint64_t root) {
+    walk_user(root, free_page, NULL);
+    free_tables(root, 4);
+}
+
+/* ---- copying to and from user memory ---- */
+
+/* Every page of [va, va+len) must be mapped user-accessible (and writable
+ * when `write`): checked before the copy, so the copy itself cannot fault. */
+bool arch_user_range_ok(uint64_t root, uint64_t va, size_t len, bool write) {
+    if (len == 0)
+        return true;
+    if (va < USER_LO || va + len < va || va + len > USER_TOP)
+        return false;
+    for (uint64_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
+        uint64_t pa;
+        unsigned flags;
+        if (!arch_translate(root, p, &pa, &flags) || !(flags & MAP_USER) || (write && !(flags & MAP_WRITE)))
+            return false;
+    }
+    return true;
+}
+
+void arch_user_copy(void *dst, const void *src, size_t n) {
+    if (smap_enabled)
+        stac();
+    memcpy(dst, src, n);
+    if (smap_enabled)
+        clac();
+}
+
+/* Length of the NUL-terminated user string at va: -1 when it runs into an
+ * unmapped page, -2 when no NUL comes within max bytes. */
+long arch_user_strnlen(uint64_t root, uint64_t va, size_t max) {
+    for (size_t n = 0; n < max; n++) {
+        if ((n == 0 || ((va + n) & (PAGE_SIZE - 1)) == 0) && !arch_user_range_ok(root, va + n, 1, false))
+            return -1;
+        char c;
+        arch_user_copy(&c, (const char *)(va + n), 1);
+        if (c == 0)
+            return (long)n;
+    }
+    return -2;
+}
+
+void arch_set_kernel_stack(uint64_t top) { gdt_set_kernel_stack(this_cpu(), top); }
+
+/* A fresh user trap frame: entry point, stack, user selectors, IF on. */
+void arch_init_user_frame(struct trap_frame *f, uint64_t entry, uint64_t rsp) {
+    memset(f, 0, sizeof *f);
+    f->rip = entry;
+    f->rsp = rsp;
+    f->cs = SEL_UCODE;
+    f->ss = SEL_UDATA;
+    f->rflags = RFLAGS_IF;
+}

@@ -1,0 +1,201 @@
+/*
+ * execve: load an ELF executable from the archive into a fresh address
+ * space, with argv and envp on a new stack. The old program is only
+ * replaced once everything has succeeded, so a bad file leaves the caller
+ * running with an error code.
+ */
+#include "kernel/proc.h"
+#include "kernel/file.h"
+#include "kernel/heap.h"
+#include "kernel/printk.h"
+#include "kernel/uaccess.h"
+#include "kernel/vm.h"
+#include "lib/elf.h"
+#include "lib/string.h"
+
+#define MAX_ARGS 64
+#define ARG_BYTES (32 * 1024)
+#define PATH_MAX_LEN 128
+
+/* argv/envp gathered in kernel memory before the old program goes away. */
+struct exec_args {
+    int argc, envc;
+    char *argv[MAX_ARGS + 1];
+    char *envp[MAX_ARGS + 1];
+    size_t used;
+    char buf[ARG_BYTES];
+};
+
+static int add_string(struct exec_args *a, char **slot, const char *s, size_t len) {
+    if (a->used + len + 1 > ARG_BYTES)
+        return -ABI_E2BIG;
+    *slot = a->buf + a->used;
+    memcpy(*slot, s, len);
+    (*slot)[len] = 0;
+    a->used += len + 1;
+    return 0;
+}
+
+/* Copy a NULL-terminated array of user strings (argv or envp). */
+static int gather_user_vector(struct exec_args *a, uint64_t uvec, char **out, int *count) {
+    *count = 0;
+    if (!uvec)
+        return 0;
+    for (;;) {
+        uint64_t ptr;
+        if (copy_from_user(&ptr, uvec + (uint64_t)*count * 8, 8) < 0)
+            return -ABI_EFAULT;
+        if (!ptr)
+            break;
+        if (*count >= MAX_ARGS)
+            return -ABI_E2BIG;
+        long len = copy_string_from_user(a->buf + a->used, ptr, ARG_BYTES - a->used);
+        if (len < 0)
+            return len == -ABI_ENAMETOOLONG ? -ABI_E2BIG : (int)len;
+        out[(*count)++] = a->buf + a->used;
+        a->used += (size_t)len + 1;
+    }
+    out[*count] = NULL;
+    return 0;
+}
+
+/* Words of a kernel string (init's run= arguments) after argv[0]. */
+static int gather_words(struct exec_args *a, const char *name, const char *words) {
+    a->argc = 0;
+    add_string(a, &a->argv[a->argc++], name, strlen(name));
+    for (const char *s = words; s && *s;) {
+        while (*s == ' ')
+            s++;
+        const char *e = s;
+        while (*e && *e != ' ')
+            e++;
+        if (e > s && a->argc < MAX_ARGS && add_string(a, &a->argv[a->argc++], s, (size_t)(e - s)) < 0)
+            return -ABI_E2BIG;
+        s = e;
+    }
+    a->argv[a->argc] = NULL;
+    a->envc = 0;
+    a->envp[0] = NULL;
+    return 0;
+}
+
+static int load_segment(struct addrspace *as, const uint8_t *file, const struct elf_segment *s) {
+    unsigned flags = (s->write ? MAP_WRITE : 0) | (s->exec ? MAP_EXEC : 0);
+    for (uint64_t va = ALIGN_DOWN(s->vaddr, PAGE_SIZE); va < s->vaddr + s->memsz; va += PAGE_SIZE) {
+        uint64_t pa;
+        unsigned old;
+        if (arch_translate(as->root, va, &pa, &old)) { /* a page shared with the previous segment */
+            if (arch_map_page(as->root, va, pa, (old | flags | MAP_USER)) < 0)
+                return -ABI_ENOMEM;
+        } else if (as_map_zeroed(as, va, va + PAGE_SIZE, flags) < 0) {
+            return -ABI_ENOMEM;
+        }
+    }
+    as_write(as, s->vaddr, file + s->offset, s->filesz); /* the rest stays zero (bss) */
+    return 0;
+}
+
+/* Strings at the top of the stack, then (16-byte aligned) argc, argv[],
+ * NULL, envp[], NULL: the System V initial process stack without auxv. */
+static uint64_t build_stack(struct addrspace *as, const struct exec_args *a) {
+    uint64_t sp = USER_STACK_TOP;
+    uint64_t argv_ptrs[MAX_ARGS + 1], envp_ptrs[MAX_ARGS + 1];
+    for (int i = a->envc - 1; i >= 0; i--) {
+        size_t n = strlen(a->envp[i]) + 1;
+        sp -= n;
+        as_write(as, sp, a->envp[i], n);
+        envp_ptrs[i] = sp;
+    }
+    for (int i = a->argc - 1; i >= 0; i--) {
+        size_t n = strlen(a->argv[i]) + 1;
+        sp -= n;
+        as_write(as, sp, a->argv[i], n);
+        argv_ptrs[i] = sp;
+    }
+    argv_ptrs[a->argc] = envp_ptrs[a->envc] = 0;
+    size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1;
+    sp = ALIGN_DOWN(sp - words * 8, 16);
+    uint64_t argc = (uint64_t)a->argc, at = sp;
+    as_write(as, at, &argc, 8);
+    as_write(as, at += 8, argv_ptrs, ((size_t)a->argc + 1) * 8);
+    as_write(as, at + ((size_t)a->argc + 1) * 8, envp_ptrs, ((size_t)a->envc + 1) * 8);
+    return sp;
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = NULL;
+    for (const char *s = path; *s; s++)
+        if (*s == '/')
+            slash = s;
+    return slash ? slash + 1 : path;
+}
+
+/* Build the new program's address space; replace p's only on success. */
+static int load_program(struct proc *p, const char *path, const struct exec_args *a) {
+    const void *data;
+    uint64_t size;
+    if (fs_lookup(path, &data, &size) < 0)
+        return -ABI_ENOENT;
+    struct elf_image img;
+    const char *why = "?";
+    if (elf_parse(data, size, USER_LO, USER_STACK_TOP - USER_STACK_MAX, &img, &why) < 0) {
+        pr_warn("exec: %s: not a valid executable: %s\n", path, why);
+        return -ABI_ENOEXEC;
+    }
+    struct addrspace *as = as_create();
+    if (!as)
+        return -ABI_ENOMEM;
+    int r = 0;
+    for (int i = 0; i < img.segment_count && r == 0; i++)
+        r = load_segment(as, data, &img.segments[i]);
+    if (r == 0)
+        r = as_map_zeroed(as, USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE, USER_STACK_TOP, MAP_WRITE);
+    if (r < 0) {
+        as_destroy(as);
+        return r;
+    }
+    as->image_end = as->brk = ALIGN_UP(img.highest, PAGE_SIZE);
+    uint64_t sp = build_stack(as, a);
+    struct addrspace *old = p->as;
+    p->as = as;
+    if (p == current_proc())
+        arch_as_activate(as->root);
+    if (old)
+        as_destroy(old);
+    arch_init_user_frame(p->tf, img.entry, sp);
+    arch_fpu_init_state(p->fpu);
+    if (p == current_proc())
+        arch_fpu_restore(p->fpu);
+    str_copy(p->name, base_name(path), sizeof p->name);
+    return 0;
+}
+
+int exec_into(struct proc *p, const char *path, const char *args) {
+    struct exec_args *a = kmalloc(sizeof *a);
+    if (!a)
+        return -ABI_ENOMEM;
+    a->used = 0;
+    int r = gather_words(a, base_name(path), args);
+    if (r == 0)
+        r = load_program(p, path, a);
+    kfree(a);
+    return r;
+}
+
+long sys_execve_impl(uint64_t upath, uint64_t uargv, uint64_t uenvp) {
+    char path[PATH_MAX_LEN];
+    long len = copy_string_from_user(path, upath, sizeof path);
+    if (len < 0)
+        return len;
+    struct exec_args *a = kmalloc(sizeof *a);
+    if (!a)
+        return -ABI_ENOMEM;
+    a->used = 0;
+    int r = gather_user_vector(a, uargv, a->argv, &a->argc);
+    if (r == 0)
+        r = gather_user_vector(a, uenvp, a->envp, &a->envc);
+    if (r == 0)
+        r = load_program(current_proc(), path, a);
+    kfree(a);
+    return r;
+}

@@ -1,0 +1,176 @@
+/*
+ * Files: a flat, read-only file system over the initrd archive (cpio newc,
+ * a multiboot2 module), plus the console. Open files live in the OS
+ * instance's open-file table, shared by descriptors after fork.
+ */
+#include "kernel/file.h"
+#include "kernel/bootinfo.h"
+#include "kernel/console.h"
+#include "kernel/model.h"
+#include "kernel/os.h"
+#include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "kernel/uaccess.h"
+#include "lib/cpio.h"
+#include "lib/string.h"
+
+static const uint8_t *archive;
+static size_t archive_size;
+static struct file console = {.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
+static struct spinlock files_lock = SPINLOCK_INIT("open files", RANK_FILES);
+static int console_chan;
+
+static void console_input_ready(void) { wakeup(&console_chan); }
+
+void fs_init(void) {
+    console_wakeup = console_input_ready;
+    if (boot_info.module_count == 0) {
+        pr_warn("fs: no initrd module: no programs to run\n");
+        return;
+    }
+    const struct mb2_module *m = &boot_info.modules[0];
+    archive = PHYS_TO_VIRT(m->start);
+    archive_size = m->end - m->start;
+    int files = 0;
+    struct cpio_entry e;
+    size_t off = 0;
+    int r;
+    while ((r = cpio_next(archive, archive_size, &off, &e)) == 1)
+        files++;
+    if (r < 0)
+        pr_warn("fs: initrd is malformed after %d files: %s\n", files, cpio_strerror(r));
+    pr_info("fs: initrd of %zu KiB with %d files\n", archive_size >> 10, files);
+}
+
+struct file *console_file(void) { return &console; }
+
+int fs_lookup(const char *path, const void **data, uint64_t *size) {
+    struct cpio_entry e;
+    if (!archive || cpio_find(archive, archive_size, path, &e) != 1 || (e.mode & ABI_S_IFMT) == ABI_S_IFDIR)
+        return -ABI_ENOENT;
+    *data = e.data;
+    *size = e.size;
+    return 0;
+}
+
+int fs_readdir(int index, void *out) {
+    struct abi_dirent *d = out;
+    struct cpio_entry e;
+    size_t off = 0;
+    for (int i = 0; archive && cpio_next(archive, archive_size, &off, &e) == 1;) {
+        if (e.name_len == 1 && e.name[0] == '.')
+            continue;
+        if (i++ == index) {
+            memset(d, 0, sizeof *d);
+            d->size = e.size;
+            d->mode = e.mode;
+            str_copy(d->name, e.name, sizeof d->name);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static struct file *file_slot(void) {
+    struct file *table = this_os()->files;
+    for (int i = 0; i < MAX_FILES; i++)
+        if (table[i].refs == 0)
+            return &table[i];
+    return NULL;
+}
+
+struct file *file_open(const char *path, int flags, int *err) {
+    if (strcmp(path, "/dev/console") == 0 || strcmp(path, "dev/console") == 0)
+        return file_dup(&console);
+    struct cpio_entry e;
+    if (!archive || cpio_find(archive, archive_size, path, &e) != 1) {
+        *err = -ABI_ENOENT;
+        return NULL;
+    }
+    if ((flags & ABI_O_ACCMODE) != ABI_O_RDONLY) {
+        *err = -ABI_EROFS;
+        return NULL;
+    }
+    spin_lock(&files_lock);
+    struct file *f = file_slot();
+    if (f)
+        *f = (struct file){F_INITRD, 1, e.data, e.size, 0, e.mode, e.ino, false};
+    spin_unlock(&files_lock);
+    if (!f)
+        *err = -ABI_ENFILE;
+    return f;
+}
+
+struct file *file_dup(struct file *f) {
+    spin_lock(&files_lock);
+    f->refs++;
+    spin_unlock(&files_lock);
+    return f;
+}
+
+void file_close(struct file *f) {
+    spin_lock(&files_lock);
+    if (f->refs <= 0)
+        panic("file_close: file has no references");
+    if (--f->refs == 0 && f != &console)
+        f->type = F_NONE;
+    spin_unlock(&files_lock);
+}
+
+/* Console reads block until a whole line (or Ctrl-D) has been typed. The
+ * check and the sleep happen under the scheduler lock, and the input
+ * interrupt's wakeup takes it too, so no wakeup is lost in between. */
+static long console_read(uint64_t ubuf, size_t n) {
+    struct proc *p = current_proc();
+    model->sched_lock();
+    while (!console_line_ready() && !p->killed)
+        sleep_on(&console_chan);
+    model->sched_unlock();
+    if (p->killed)
+        return -ABI_EINTR;
+    char kbuf[256];
+    size_t got = console_read_ready(kbuf, MIN(n, sizeof kbuf));
+    return copy_to_user(ubuf, kbuf, got) < 0 ? -ABI_EFAULT : (long)got;
+}
+
+long file_read(struct file *f, void *buf, size_t n, bool to_user) {
+    if (f->type == F_CONSOLE)
+        return to_user ? console_read((uint64_t)buf, n) : -ABI_EINVAL;
+    if (f->offset >= f->size)
+        return 0;
+    size_t k = MIN(n, f->size - f->offset);
+    if (to_user) {
+        if (copy_to_user((uint64_t)buf, f->data + f->offset, k) < 0)
+            return -ABI_EFAULT;
+    } else {
+        memcpy(buf, f->data + f->offset, k);
+    }
+    f->offset += k;
+    return (long)k;
+}
+
+long file_write(struct file *f, const void *ubuf, size_t n) {
+    if (!f->writable)
+        return -ABI_EBADF;
+    char kbuf[256];
+    size_t done = 0;
+    while (done < n) {
+        size_t k = MIN(n - done, sizeof kbuf);
+        if (copy_from_user(kbuf, (uint64_t)ubuf + done, k) < 0)
+            return done ? (long)done : -ABI_EFAULT;
+        console_write(kbuf, k);
+        done += k;
+    }
+    return (long)done;
+}
+
+int64_t file_lseek(struct file *f, int64_t off, int whence) {
+    if (f->type == F_CONSOLE)
+        return -ABI_ESPIPE;
+    int64_t base = whence == ABI_SEEK_SET ? 0 : whence == ABI_SEEK_CUR ? (int64_t)f->offset
+                   : whence == ABI_SEEK_END ? (int64_t)f->size : -1;
+    if (base < 0 || base + off < 0)
+        return -ABI_EINVAL;
+    f->offset = (uint64_t)(base + off);
+    return (int64_t)f->offset;
+}

@@ -1,0 +1,18 @@
+/* Choosing the multiprocessor organisation at boot (model= option). */
+#include "kernel/model.h"
+#include "kernel/printk.h"
+#include "lib/string.h"
+
+const struct model_ops *model = &model_bkl;
+
+static const struct model_ops *const models[] = {&model_bkl};
+
+bool model_select(const char *name) {
+    for (size_t i = 0; i < ARRAY_SIZE(models); i++)
+        if (strcmp(models[i]->name, name) == 0) {
+            model = models[i];
+            return true;
+        }
+    pr_warn("model: organisation '%s' is not available in this kernel; using '%s'\n", name, model->name);
+    return false;
+}

@@ -1,0 +1,293 @@
+/*
+ * The process table and the lifecycle of processes and kernel threads:
+ * creation, fork, exit, wait and kill. Everything that changes a process's
+ * state or parent happens under the scheduler lock (model->sched_lock).
+ */
+#include "kernel/proc.h"
+#include "kernel/model.h"
+#include "kernel/os.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+#include "kernel/uaccess.h"
+#include "kernel/vm.h"
+#include "lib/string.h"
+
+static struct proc *init_proc;
+
+struct proc *proc_find(int pid) {
+    struct proc *procs = this_os()->procs;
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].state != P_UNUSED && procs[i].pid == pid)
+            return &procs[i];
+    return NULL;
+}
+
+/* The first switch into a thread "returns" into one of these. */
+static void first_run_user(void);
+static void first_run_kthread(void);
+
+/* Lay out a new kernel stack: the user trap frame at the top, below it the
+ * context arch_switch() pops, which returns into `entry` with the stack
+ * aligned as after a call. */
+static void prepare_stack(struct proc *p, void (*entry)(void)) {
+    p->tf = (struct trap_frame *)(p->kstack_top - sizeof(struct trap_frame));
+    p->ctx = (struct context *)((uint64_t)p->tf - 64);
+    memset(p->ctx, 0, sizeof *p->ctx);
+    p->ctx->rip = (uint64_t)entry;
+}
+
+/* A free slot, marked EMBRYO, with a kernel stack. Scheduler lock held.
+ * NULL with *err = -EAGAIN (table full) or -ENOMEM. */
+static struct proc *proc_alloc_locked(const char *name, int *err) {
+    struct os_instance *os = this_os();
+    struct proc *p = NULL;
+    for (int i = 0; i < MAX_PROCS && !p; i++)
+        if (os->procs[i].state == P_UNUSED)
+            p = &os->procs[i];
+    if (!p) {
+        *err = -ABI_EAGAIN;
+        return NULL;
+    }
+    uint64_t kstack = arch_alloc_kstack();
+    if (!kstack) {
+        *err = -ABI_ENOMEM;
+        return NULL;
+    }
+    memset(p, 0, sizeof *p);
+    p->state = P_EMBRYO;
+    p->pid = ++os->next_pid;
+    p->kstack_top = kstack;
+    p->prio = DEFAULT_PRIO;
+    p->cpu = cpu_id();
+    p->started_ns = uptime_ns();
+    list_init(&p->rq);
+    str_copy(p->name, name, sizeof p->name);
+    return p;
+}
+
+struct proc *proc_alloc(const char *name) {
+    int err;
+    model->sched_lock();
+    struct proc *p = proc_alloc_locked(name, &err);
+    model->sched_unlock();
+    return p;
+}
+
+/* Release a zombie's (or a failed embryo's) slot and kernel stack. */
+void proc_free(struct proc *p) {
+    arch_free_kstack(p->kstack_top);
+    p->kstack_top = 0;
+    p->state = P_UNUSED;
+    p->pid = 0;
+    p->parent = NULL;
+}
+
+/* ---- kernel threads ---- */
+
+static void first_run_kthread(void) {
+    struct proc *p = current_proc();
+    model->sched_unlock();
+    arch_irq_enable();
+    p->kfn(p->karg);
+    proc_exit(ABI_W_EXITED(0));
+}
+
+struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int prio) {
+    int err;
+    model->sched_lock();
+    struct proc *p = proc_alloc_locked(name, &err);
+    if (p) {
+        p->is_kthread = true;
+        p->prio = prio;
+        p->parent = current_proc(); /* NULL from boot code: reaped by the scheduler */
+        prepare_stack(p, first_run_kthread);
+        p->kfn = fn;
+        p->karg = arg;
+        make_runnable(p);
+    }
+    model->sched_unlock();
+    return p;
+}
+
+/* ---- user processes ---- */
+
+static void first_run_user(void) {
+    struct proc *p = current_proc();
+    model->sched_unlock();
+    arch_enter_user(p->tf);
+}
+
+int proc_fork(void) {
+    struct proc *parent = current_proc();
+    int err;
+    model->sched_lock();
+    struct proc *child = proc_alloc_locked(parent->name, &err);
+    model->sched_unlock();
+    if (!child)
+        return err;
+    prepare_stack(child, first_run_user);
+    child->as = as_clone(parent->as);
+    if (!child->as) {
+        model->sched_lock();
+        proc_free(child);
+        model->sched_unlock();
+        return -ABI_ENOMEM;
+    }
+    *child->tf = *parent->tf;
+    child->tf->rax = 0; /* fork() returns 0 in the child */
+    arch_fpu_save(parent->fpu);
+    memcpy(child->fpu, parent->fpu, sizeof child->fpu);
+    for (int fd = 0; fd < NOFILE; fd++)
+        child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
+    child->prio = parent->prio;
+    model->sched_lock();
+    child->parent = parent;
+    make_runnable(child);
+    model->sched_unlock();
+    return child->pid;
+}
+
+/* Children of an exiting process go to init (or, without init, nowhere:
+ * the scheduler frees them when they exit). */
+static void reparent_children(struct proc *p) {
+    struct proc *procs = this_os()->procs;
+    struct proc *heir = (init_proc && init_proc != p) ? init_proc : NULL;
+    bool zombie_passed = false;
+    for (int i = 0; i < MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (c->state == P_UNUSED || c->parent != p)
+            continue;
+        c->parent = heir;
+        if (c->state == P_ZOMBIE) {
+            zombie_passed = true;
+            if (!heir)
+                proc_free(c);
+        }
+    }
+    if (zombie_passed && heir)
+        wakeup_locked(heir);
+}
+
+void init_exited(int status); /* main.c: what the machine does without init */
+
+/* End the current process: called in the kernel-entered state (from a
+ * system call or a fault), or by a kernel thread that returns. */
+void proc_exit(int status) {
+    struct proc *p = current_proc();
+    if (p == init_proc)
+        init_exited(status);
+    for (int fd = 0; fd < NOFILE; fd++)
+        if (p->files[fd]) {
+            file_close(p->files[fd]);
+            p->files[fd] = NULL;
+        }
+    if (p->as) {
+        arch_as_activate(0);
+        as_destroy(p->as);
+        p->as = NULL;
+    }
+    model->sched_lock();
+    reparent_children(p);
+    p->exit_status = status;
+    p->state = P_ZOMBIE;
+    if (p->parent)
+        wakeup_locked(p->parent);
+    sched();
+    panic("zombie %d ran again", p->pid);
+}
+
+/* Wait for a child (pid > 0: that one; -1: any). The status pointer is
+ * checked before a child is reaped, so a bad pointer loses nothing. */
+int proc_wait(int pid, uint64_t user_status, int options) {
+    struct proc *p = current_proc();
+    if (user_status && !user_writable(user_status, sizeof(int)))
+        return -ABI_EFAULT;
+    struct proc *procs = this_os()->procs;
+    model->sched_lock();
+    for (;;) {
+        bool have_children = false;
+        for (int i = 0; i < MAX_PROCS; i++) {
+            struct proc *c = &procs[i];
+            if (c->state == P_UNUSED || c->parent != p || (pid > 0 && c->pid != pid))
+                continue;
+            have_children = true;
+            if (c->state != P_ZOMBIE)
+                continue;
+            int cpid = c->pid, status = c->exit_status;
+            p->child_runtime_ns += c->runtime_ns + c->child_runtime_ns;
+            proc_free(c);
+            model->sched_unlock();
+            if (user_status)
+                copy_to_user(user_status, &status, sizeof status);
+            return cpid;
+        }
+        if (!have_children || p->killed || (options & ABI_WNOHANG)) {
+            model->sched_unlock();
+            return !have_children ? -ABI_ECHILD : p->killed ? -ABI_EINTR : 0;
+        }
+        sleep_on(p);
+    }
+}
+
+int proc_kill(int pid, int sig) {
+    if (sig <= 0 || sig >= 32)
+        return -ABI_EINVAL;
+    model->sched_lock();
+    struct proc *p = proc_find(pid);
+    int r = 0;
+    if (!p || p->state == P_ZOMBIE)
+        r = -ABI_ESRCH;
+    else if (p->is_kthread || p == init_proc)
+        r = -ABI_EPERM;
+    else {
+        p->killed = sig;
+        if (p->state == P_SLEEPING)
+            make_runnable(p); /* it notices `killed` when its sleep returns */
+    }
+    model->sched_unlock();
+    return r;
+}
+
+/* Start pid 1 from the archive, with `args` (the run= option) after its name. */
+void proc_start_init(const char *path, const char *args) {
+    int err;
+    model->sched_lock();
+    struct proc *p = proc_alloc_locked("init", &err);
+    model->sched_unlock();
+    if (!p)
+        panic("no memory for the first process");
+    prepare_stack(p, first_run_user);
+    for (int fd = 0; fd < 3; fd++)
+        p->files[fd] = file_dup(console_file());
+    init_proc = p;
+    int r = exec_into(p, path, args);
+    if (r < 0)
+        panic("cannot start %s: error %d", path, r);
+    model->sched_lock();
+    make_runnable(p);
+    model->sched_unlock();
+}
+
+/* A kernel thread waits for a child kernel thread (tests). */
+int proc_wait_kernel(int pid, int *status) {
+    struct proc *p = current_proc();
+    struct proc *procs = this_os()->procs;
+    model->sched_lock();
+    for (;;) {
+        for (int i = 0; i < MAX_PROCS; i++) {
+            struct proc *c = &procs[i];
+            if (c->state == P_ZOMBIE && c->parent == p && c->pid == pid) {
+                *status = c->exit_status;
+                proc_free(c);
+                model->sched_unlock();
+                return pid;
+            }
+        }
+        struct proc *c = proc_find(pid);
+        if (!c || c->parent != p) {
+            model->sched_unlock();
+            return -ABI_ECHILD;
+        }
+        sleep_on(p);
+    }
+}

@@ -1,0 +1,35 @@
+#include "kernel/uaccess.h"
+#include "kernel/proc.h"
+#include "user/include/abi.h"
+
+static uint64_t current_root(void) {
+    struct proc *p = current_proc();
+    return p && p->as ? p->as->root : 0;
+}
+
+bool user_readable(uint64_t va, size_t n) { return current_root() && arch_user_range_ok(current_root(), va, n, false); }
+bool user_writable(uint64_t va, size_t n) { return current_root() && arch_user_range_ok(current_root(), va, n, true); }
+
+int copy_from_user(void *dst, uint64_t src, size_t n) {
+    if (!user_readable(src, n))
+        return -ABI_EFAULT;
+    arch_user_copy(dst, (const void *)src, n);
+    return 0;
+}
+
+int copy_to_user(uint64_t dst, const void *src, size_t n) {
+    if (!user_writable(dst, n))
+        return -ABI_EFAULT;
+    arch_user_copy((void *)dst, src, n);
+    return 0;
+}
+
+long copy_string_from_user(char *dst, uint64_t src, size_t max) {
+    if (!current_root())
+        return -ABI_EFAULT;
+    long len = arch_user_strnlen(current_root(), src, max);
+    if (len < 0)
+        return len == -2 ? -ABI_ENAMETOOLONG : -ABI_EFAULT;
+    arch_user_copy(dst, (const void *)src, (size_t)len + 1);
+    return len;
+}
