@@ -36,11 +36,10 @@ static int add_string(struct exec_args *a, char **slot, const char *s, size_t le
     return 0;
 }
 
-/* Copy a NULL-terminated array of user strings (argv or envp). */
+/* Copy a NULL-terminated array of user strings (argv or envp). The array
+ * itself must exist: a NULL argv or envp is a bad pointer like any other. */
 static int gather_user_vector(struct exec_args *a, uint64_t uvec, char **out, int *count) {
     *count = 0;
-    if (!uvec)
-        return 0;
     for (;;) {
         uint64_t ptr;
         if (copy_from_user(&ptr, uvec + (uint64_t)*count * 8, 8) < 0)

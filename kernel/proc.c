@@ -196,11 +196,13 @@ void proc_exit(int status) {
     panic("zombie %d ran again", p->pid);
 }
 
-/* Wait for a child (pid > 0: that one; -1: any). The status pointer is
- * checked before a child is reaped, so a bad pointer loses nothing. */
+/* Wait for a child (pid > 0: that one; -1: any). Like every pointer the
+ * kernel is given, the status pointer must be valid (the C library passes
+ * its own when a program gives NULL); it is checked before a child is
+ * reaped, so a bad pointer loses nothing. */
 int proc_wait(int pid, uint64_t user_status, int options) {
     struct proc *p = current_proc();
-    if (user_status && !user_writable(user_status, sizeof(int)))
+    if (!user_writable(user_status, sizeof(int)))
         return -ABI_EFAULT;
     struct proc *procs = this_os()->procs;
     model->sched_lock();
@@ -217,8 +219,7 @@ int proc_wait(int pid, uint64_t user_status, int options) {
             p->child_runtime_ns += c->runtime_ns + c->child_runtime_ns;
             proc_free(c);
             model->sched_unlock();
-            if (user_status)
-                copy_to_user(user_status, &status, sizeof status);
+            copy_to_user(user_status, &status, sizeof status);
             return cpid;
         }
         if (!have_children || p->killed || (options & ABI_WNOHANG)) {

@@ -76,6 +76,20 @@ void smp_call_all(smp_fn fn, void *arg) {
             finish(i);
 }
 
-static void flush_one(void *va) { arch_flush_tlb_page((uint64_t)va); }
+struct flush_range {
+    uint64_t va;
+    size_t pages;
+};
 
-void tlb_shootdown(uint64_t va) { smp_call_all(flush_one, (void *)va); }
+static void flush_range(void *arg) {
+    const struct flush_range *r = arg;
+    for (size_t i = 0; i < r->pages; i++)
+        arch_flush_tlb_page(r->va + i * PAGE_SIZE);
+}
+
+void tlb_shootdown_range(uint64_t va, size_t pages) {
+    struct flush_range r = {va, pages};
+    smp_call_all(flush_range, &r);
+}
+
+void tlb_shootdown(uint64_t va) { tlb_shootdown_range(va, 1); }

@@ -19,6 +19,7 @@ void smp_call_all(smp_fn fn, void *arg);
 void smp_handle_calls(void);
 /* After changing a kernel mapping: flush va from every CPU's TLB. */
 void tlb_shootdown(uint64_t va);
+void tlb_shootdown_range(uint64_t va, size_t pages);
 
 /* Called by the arch layer. */
 __attribute__((noreturn)) void kernel_ap_main(void);

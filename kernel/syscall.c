@@ -126,7 +126,7 @@ static long sys_times(struct trap_frame *f) {
     uint64_t run = p->runtime_ns + (uptime_ns() - p->last_switch_in);
     struct abi_tms t = {.utime = ns_to_clock(run), .cutime = ns_to_clock(p->child_runtime_ns),
                         .elapsed = ns_to_clock(uptime_ns())};
-    return copy_to_user(A1, &t, sizeof t);
+    return copy_to_user(A1, &t, sizeof t) < 0 ? -ABI_EFAULT : (long)t.elapsed; /* POSIX: elapsed ticks */
 }
 
 static long sys_getcpu(struct trap_frame *f) { (void)f; return cpu_id(); }

@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "kernel/frame.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/spinlock.h"
 
 uint64_t phys_map_offset = KERNEL_VMA;
@@ -229,13 +230,17 @@ static int claim_kstack_slot(void) {
     return slot;
 }
 
+/* Other CPUs that ran on this stack may still hold its (global) TLB
+ * entries: shoot them down before the frames and the slot are reused. */
 void arch_free_kstack(uint64_t top) {
     uint64_t base = top - KSTACK_SIZE;
-    for (uint64_t va = base; va < top; va += PAGE_SIZE) {
-        uint64_t pa = arch_unmap_page(0, va);
-        if (pa)
-            frame_free(pa);
-    }
+    uint64_t frames[KSTACK_PAGES];
+    for (int i = 0; i < KSTACK_PAGES; i++)
+        frames[i] = arch_unmap_page(0, base + (uint64_t)i * PAGE_SIZE);
+    tlb_shootdown_range(base, KSTACK_PAGES);
+    for (int i = 0; i < KSTACK_PAGES; i++)
+        if (frames[i])
+            frame_free(frames[i]);
     int slot = (int)((base - PAGE_SIZE - KSTACK_AREA) / KSTACK_SLOT);
     spin_lock(&kernel_pt_lock);
     kstack_used[slot] = 0;

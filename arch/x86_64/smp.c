@@ -17,7 +17,7 @@
 #include "lib/string.h"
 
 struct trampoline_data {
-    uint64_t cr3, stack, cpu, entry;
+    uint64_t cr3, stack, cpu, entry, apic_id;
 };
 
 extern char ap_trampoline[], ap_trampoline_end[], ap_trampoline_data[];
@@ -56,7 +56,8 @@ static bool start_ap(struct cpu *c) {
         pr_err("smp: no memory for a stack for APIC %u\n", c->arch.apic_id);
         return false;
     }
-    *tramp_data() = (struct trampoline_data){arch_kernel_root(), stack, (uint64_t)c, (uint64_t)ap_entry};
+    *tramp_data() = (struct trampoline_data){arch_kernel_root(), stack, (uint64_t)c, (uint64_t)ap_entry,
+                                             c->arch.apic_id};
     c->kstack_top = stack;
     c->boot_cycles = arch_cycles();
     lapic_send_icr(c->arch.apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
@@ -69,9 +70,10 @@ static bool start_ap(struct cpu *c) {
     }
     if (c->online)
         return true;
+    tramp_data()->apic_id = ~0ULL; /* should it wake up now, it parks in the trampoline */
     pr_err("smp: CPU with APIC id %u did not come up within %d ms; going on without it\n", c->arch.apic_id,
            AP_TIMEOUT_MS);
-    return false;
+    return false; /* its stack is not freed: a late AP may still be reading the trampoline */
 }
 
 static void install_trampoline(void) {

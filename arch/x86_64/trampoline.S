@@ -31,6 +31,15 @@ tramp32:
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
+    /* Only the AP this data block was written for may go on: one that
+     * answers a STARTUP IPI too late (after the boot CPU gave up on it and
+     * moved on to the next CPU) would otherwise share that CPU's stack.
+     * CPUID.01H:EBX[31:24] is the initial APIC id. */
+    mov $1, %eax
+    cpuid
+    shr $24, %ebx
+    cmp TRAMP(tramp_apic_id), %ebx
+    jne park
     mov %cr4, %eax
     or $((1 << 5) | (1 << 7)), %eax /* PAE, PGE */
     mov %eax, %cr4
@@ -57,6 +66,11 @@ tramp64:
     mov TRAMP(tramp_entry), %rax
     jmp *%rax
 
+park:
+    cli
+    hlt
+    jmp park
+
     .balign 8
 tramp_gdt:
     .quad 0
@@ -72,4 +86,5 @@ tramp_cr3: .quad 0
 tramp_stack: .quad 0
 tramp_cpu: .quad 0
 tramp_entry: .quad 0
+tramp_apic_id: .quad 0
 ap_trampoline_end:

@@ -135,9 +135,12 @@ int execvp(const char *file, char *const argv[])
     return execve(file, argv, environ);
 }
 
+/* The kernel wants a valid status pointer; POSIX lets a program pass NULL
+ * when it does not care, so the library lends one. */
 pid_t waitpid(pid_t pid, int *status, int options)
 {
-    return (pid_t)check(SC3(SYS_waitpid, pid, status, options));
+    int ignored;
+    return (pid_t)check(SC3(SYS_waitpid, pid, status ? status : &ignored, options));
 }
 pid_t _waitpid(pid_t pid, int *status, int options) ALIAS(waitpid);
 

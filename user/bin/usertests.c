@@ -1,0 +1,2740 @@
+/*
+ * usertests - the user-space test suite (run by `make test` through the
+ * kernel option run=usertests, on every organisation and CPU count).
+ *
+ *   usertests            run every test
+ *   usertests NAME...    run only the named tests (the leak check still ends
+ *                        the run)
+ *   usertests -l         list the tests
+ *
+ * Each test is a function run in a forked child of usertests, so that a test
+ * that crashes or hangs cannot take the others with it: the child exits 0
+ * when the test passed, 1 when it failed (it has then printed why), and
+ * anything else is reported by the parent. A watchdog kills a test child
+ * that takes longer than its limit (a hang guard, not a timing assertion:
+ * the limits are minutes). Per test one line:
+ *
+ *   usertests: PASS <name>
+ *   usertests: FAIL <name>: <reason, with the values seen>
+ *
+ * and at the end exactly "usertests: N passed, N failed"; the exit status is
+ * 1 if anything failed. Helper programs ut_args and ut_fault are exec'd by
+ * some tests.
+ *
+ * Because the tests run in children, the parent's own memory does not grow
+ * after the warm-up: the last check (no_leaks) compares the free frames
+ * before and after the whole run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <sys/wait.h>
+#include "os.h"
+
+extern char **environ;
+
+#define PAGE 4096ul
+#define MS 1000000ull /* nanoseconds */
+#define EXEC_FAILED 150 /* a child whose execve failed exits EXEC_FAILED + errno */
+
+/* ======================================================================
+ * Framework
+ * ====================================================================== */
+
+static const char *cur_test = "setup";
+static int cur_failed;
+
+static void vfail(const char *fmt, va_list ap)
+{
+    char msg[640];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    cur_failed++;
+    if (cur_failed == 1)
+        printf("usertests: FAIL %s: %s\n", cur_test, msg);
+    else if (cur_failed <= 12)
+        printf("usertests:   (%s) also: %s\n", cur_test, msg);
+    else if (cur_failed == 13)
+        printf("usertests:   (%s) more failures not shown\n", cur_test);
+    fflush(stdout);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void note(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    printf("usertests:   %s: %s\n", cur_test, msg);
+    fflush(stdout);
+}
+
+/* A wait status in words; a few rotating buffers so that one printf can
+ * show several. */
+static const char *st_str(int st)
+{
+    static char bufs[4][48];
+    static int next;
+    char *b = bufs[next++ % 4];
+    if (WIFEXITED(st)) {
+        int code = WEXITSTATUS(st);
+        if (code >= EXEC_FAILED && code < EXEC_FAILED + 100)
+            snprintf(b, 48, "exit %d (execve failed, errno %d)", code, code - EXEC_FAILED);
+        else
+            snprintf(b, 48, "exit %d", code);
+    } else if (WIFSIGNALED(st)) {
+        snprintf(b, 48, "killed by signal %d", WTERMSIG(st));
+    } else {
+        snprintf(b, 48, "wait status 0x%x", st);
+    }
+    return b;
+}
+
+/* fork with stdio flushed first, so nothing buffered is printed twice. */
+static int xfork(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    return fork();
+}
+
+/* Blocking wait for one child; its status, or -1 after reporting. */
+static int reap(int pid, const char *what)
+{
+    int st = 0, w;
+    do
+        w = waitpid(pid, &st, 0);
+    while (w < 0 && errno == EINTR);
+    if (w != pid) {
+        fail("%s: waitpid(%d) returned %d, errno %d", what, pid, w, errno);
+        return -1;
+    }
+    return st;
+}
+
+/* Wait for a child that should end by itself, but at most ms milliseconds;
+ * then it is killed. Returns the status, -1 on error; *late set if killed. */
+static int reap_within(int pid, uint64_t ms, int *late)
+{
+    uint64_t end = uptime_ns() + ms * MS;
+    int st = 0;
+    *late = 0;
+    for (unsigned nap = 1;; nap = nap < 16 ? nap * 2 : 16) {
+        int w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            return st;
+        if (w != 0 && !(w < 0 && errno == EINTR)) {
+            fail("waitpid(%d, WNOHANG) = %d, errno %d", pid, w, errno);
+            return -1;
+        }
+        if (uptime_ns() > end)
+            break;
+        sleep_ms(nap);
+    }
+    *late = 1;
+    kill(pid, SIGKILL);
+    end = uptime_ns() + 10000 * MS;
+    while (uptime_ns() < end) {
+        int w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            return st;
+        if (w != 0 && !(w < 0 && errno == EINTR))
+            break;
+        sleep_ms(5);
+    }
+    fail("process %d did not go away after kill(SIGKILL)", pid);
+    return -1;
+}
+
+static int expect_exit(int st, int code, const char *what)
+{
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code)
+        return 1;
+    if (st != -1)
+        fail("%s: %s, expected exit %d", what, st_str(st), code);
+    return 0;
+}
+
+static int expect_signal(int st, int sig, const char *what)
+{
+    if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig)
+        return 1;
+    if (st != -1)
+        fail("%s: %s, expected killed by signal %d", what, st_str(st), sig);
+    return 0;
+}
+
+/* fork + execve(path, argv, envp); the child exits EXEC_FAILED + errno if
+ * execve fails. The pid, or -1 after reporting. */
+static int spawn(const char *path, char *const argv[], char *const envp[])
+{
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork for %s: errno %d", path, errno);
+        return -1;
+    }
+    if (pid == 0) {
+        execve(path, argv, envp);
+        _exit(EXEC_FAILED + (errno < 100 ? errno : 99));
+    }
+    return pid;
+}
+
+/* Run a program and return its wait status (-1 on error). */
+static int run_prog(const char *path, char *const argv[], char *const envp[])
+{
+    int pid = spawn(path, argv, envp);
+    return pid < 0 ? -1 : reap(pid, path);
+}
+
+static char *no_env[] = { NULL };
+
+static struct abi_sysinfo si; /* large: static */
+
+static void get_sysinfo(void)
+{
+    if (sysinfo(&si) != 0)
+        fail("sysinfo failed, errno %d", errno);
+}
+
+static uint64_t free_frames(void)
+{
+    struct abi_sysinfo *s = &si;
+    if (sysinfo(s) != 0)
+        return 0;
+    return s->free_frames;
+}
+
+/* Free frames once they match want (memory of processes that just ended
+ * may be given back a little later): retries for about two seconds. */
+static uint64_t free_frames_settled(uint64_t want)
+{
+    uint64_t now = free_frames();
+    for (int i = 0; i < 40 && now != want; i++) {
+        sleep_ms(50);
+        now = free_frames();
+    }
+    return now;
+}
+
+static int sys_yield(void)
+{
+    return (int)raw_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
+}
+
+/* Keep the compiler from knowing an address (for deliberate faults). */
+static void *hide(uintptr_t a)
+{
+    __asm__ volatile("" : "+r"(a));
+    return (void *)a;
+}
+
+static int popcount(unsigned v)
+{
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* A child that stays until killed, or until its parent is gone, or ten
+ * minutes pass (so that it can never outlive a broken test for long). It
+ * wakes up only a few times a second: there may be hundreds of them. */
+static _Noreturn void linger(void)
+{
+    int parent = getppid();
+    for (int i = 0; i < 2400 && getppid() == parent; i++)
+        sleep_ms(250);
+    _exit(3);
+}
+
+/* A child that spins (stays runnable) until killed, same limits. */
+static _Noreturn void spin_until_killed(void)
+{
+    int parent = getppid();
+    uint64_t start = uptime_ns();
+    while (getppid() == parent && uptime_ns() - start < 60000 * MS)
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+    _exit(3);
+}
+
+/* The pid's state from procinfo, or -1 if it is not in the table. */
+static int proc_lookup(int pid, struct abi_procinfo *out)
+{
+    struct abi_procinfo p;
+    for (int slot = 0; slot < 65536; slot++) {
+        int r = procinfo(slot, &p);
+        if (r < 0)
+            break;
+        if (r == 1 && p.pid == pid) {
+            if (out)
+                *out = p;
+            return (int)p.state;
+        }
+    }
+    return -1;
+}
+
+/* ======================================================================
+ * Processes: fork, getpid, trees over all CPUs
+ * ====================================================================== */
+
+static void t_getpid(void)
+{
+    int me = getpid();
+    if (me <= 1)
+        fail("getpid() = %d, expected > 1", me);
+    if (getpid() != me)
+        fail("getpid() changed: %d then %d", me, getpid());
+    int parent = getppid();
+    if (parent <= 0 || parent == me)
+        fail("getppid() = %d (getpid() = %d)", parent, me);
+
+    for (int i = 0; i < 3; i++) {
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0) {
+            if (getppid() != me)
+                _exit(0xff);
+            _exit(getpid() & 0x7f);
+        }
+        if (pid == me || pid <= 0)
+            fail("fork returned %d in the parent (getpid() = %d)", pid, me);
+        int st = reap(pid, "child");
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0xff)
+            fail("child %d: getppid() was not %d", pid, me);
+        else
+            expect_exit(st, pid & 0x7f, "child exits with its getpid() & 0x7f");
+    }
+    if (getpid() != me || getppid() != parent)
+        fail("getpid/getppid changed after forking: %d/%d, were %d/%d",
+             getpid(), getppid(), me, parent);
+}
+
+static unsigned cpu_bit(void)
+{
+    int c = getcpu();
+    return c < 0 ? 0 : 1u << (c % 7);
+}
+
+/* One node of the fork tree. Leaves spin for spin_ns and return the set of
+ * CPUs they saw (one bit per CPU number modulo 7, never 0); inner nodes
+ * fork two children, reap them and return the union. Errors: 0x80 | code. */
+static int tree_node(int depth, uint64_t spin_ns)
+{
+    unsigned mask = cpu_bit();
+
+    if (depth == 0) {
+        uint64_t t0 = uptime_ns();
+        while (uptime_ns() - t0 < spin_ns) {
+            for (volatile int i = 0; i < 2000; i++)
+                ;
+            mask |= cpu_bit();
+        }
+        return (int)(mask & 0x7f);
+    }
+
+    int pids[2], bad = 0;
+    for (int k = 0; k < 2; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0)
+            _exit(tree_node(depth - 1, spin_ns));
+        if (pids[k] < 0) {
+            if (k == 1) {
+                int st;
+                waitpid(pids[0], &st, 0);
+            }
+            return 0x80 | 1;
+        }
+    }
+    int seen[2] = { 0, 0 };
+    for (int k = 0; k < 2; k++) {
+        int st = 0, w, which;
+        if (depth % 2) { /* by pid on odd levels, any child on even ones */
+            w = waitpid(pids[k], &st, 0);
+            which = k;
+        } else {
+            w = waitpid(-1, &st, 0);
+            which = w == pids[0] ? 0 : w == pids[1] ? 1 : -1;
+        }
+        if (w < 0 || which < 0 || w != pids[which] || seen[which]) {
+            bad = 2;
+            continue;
+        }
+        seen[which] = 1;
+        if (!WIFEXITED(st))
+            bad = 3;
+        else if (WEXITSTATUS(st) & 0x80)
+            bad = WEXITSTATUS(st) & 0x7f;
+        else if (WEXITSTATUS(st) == 0)
+            bad = 4;
+        else
+            mask |= (unsigned)WEXITSTATUS(st);
+    }
+    int st;
+    if (!bad && (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD))
+        bad = 5;
+    mask |= cpu_bit();
+    return bad ? 0x80 | bad : (int)(mask & 0x7f);
+}
+
+static const char *tree_error(int code)
+{
+    switch (code) {
+    case 1: return "a fork failed";
+    case 2: return "waitpid returned a wrong pid or error";
+    case 3: return "a child did not exit normally";
+    case 4: return "a child reported no CPU";
+    case 5: return "waitpid(-1, WNOHANG) after reaping both children was not ECHILD";
+    default: return "?";
+    }
+}
+
+static void t_fork_tree(void)
+{
+    get_sysinfo();
+    int room = (int)si.max_procs - (int)si.nprocs;
+    int depth = room >= 40 ? 4 : room >= 20 ? 3 : 2;
+    int ncpus = (int)si.ncpus;
+    uint64_t spin = 20 * MS;
+    unsigned mask = 0;
+
+    for (int attempt = 0; attempt < 5; attempt++, spin *= 3) {
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0)
+            _exit(tree_node(depth, spin));
+        int st = reap(pid, "tree root");
+        if (st == -1)
+            return;
+        if (!WIFEXITED(st)) {
+            fail("tree root (depth %d): %s", depth, st_str(st));
+            return;
+        }
+        int code = WEXITSTATUS(st);
+        if (code & 0x80) {
+            fail("tree of depth %d: %s (code %d)", depth, tree_error(code & 0x7f), code & 0x7f);
+            return;
+        }
+        mask |= (unsigned)code;
+        if (ncpus <= 1 || popcount(mask) >= 2)
+            break;
+    }
+    if (ncpus > 1 && popcount(mask) < 2)
+        fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
+             "(bit = cpu %% 7) with %d CPUs online", (1 << (depth + 1)) - 1, depth, mask, ncpus);
+    int st;
+    if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
+        fail("a child is left over after the trees");
+}
+
+/* Many children of one parent at once, reaped with waitpid(-1). */
+static void t_fork_wide(void)
+{
+    static int pids[64];
+    static int done[64];
+    get_sysinfo();
+    int ncpus = (int)si.ncpus;
+    int n = 2 * ncpus + 2;
+    int room = (int)si.max_procs - (int)si.nprocs - 2;
+    if (n > room)
+        n = room;
+    if (n > 64)
+        n = 64;
+    if (n < 2) {
+        fail("no room in the process table: %u of %u used", si.nprocs, si.max_procs);
+        return;
+    }
+
+    unsigned mask = 0;
+    uint64_t spin = 30 * MS;
+    for (int attempt = 0; attempt < 5; attempt++, spin *= 3) {
+        for (int i = 0; i < n; i++) {
+            pids[i] = xfork();
+            if (pids[i] < 0) {
+                fail("fork %d of %d: errno %d", i + 1, n, errno);
+                n = i;
+                break;
+            }
+            if (pids[i] == 0)
+                _exit(tree_node(0, spin));
+            done[i] = 0;
+        }
+        for (int k = 0; k < n; k++) {
+            int st = 0;
+            int w = waitpid(-1, &st, 0);
+            int i;
+            for (i = 0; i < n && pids[i] != w; i++)
+                ;
+            if (i == n) {
+                fail("waitpid(-1) returned %d (errno %d), not one of my %d children", w, errno, n);
+                return;
+            }
+            if (done[i]++)
+                fail("child %d reaped twice", w);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 || (WEXITSTATUS(st) & 0x80))
+                fail("child %d: %s", w, st_str(st));
+            else
+                mask |= (unsigned)WEXITSTATUS(st);
+        }
+        int st;
+        if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
+            fail("waitpid(-1, WNOHANG) after reaping all: not ECHILD");
+        if (cur_failed || ncpus <= 1 || popcount(mask) >= 2)
+            break;
+    }
+    if (!cur_failed && ncpus > 1 && popcount(mask) < 2)
+        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs online", n, mask, ncpus);
+}
+
+/* ======================================================================
+ * exec
+ * ====================================================================== */
+
+/* The argv and envp that `ut_args check` expects (the same code is in
+ * ut_args.c). */
+static char long_arg[201], long_env[160];
+static char *check_argv[8], *check_envp[5];
+
+static void build_check_vectors(void)
+{
+    for (int i = 0; i < 200; i++)
+        long_arg[i] = (char)('a' + i % 26);
+    long_arg[200] = '\0';
+    strcpy(long_env, "UT_LONG=");
+    for (int i = 8; i < 159; i++)
+        long_env[i] = (char)('0' + i % 10);
+    long_env[159] = '\0';
+    char *a[] = { "ut_args", "check", "hello", "a b", "", long_arg, "last", NULL };
+    char *e[] = { "UT_ONE=1", "UT_TWO=two words", "UT_EMPTY=", long_env, NULL };
+    memcpy(check_argv, a, sizeof a);
+    memcpy(check_envp, e, sizeof e);
+}
+
+static const char *ut_args_code(int code)
+{
+    static char b[64];
+    if (code == 0) return "ok";
+    if (code == 2) return "wrong argc";
+    if (code == 9) return "argv[argc] is not NULL";
+    if (code >= 10 && code < 30) { snprintf(b, sizeof b, "argv[%d] differs", code - 10); return b; }
+    if (code == 30) return "wrong number of environment strings";
+    if (code > 30 && code < 40) { snprintf(b, sizeof b, "envp[%d] differs", code - 31); return b; }
+    if (code == 40) return "environ != envp";
+    if (code == 41) return "getenv gives a wrong answer";
+    if (code == 42) return "environment not empty";
+    if (code >= EXEC_FAILED && code < EXEC_FAILED + 100) {
+        snprintf(b, sizeof b, "execve failed with errno %d", code - EXEC_FAILED);
+        return b;
+    }
+    return "?";
+}
+
+static void expect_ut_args(int st, const char *what)
+{
+    if (st == -1)
+        return;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return;
+    if (WIFEXITED(st))
+        fail("%s: ut_args exit %d: %s", what, WEXITSTATUS(st), ut_args_code(WEXITSTATUS(st)));
+    else
+        fail("%s: ut_args %s", what, st_str(st));
+}
+
+static void t_exec_args(void)
+{
+    build_check_vectors();
+    expect_ut_args(run_prog("ut_args", check_argv, check_envp), "argv+envp check");
+    expect_ut_args(run_prog("/ut_args", check_argv, check_envp), "path /ut_args");
+
+    char *noenv_argv[] = { "ut_args", "noenv", NULL };
+    expect_ut_args(run_prog("ut_args", noenv_argv, no_env), "empty environment");
+
+    /* many arguments */
+    static char words[40][8];
+    char *many[44];
+    many[0] = "ut_args";
+    many[1] = "many";
+    many[2] = "40";
+    for (int i = 0; i < 40; i++) {
+        snprintf(words[i], sizeof words[i], "a%d", i);
+        many[3 + i] = words[i];
+    }
+    many[43] = NULL;
+    expect_ut_args(run_prog("ut_args", many, check_envp), "40 arguments");
+
+    /* exec keeps the pid and the parent */
+    char *pid_argv[] = { "ut_args", "pid", NULL };
+    int pid = spawn("ut_args", pid_argv, no_env);
+    if (pid > 0)
+        expect_exit(reap(pid, "ut_args pid"), pid & 0x7f, "exec'd program's getpid() & 0x7f");
+    char me[16];
+    snprintf(me, sizeof me, "%d", getpid());
+    char *ppid_argv[] = { "ut_args", "ppid", me, NULL };
+    expect_exit(run_prog("ut_args", ppid_argv, no_env), 0, "exec'd program's getppid()");
+
+    /* main's return value is the exit status */
+    char *exit_argv[] = { "ut_args", "exit", "42", NULL };
+    expect_exit(run_prog("ut_args", exit_argv, no_env), 42, "return 42 from main");
+}
+
+/* ======================================================================
+ * wait statuses, kill
+ * ====================================================================== */
+
+static void t_wait_exit(void)
+{
+    static const int codes[] = { 0, 1, 42, 255, 256 + 3, 7 };
+    for (unsigned i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0) {
+            if (i == 5)
+                exit(codes[i]);  /* through newlib's exit */
+            _exit(codes[i]);
+        }
+        int st = reap(pid, "child");
+        char what[40];
+        snprintf(what, sizeof what, "_exit(%d)", codes[i]);
+        if (expect_exit(st, codes[i] & 0xff, what) && WIFSIGNALED(st))
+            fail("%s: status 0x%x is both exited and signalled", what, st);
+    }
+    /* a zombie keeps its status until it is reaped */
+    int pid = xfork();
+    if (pid == 0)
+        _exit(77);
+    if (pid > 0) {
+        sleep_ms(30);
+        expect_exit(reap(pid, "zombie"), 77, "exit 77 reaped after 30 ms");
+    }
+    /* several children, reaped in any order with waitpid(-1) */
+    int pids[3];
+    for (int i = 0; i < 3; i++) {
+        pids[i] = xfork();
+        if (pids[i] == 0)
+            _exit(11 + i);
+        if (pids[i] < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int st = 0;
+        int w = waitpid(-1, &st, 0);
+        int i;
+        for (i = 0; i < 3 && pids[i] != w; i++)
+            ;
+        if (i == 3)
+            fail("waitpid(-1) returned %d (errno %d), not one of %d %d %d", w, errno,
+                 pids[0], pids[1], pids[2]);
+        else if (!WIFEXITED(st) || WEXITSTATUS(st) != 11 + i)
+            fail("child %d: %s, expected exit %d", w, st_str(st), 11 + i);
+        if (i < 3)
+            pids[i] = -2;
+    }
+}
+
+/* The faults a process can make, with the signal each must end it with. */
+static const struct fault_kind {
+    const char *name;
+    int sig;
+} fault_kinds[] = {
+    { "null_write", SIGSEGV },   { "null_read", SIGSEGV },
+    { "jump_null", SIGSEGV },    { "text_write", SIGSEGV },
+    { "kernel_read", SIGSEGV },  { "kernel_write", SIGSEGV },
+    { "noncanonical", SIGSEGV }, { "hlt", SIGSEGV },
+    { "ud2", SIGILL },           { "div0", SIGFPE },
+    { "divovf", SIGFPE },
+};
+#define NFAULTS (sizeof fault_kinds / sizeof fault_kinds[0])
+
+static void do_fault(const char *kind)
+{
+    if (strcmp(kind, "null_write") == 0) {
+        *(volatile int *)hide(0) = 1;
+    } else if (strcmp(kind, "null_read") == 0) {
+        (void)*(volatile int *)hide(0);
+    } else if (strcmp(kind, "jump_null") == 0) {
+        ((void (*)(void))hide(0))();
+    } else if (strcmp(kind, "text_write") == 0) {
+        volatile unsigned char *p = hide((uintptr_t)&do_fault);
+        *p = *p;
+    } else if (strcmp(kind, "kernel_read") == 0) {
+        (void)*(volatile uint64_t *)hide(0xffffffff80000000ull);
+    } else if (strcmp(kind, "kernel_write") == 0) {
+        *(volatile uint64_t *)hide(0xffffffff80000000ull) = 0;
+    } else if (strcmp(kind, "noncanonical") == 0) {
+        (void)*(volatile uint64_t *)hide(0x8000000000000000ull);
+    } else if (strcmp(kind, "hlt") == 0) {
+        __asm__ volatile("hlt");
+    } else if (strcmp(kind, "ud2") == 0) {
+        __asm__ volatile("ud2");
+    } else if (strcmp(kind, "div0") == 0) {
+        __asm__ volatile("xorl %%edx, %%edx\n\t"
+                         "xorl %%ecx, %%ecx\n\t"
+                         "movl $1, %%eax\n\t"
+                         "divl %%ecx" ::: "eax", "ecx", "edx", "cc");
+    } else if (strcmp(kind, "divovf") == 0) {
+        __asm__ volatile("movl $0x80000000, %%eax\n\t"
+                         "cltd\n\t"
+                         "movl $-1, %%ecx\n\t"
+                         "idivl %%ecx" ::: "eax", "ecx", "edx", "cc");
+    }
+}
+
+static volatile int canary = 12345;
+
+/* After a child died of a fault, the parent and the system must still be
+ * fine: memory intact, fork and exec working. */
+static void check_still_fine(const char *after)
+{
+    if (canary != 12345)
+        fail("after %s: the parent's memory changed (canary %d)", after, canary);
+    int pid = xfork();
+    if (pid < 0) {
+        fail("after %s: fork failed, errno %d", after, errno);
+        return;
+    }
+    if (pid == 0)
+        _exit(7);
+    char what[64];
+    snprintf(what, sizeof what, "fork after %s", after);
+    expect_exit(reap(pid, what), 7, what);
+}
+
+static void t_fault_fork(void)
+{
+    for (unsigned i = 0; i < NFAULTS; i++) {
+        const struct fault_kind *f = &fault_kinds[i];
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0) {
+            canary = 0;
+            do_fault(f->name);
+            _exit(4);
+        }
+        int st = reap(pid, f->name);
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
+            fail("%s: the child survived the fault (exit 4), expected signal %d", f->name, f->sig);
+        else
+            expect_signal(st, f->sig, f->name);
+        check_still_fine(f->name);
+    }
+}
+
+static void t_fault_exec(void)
+{
+    for (unsigned i = 0; i < NFAULTS; i++) {
+        const struct fault_kind *f = &fault_kinds[i];
+        char *argv[] = { "ut_fault", (char *)f->name, NULL };
+        int st = run_prog("ut_fault", argv, no_env);
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
+            fail("ut_fault %s survived the fault (exit 4), expected signal %d", f->name, f->sig);
+        else {
+            char what[48];
+            snprintf(what, sizeof what, "ut_fault %s", f->name);
+            expect_signal(st, f->sig, what);
+        }
+    }
+    check_still_fine("faulting programs");
+    char *pid_argv[] = { "ut_args", "pid", NULL };
+    int pid = spawn("ut_args", pid_argv, no_env);
+    if (pid > 0)
+        expect_exit(reap(pid, "ut_args pid"), pid & 0x7f, "exec after faulting programs");
+}
+
+static void t_kill(void)
+{
+    static const int sigs[] = { SIGTERM, SIGKILL, SIGINT };
+    /* sleeping children */
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0)
+            linger();
+        sleep_ms(20);
+        int r = kill(pid, sigs[i]);
+        if (r != 0)
+            fail("kill(%d, %d) = %d, errno %d", pid, sigs[i], r, errno);
+        int late;
+        int st = reap_within(pid, 20000, &late);
+        char what[48];
+        snprintf(what, sizeof what, "sleeping child after kill(%d)", sigs[i]);
+        if (late)
+            fail("%s: still there after 20 s", what);
+        else
+            expect_signal(st, sigs[i], what);
+    }
+    /* a running (spinning) child, possibly on another CPU */
+    int pid = xfork();
+    if (pid == 0)
+        spin_until_killed();
+    if (pid > 0) {
+        sleep_ms(20);
+        if (kill(pid, SIGKILL) != 0)
+            fail("kill(spinning %d) failed, errno %d", pid, errno);
+        int late, st = reap_within(pid, 20000, &late);
+        if (late)
+            fail("spinning child still there 20 s after kill");
+        else
+            expect_signal(st, SIGKILL, "spinning child after kill(SIGKILL)");
+    }
+    /* a child blocked in waitpid for its own child */
+    pid = xfork();
+    if (pid == 0) {
+        int g = fork();
+        if (g == 0)
+            linger();
+        int st;
+        waitpid(g, &st, 0);
+        _exit(6);
+    }
+    if (pid > 0) {
+        sleep_ms(30);
+        if (kill(pid, SIGTERM) != 0)
+            fail("kill(waiting %d) failed, errno %d", pid, errno);
+        int late, st = reap_within(pid, 20000, &late);
+        if (late)
+            fail("child blocked in waitpid still there 20 s after kill");
+        else
+            expect_signal(st, SIGTERM, "child blocked in waitpid after kill(SIGTERM)");
+    }
+    /* a process killing itself */
+    pid = xfork();
+    if (pid == 0) {
+        kill(getpid(), SIGTERM);
+        _exit(6);
+    }
+    if (pid > 0) {
+        int late, st = reap_within(pid, 20000, &late);
+        expect_signal(st, SIGTERM, "kill(getpid(), SIGTERM)");
+        /* pid is now gone */
+        int r = kill(pid, SIGTERM);
+        if (r != -1 || errno != ESRCH)
+            fail("kill of reaped pid %d: %d errno %d, expected -1 ESRCH (%d)", pid, r, errno, ESRCH);
+    }
+}
+
+static void t_wait_errors(void)
+{
+    int st, r;
+
+    r = waitpid(-1, &st, 0);
+    if (r != -1 || errno != ECHILD)
+        fail("waitpid(-1) with no children: %d errno %d, expected -1 ECHILD", r, errno);
+    r = waitpid(-1, &st, WNOHANG);
+    if (r != -1 || errno != ECHILD)
+        fail("waitpid(-1, WNOHANG) with no children: %d errno %d, expected -1 ECHILD", r, errno);
+    r = waitpid(1, &st, WNOHANG);
+    if (r != -1 || errno != ECHILD)
+        fail("waitpid(1 = init) : %d errno %d, expected -1 ECHILD", r, errno);
+    r = waitpid(getpid(), &st, WNOHANG);
+    if (r != -1 || errno != ECHILD)
+        fail("waitpid(self): %d errno %d, expected -1 ECHILD", r, errno);
+    r = waitpid(getppid(), &st, WNOHANG);
+    if (r != -1 || errno != ECHILD)
+        fail("waitpid(parent): %d errno %d, expected -1 ECHILD", r, errno);
+
+    /* WNOHANG on a child that is alive; a sibling is not a child */
+    int a = xfork();
+    if (a < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (a == 0)
+        linger();
+    r = waitpid(a, &st, WNOHANG);
+    if (r != 0)
+        fail("waitpid(live child, WNOHANG) = %d (errno %d), expected 0", r, errno);
+    r = waitpid(-1, &st, WNOHANG);
+    if (r != 0)
+        fail("waitpid(-1, WNOHANG) with a live child = %d (errno %d), expected 0", r, errno);
+    int b = xfork();
+    if (b == 0) {
+        int s;
+        int rr = waitpid(a, &s, WNOHANG);
+        _exit(rr == -1 && errno == ECHILD ? 0 : 1);
+    }
+    if (b > 0)
+        expect_exit(reap(b, "sibling"), 0, "waitpid on a sibling must give ECHILD");
+    kill(a, SIGKILL);
+    int late;
+    expect_signal(reap_within(a, 20000, &late), SIGKILL, "lingering child");
+
+    /* WNOHANG until an exiting child shows up */
+    int c = xfork();
+    if (c == 0)
+        _exit(5);
+    if (c > 0) {
+        uint64_t end = uptime_ns() + 20000 * MS;
+        do {
+            st = 0;
+            r = waitpid(c, &st, WNOHANG);
+            if (r == 0)
+                sleep_ms(1);
+        } while (r == 0 && uptime_ns() < end);
+        if (r != c)
+            fail("waitpid(exiting child, WNOHANG): %d errno %d, never %d", r, errno, c);
+        else
+            expect_exit(st, 5, "child reaped with WNOHANG");
+        r = waitpid(c, &st, 0);
+        if (r != -1 || errno != ECHILD)
+            fail("second waitpid of reaped %d: %d errno %d, expected -1 ECHILD", c, r, errno);
+    }
+}
+
+/* ======================================================================
+ * Memory: sbrk, fork copies, exhaustion
+ * ====================================================================== */
+
+static char *brk_now(void)
+{
+    return (char *)sbrk(0);
+}
+
+static void t_sbrk(void)
+{
+    char *b0 = brk_now();
+    if (b0 == (char *)-1 || b0 != brk_now()) {
+        fail("sbrk(0) inconsistent: %p then %p", (void *)b0, (void *)brk_now());
+        return;
+    }
+
+    const intptr_t inc = 5 * (intptr_t)PAGE + 123;
+    char *p = sbrk(inc);
+    if (p != b0) {
+        fail("sbrk(%ld) returned %p, expected the old break %p (errno %d)",
+             (long)inc, (void *)p, (void *)b0, errno);
+        return;
+    }
+    if (brk_now() != b0 + inc)
+        fail("after sbrk(%ld) the break is %p, expected %p", (long)inc, (void *)brk_now(),
+             (void *)(b0 + inc));
+
+    /* whole new pages come zeroed */
+    char *first_page = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1));
+    for (char *q = first_page; q < b0 + inc; q++) {
+        if (*q != 0) {
+            fail("new heap byte at %p is 0x%02x, expected 0", (void *)q, (unsigned char)*q);
+            break;
+        }
+    }
+    for (intptr_t i = 0; i < inc; i++)
+        p[i] = (char)(i * 7 + 1);
+    for (intptr_t i = 0; i < inc; i++) {
+        if (p[i] != (char)(i * 7 + 1)) {
+            fail("heap byte %ld reads 0x%02x, wrote 0x%02x", (long)i, (unsigned char)p[i],
+                 (unsigned char)(i * 7 + 1));
+            break;
+        }
+    }
+
+    /* shrink back, grow again: fresh pages are zero again */
+    char *q = sbrk(-inc);
+    if (q != b0 + inc)
+        fail("sbrk(-%ld) returned %p, expected %p", (long)inc, (void *)q, (void *)(b0 + inc));
+    if (brk_now() != b0)
+        fail("after shrinking the break is %p, expected %p", (void *)brk_now(), (void *)b0);
+    p = sbrk(inc);
+    if (p != b0) {
+        fail("growing again: sbrk returned %p, expected %p", (void *)p, (void *)b0);
+        return;
+    }
+    for (char *r = first_page; r < b0 + inc; r++) {
+        if (*r != 0) {
+            fail("regrown heap byte at offset %ld is 0x%02x, expected 0", (long)(r - b0),
+                 (unsigned char)*r);
+            break;
+        }
+    }
+    memset(p, 0x5a, (size_t)inc);
+
+    /* huge requests fail cleanly and leave the break alone */
+    static const intptr_t huge[] = { (intptr_t)1 << 46, (intptr_t)0x7fff00000000, (intptr_t)1 << 62 };
+    for (unsigned i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        char *before = brk_now();
+        errno = 0;
+        void *r = sbrk(huge[i]);
+        if (r != (void *)-1 || errno != ENOMEM)
+            fail("sbrk(0x%lx) = %p errno %d, expected (void *)-1 ENOMEM (%d)",
+                 (unsigned long)huge[i], r, errno, ENOMEM);
+        if (brk_now() != before)
+            fail("failed sbrk(0x%lx) moved the break from %p to %p", (unsigned long)huge[i],
+                 (void *)before, (void *)brk_now());
+    }
+    long raw = raw_syscall(SYS_sbrk, (long)1 << 46, 0, 0, 0, 0);
+    if (raw != -ABI_ENOMEM)
+        fail("raw sbrk(1 << 46) = %ld, expected %d", raw, -ABI_ENOMEM);
+    for (intptr_t i = 0; i < inc; i++) {
+        if (p[i] != 0x5a) {
+            fail("heap byte %ld changed to 0x%02x by failed sbrk calls", (long)i,
+                 (unsigned char)p[i]);
+            break;
+        }
+    }
+    sbrk(-inc);
+
+    /* shrinking below the start of the heap is refused */
+    char *before = brk_now();
+    void *r = sbrk(-((intptr_t)1 << 40));
+    if (r != (void *)-1)
+        fail("sbrk(-(1 << 40)) = %p, expected failure", r);
+    if (brk_now() != before)
+        fail("failed negative sbrk moved the break from %p to %p", (void *)before,
+             (void *)brk_now());
+}
+
+/* Memory given back by sbrk is gone: touching it kills the process. */
+static void t_sbrk_unmap(void)
+{
+    char *b0 = brk_now();
+    char *top = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1)) + 3 * PAGE;
+    if (sbrk(top - b0) != b0) {
+        fail("sbrk(%ld) failed, errno %d", (long)(top - b0), errno);
+        return;
+    }
+    memset(top - 3 * PAGE, 1, 3 * PAGE);
+    if (sbrk(-2 * (intptr_t)PAGE) == (void *)-1) {
+        fail("sbrk(-2 pages) failed, errno %d", errno);
+        return;
+    }
+    char *gone = top - 2 * PAGE; /* first page above the new break */
+    if (top[-2 * (intptr_t)PAGE - 1] != 1)
+        fail("the byte below the new break changed");
+    int pid = xfork();
+    if (pid == 0) {
+        (void)*(volatile char *)gone;
+        _exit(4);
+    }
+    if (pid > 0) {
+        int st = reap(pid, "toucher");
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
+            fail("reading %p, a page given back with sbrk, did not fault", (void *)gone);
+        else
+            expect_signal(st, SIGSEGV, "reading a page given back with sbrk");
+    }
+    pid = xfork();
+    if (pid == 0) {
+        *(volatile char *)(gone + 100) = 1;
+        _exit(4);
+    }
+    if (pid > 0) {
+        int st = reap(pid, "toucher");
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
+            fail("writing %p, a page given back with sbrk, did not fault", (void *)(gone + 100));
+        else
+            expect_signal(st, SIGSEGV, "writing a page given back with sbrk");
+    }
+}
+
+/* Grow the heap until memory runs out: a clean ENOMEM, and all of it comes
+ * back when the process ends. */
+static void t_sbrk_exhaust(void)
+{
+    uint64_t before = free_frames_settled(free_frames());
+    uint64_t total = si.total_frames;
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0) {
+        const intptr_t step = 256 * (intptr_t)PAGE; /* 1 MiB */
+        intptr_t grown = 0;
+        uint64_t limit = total / 256 + 64;
+        for (uint64_t n = 0;; n++) {
+            if (n > limit)
+                _exit(10); /* never failed */
+            errno = 0;
+            char *p = sbrk(step);
+            if (p == (char *)-1)
+                break;
+            for (intptr_t off = 0; off < step; off += (intptr_t)PAGE)
+                p[off] = 1;
+            grown += step;
+        }
+        if (errno != ENOMEM)
+            _exit(11);
+        if (grown < step)
+            _exit(12);
+        if (sbrk(-grown) == (void *)-1)
+            _exit(13);
+        char *p = sbrk(step); /* the memory is available again */
+        if (p == (char *)-1)
+            _exit(14);
+        memset(p, 2, (size_t)step);
+        _exit(0);
+    }
+    int late, st = reap_within(pid, 100000, &late);
+    if (late) {
+        fail("the child growing its heap was still running after 100 s");
+        return;
+    }
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+        static const char *why[] = { "sbrk never failed", "sbrk failed but not with ENOMEM",
+                                     "not even 1 MiB could be had",
+                                     "shrinking the whole heap failed",
+                                     "growing again after shrinking failed" };
+        int c = WEXITSTATUS(st);
+        fail("heap-growing child: %s (exit %d)", c >= 10 && c <= 14 ? why[c - 10] : "?", c);
+    } else {
+        expect_exit(st, 0, "heap-growing child");
+    }
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before, %llu after the child ended",
+             (unsigned long long)before, (unsigned long long)after);
+}
+
+/* After fork, parent and child have their own copies of all memory. */
+static void t_fork_memory(void)
+{
+    static char data_buf[3 * 4096] = { 1 }; /* .data */
+    static char bss_buf[3 * 4096];          /* .bss */
+    char *heap = sbrk(3 * (intptr_t)PAGE);
+    if (heap == (char *)-1) {
+        fail("sbrk failed, errno %d", errno);
+        return;
+    }
+    volatile char stack_buf[512];
+    for (int i = 0; i < 3 * 4096; i++) {
+        data_buf[i] = (char)i;
+        bss_buf[i] = (char)(i + 1);
+        heap[i] = (char)(i + 2);
+    }
+    for (int i = 0; i < 512; i++)
+        stack_buf[i] = (char)(i + 3);
+
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0) {
+        for (int i = 0; i < 3 * 4096; i++)
+            if (data_buf[i] != (char)i || bss_buf[i] != (char)(i + 1) || heap[i] != (char)(i + 2))
+                _exit(1);
+        for (int i = 0; i < 512; i++)
+            if (stack_buf[i] != (char)(i + 3))
+                _exit(2);
+        for (int i = 0; i < 3 * 4096; i++)
+            data_buf[i] = bss_buf[i] = heap[i] = 0x77;
+        for (int i = 0; i < 512; i++)
+            stack_buf[i] = 0x77;
+        _exit(0);
+    }
+    int st = reap(pid, "child");
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)
+        fail("the child does not see the parent's data/bss/heap");
+    else if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2)
+        fail("the child does not see the parent's stack");
+    else
+        expect_exit(st, 0, "child checking and overwriting memory");
+    for (int i = 0; i < 3 * 4096; i++) {
+        if (data_buf[i] != (char)i || bss_buf[i] != (char)(i + 1) || heap[i] != (char)(i + 2)) {
+            fail("the child's writes changed the parent's memory at offset %d", i);
+            break;
+        }
+    }
+    for (int i = 0; i < 512; i++) {
+        if (stack_buf[i] != (char)(i + 3)) {
+            fail("the child's writes changed the parent's stack at offset %d", i);
+            break;
+        }
+    }
+    sbrk(-3 * (intptr_t)PAGE);
+}
+
+static int exhaust_kids[4096];
+
+/* Fork lingering children until fork fails; returns how many, sets *err. */
+static int fork_until_failure(int *err)
+{
+    int n = 0;
+    *err = 0;
+    while (n < (int)(sizeof exhaust_kids / sizeof exhaust_kids[0])) {
+        int pid = xfork();
+        if (pid == 0)
+            linger();
+        if (pid < 0) {
+            *err = errno;
+            break;
+        }
+        exhaust_kids[n++] = pid;
+    }
+    return n;
+}
+
+static void kill_and_reap(int n)
+{
+    for (int i = 0; i < n; i++)
+        if (kill(exhaust_kids[i], SIGKILL) != 0)
+            fail("kill(child %d) failed, errno %d", exhaust_kids[i], errno);
+    for (int i = 0; i < n; i++) {
+        int late, st = reap_within(exhaust_kids[i], 20000, &late);
+        if (late)
+            fail("child %d still there 20 s after kill", exhaust_kids[i]);
+        else if (!(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
+            char what[40];
+            snprintf(what, sizeof what, "child %d of %d", i + 1, n);
+            expect_signal(st, SIGKILL, what);
+        }
+    }
+}
+
+static void exhaust(intptr_t heap_pages)
+{
+    /* a fork and reap first, so that this process's own pages are settled */
+    int pid = xfork();
+    if (pid == 0)
+        _exit(0);
+    if (pid > 0)
+        reap(pid, "warm-up child");
+
+    char *heap = NULL;
+    if (heap_pages > 0) {
+        heap = sbrk(heap_pages * (intptr_t)PAGE);
+        if (heap == (char *)-1) {
+            fail("sbrk(%ld pages) failed, errno %d", (long)heap_pages, errno);
+            return;
+        }
+        for (intptr_t i = 0; i < heap_pages; i++)
+            heap[i * (intptr_t)PAGE] = 1;
+    }
+    uint64_t before = free_frames_settled(free_frames());
+
+    int err;
+    int n = fork_until_failure(&err);
+    if (n == (int)(sizeof exhaust_kids / sizeof exhaust_kids[0]))
+        fail("fork did not fail after %d children", n);
+    else if (err != EAGAIN && err != ENOMEM)
+        fail("fork failed after %d children with errno %d, expected EAGAIN (%d) or ENOMEM (%d)",
+             n, err, EAGAIN, ENOMEM);
+    if (n < 1)
+        fail("not a single fork worked");
+    uint64_t at_full = free_frames();
+    kill_and_reap(n);
+
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames: %llu before forking, %llu with %d children, %llu after reaping them",
+             (unsigned long long)before, (unsigned long long)at_full, n,
+             (unsigned long long)after);
+
+    /* and it all works again */
+    int n2 = fork_until_failure(&err);
+    if (n2 < 1)
+        fail("fork does not work again after the children are gone: errno %d", err);
+    else if (n2 < n - n / 4 - 1 || n2 > n + n / 4 + 1)
+        note("second round: %d children (first round %d)", n2, n);
+    kill_and_reap(n2);
+    pid = xfork();
+    if (pid == 0)
+        _exit(9);
+    if (pid < 0)
+        fail("fork after the second round failed, errno %d", errno);
+    else
+        expect_exit(reap(pid, "last child"), 9, "fork after exhausting twice");
+    after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames: %llu before, %llu after two rounds",
+             (unsigned long long)before, (unsigned long long)after);
+    note("fork failed after %d children with %s; %llu frames free at the limit",
+         n, err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "?",
+         (unsigned long long)at_full);
+    if (heap)
+        sbrk(-heap_pages * (intptr_t)PAGE);
+}
+
+/* Until the process table (or memory) is full. */
+static void t_fork_exhaust(void)
+{
+    exhaust(0);
+}
+
+/* Big processes, so that memory runs out before the process table (if fork
+ * copies memory; with copy-on-write the table fills up first). */
+static void t_fork_exhaust_mem(void)
+{
+    uint64_t f = free_frames();
+    exhaust((intptr_t)(f / 6));
+}
+
+/* ======================================================================
+ * Bad pointers: EFAULT
+ * ====================================================================== */
+
+static const uintptr_t bad_ptrs[] = { 0, 0xffffffff80000000ull, 0x0000700000000000ull };
+static const char *const bad_names[] = { "NULL", "kernel address", "unmapped address" };
+#define NBAD 3
+
+static void expect_efault(long r, const char *call, const char *ptr)
+{
+    if (r != -ABI_EFAULT)
+        fail("%s with %s: returned %ld, expected -EFAULT (%d)", call, ptr, r, -ABI_EFAULT);
+}
+
+/* execve with bad pointers, in a child (should it succeed after all, the
+ * child is gone, not this process). Child exit: 0 = EFAULT; EXEC_FAILED +
+ * other errno; anything else = the exec happened. */
+static void efault_exec(long path, long argv, long envp, const char *what)
+{
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0) {
+        long r = raw_syscall(SYS_execve, path, argv, envp, 0, 0);
+        if (r == -ABI_EFAULT)
+            _exit(0);
+        _exit(r < 0 && -r < 100 ? EXEC_FAILED + (int)-r : 99);
+    }
+    int st = reap(pid, what);
+    if (st == -1 || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        return;
+    if (WIFEXITED(st) && WEXITSTATUS(st) >= EXEC_FAILED)
+        fail("%s: returned -%d, expected -EFAULT", what, WEXITSTATUS(st) - EXEC_FAILED);
+    else
+        fail("%s: execve did not fail (the program ended with %s)", what, st_str(st));
+}
+
+static void t_efault(void)
+{
+    int fd = open("numbers.txt", O_RDONLY);
+    if (fd < 0) {
+        fail("open numbers.txt: errno %d", errno);
+        return;
+    }
+    /* a used procinfo slot: ours */
+    int myslot = -1;
+    struct abi_procinfo pi;
+    for (int s = 0; s < 65536 && myslot < 0; s++) {
+        int r = procinfo(s, &pi);
+        if (r < 0)
+            break;
+        if (r == 1 && pi.pid == getpid())
+            myslot = s;
+    }
+    if (myslot < 0)
+        fail("procinfo: cannot find my own slot");
+
+    char *ok_argv[] = { "ut_fault", "exit", "93", NULL };
+    for (int b = 0; b < NBAD; b++) {
+        long p = (long)bad_ptrs[b];
+        const char *n = bad_names[b];
+        expect_efault(raw_syscall(SYS_write, 1, p, 10, 0, 0), "write(1, buf, 10)", n);
+        expect_efault(raw_syscall(SYS_read, fd, p, 10, 0, 0), "read(file, buf, 10)", n);
+        expect_efault(raw_syscall(SYS_open, p, 0, 0, 0, 0), "open(path)", n);
+        expect_efault(raw_syscall(SYS_fstat, fd, p, 0, 0, 0), "fstat(fd, st)", n);
+        expect_efault(raw_syscall(SYS_uptime, p, 0, 0, 0, 0), "uptime(ns)", n);
+        expect_efault(raw_syscall(SYS_times, p, 0, 0, 0, 0), "times(t)", n);
+        expect_efault(raw_syscall(SYS_sysinfo, p, 0, 0, 0, 0), "sysinfo(info)", n);
+        if (myslot >= 0)
+            expect_efault(raw_syscall(SYS_procinfo, myslot, p, 0, 0, 0), "procinfo(slot, p)", n);
+        expect_efault(raw_syscall(SYS_readdir, 0, p, 0, 0, 0), "readdir(0, d)", n);
+        expect_efault(raw_syscall(SYS_gettimeofday, p, 0, 0, 0, 0), "gettimeofday(tv)", n);
+
+        /* waitpid with a child that has ended, so the status is written */
+        int pid = xfork();
+        if (pid == 0)
+            _exit(0);
+        if (pid > 0) {
+            sleep_ms(10);
+            expect_efault(raw_syscall(SYS_waitpid, pid, p, 0, 0, 0), "waitpid(child, status, 0)", n);
+            int st;
+            int r = waitpid(pid, &st, 0); /* whether or not the bad call reaped it */
+            if (r != pid && !(r == -1 && errno == ECHILD))
+                fail("waitpid after the bad one: %d errno %d", r, errno);
+        }
+
+        char what[80];
+        snprintf(what, sizeof what, "execve(path = %s)", n);
+        efault_exec(p, (long)ok_argv, (long)no_env, what);
+        snprintf(what, sizeof what, "execve(argv = %s)", n);
+        efault_exec((long)"ut_fault", p, (long)no_env, what);
+        snprintf(what, sizeof what, "execve(envp = %s)", n);
+        efault_exec((long)"ut_fault", (long)ok_argv, p, what);
+        char *bad_argv[] = { "ut_fault", (char *)p, NULL };
+        if (p != 0) { /* a NULL element just ends argv */
+            snprintf(what, sizeof what, "execve(argv[1] = %s)", n);
+            efault_exec((long)"ut_fault", (long)bad_argv, (long)no_env, what);
+            char *bad_envp[] = { "A=1", (char *)p, NULL };
+            snprintf(what, sizeof what, "execve(envp[1] = %s)", n);
+            efault_exec((long)"ut_fault", (long)ok_argv, (long)bad_envp, what);
+        }
+    }
+
+    /* buffers that start in mapped memory and run past the end of it: make
+     * the break page-aligned with one more page, give one back, and check
+     * that the page above the break is really unmapped */
+    char *b0 = brk_now();
+    char *top = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+    if (sbrk(top + PAGE - b0) != b0 || sbrk(-(intptr_t)PAGE) == (void *)-1 || brk_now() != top) {
+        fail("cannot set up the heap for the spanning buffers (break %p)", (void *)brk_now());
+    } else {
+        memset(top - PAGE, 'a', PAGE);
+        int pid = xfork();
+        if (pid == 0) {
+            (void)*(volatile char *)top;
+            _exit(4);
+        }
+        int st = pid > 0 ? reap(pid, "toucher") : -1;
+        if (st != -1 && WIFSIGNALED(st)) {
+            const char *n = "buffer running off the heap";
+            expect_efault(raw_syscall(SYS_write, 1, (long)(top - 8), 16, 0, 0), "write(1, buf, 16)", n);
+            expect_efault(raw_syscall(SYS_read, fd, (long)(top - 8), 16, 0, 0), "read(file, buf, 16)", n);
+            expect_efault(raw_syscall(SYS_open, (long)(top - 8), 0, 0, 0, 0), "open(path without NUL)", n);
+            expect_efault(raw_syscall(SYS_fstat, fd, (long)(top - 8), 0, 0, 0), "fstat(fd, st)", n);
+            expect_efault(raw_syscall(SYS_uptime, (long)(top - 4), 0, 0, 0, 0), "uptime(ns)", n);
+            expect_efault(raw_syscall(SYS_gettimeofday, (long)(top - 8), 0, 0, 0, 0), "gettimeofday(tv)", n);
+            expect_efault(raw_syscall(SYS_sysinfo, (long)(top - 64), 0, 0, 0, 0), "sysinfo(info)", n);
+            expect_efault(raw_syscall(SYS_readdir, 0, (long)(top - 16), 0, 0, 0), "readdir(0, d)", n);
+            char **argv_end = (char **)(top - sizeof(char *));
+            argv_end[0] = "ut_fault"; /* ...and no NULL before the end */
+            efault_exec((long)"ut_fault", (long)argv_end, (long)no_env, "execve(argv running off the heap)");
+        } else {
+            note("the page above the break at %p is mapped (%s): spanning-buffer checks skipped",
+                 (void *)top, st == -1 ? "?" : st_str(st));
+        }
+    }
+
+    /* still fine */
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size <= 0)
+        fail("fstat after the EFAULT calls failed, errno %d", errno);
+    close(fd);
+    if (write(1, "", 0) != 0)
+        fail("write(1, \"\", 0) failed after the EFAULT calls, errno %d", errno);
+}
+
+/* ======================================================================
+ * exec of files that are not (good) programs
+ * ====================================================================== */
+
+/* Child: execve(name) and report errno through the exit status. */
+static int exec_errno(const char *name)
+{
+    char *argv[] = { (char *)name, NULL };
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return -1;
+    }
+    if (pid == 0) {
+        execve(name, argv, no_env);
+        _exit(EXEC_FAILED + (errno < 100 ? errno : 99));
+    }
+    int st = reap(pid, name);
+    if (st == -1)
+        return -1;
+    if (WIFEXITED(st) && WEXITSTATUS(st) >= EXEC_FAILED)
+        return WEXITSTATUS(st) - EXEC_FAILED;
+    fail("execve(\"%s\") did not fail: the program ended with %s", name, st_str(st));
+    return -1;
+}
+
+static void t_exec_bad(void)
+{
+    static char names[64][64];
+    int n = 0;
+    struct abi_dirent d;
+    for (int i = 0; i < 100000 && n < 64 && os_readdir(i, &d) == 1; i++) {
+        size_t len = strnlen(d.name, sizeof d.name);
+        if (len > 8 && strncmp(d.name, "bad-", 4) == 0 && strcmp(d.name + len - 4, ".elf") == 0) {
+            memcpy(names[n], d.name, len);
+            names[n][len] = '\0';
+            n++;
+        }
+    }
+    if (n == 0)
+        fail("no bad-*.elf files in the archive");
+
+    static int rejected[64];
+    for (int i = 0; i < n; i++) {
+        int e = exec_errno(names[i]);
+        if (e >= 0 && e != ENOEXEC)
+            fail("execve(\"%s\"): errno %d, expected ENOEXEC (%d)", names[i], e, ENOEXEC);
+        rejected[i] = e >= 0;
+    }
+    /* and right here, in this process, which must go on unharmed */
+    static volatile int mine = 4242;
+    char *heap = malloc(1000);
+    if (heap)
+        memset(heap, 0x3c, 1000);
+    for (int i = 0; i < n; i++) {
+        if (!rejected[i])
+            continue; /* it did run: not in this process */
+        char *argv[] = { names[i], "x", NULL };
+        errno = 0;
+        int r = execve(names[i], argv, no_env);
+        if (r != -1 || errno != ENOEXEC)
+            fail("execve(\"%s\") in this process: %d errno %d, expected -1 ENOEXEC", names[i], r, errno);
+        long raw = raw_syscall(SYS_execve, (long)names[i], (long)argv, (long)no_env, 0, 0);
+        if (raw != -ABI_ENOEXEC)
+            fail("raw execve(\"%s\") = %ld, expected %d", names[i], raw, -ABI_ENOEXEC);
+    }
+    if (mine != 4242)
+        fail("memory changed by failed execve calls: %d", mine);
+    if (heap) {
+        for (int i = 0; i < 1000; i++)
+            if (heap[i] != 0x3c) {
+                fail("heap changed by failed execve calls");
+                break;
+            }
+        free(heap);
+    }
+
+    /* files that are not programs at all, and files that do not exist */
+    static const char *const not_elf[] = { "motd", "numbers.txt" };
+    for (int i = 0; i < 2; i++) {
+        int e = exec_errno(not_elf[i]);
+        if (e >= 0 && e != ENOEXEC)
+            fail("execve(\"%s\") (not ELF): errno %d, expected ENOEXEC (%d)", not_elf[i], e, ENOEXEC);
+    }
+    static const char *const missing[] = { "ut_no_such_program", "" };
+    for (int i = 0; i < 2; i++) {
+        char *argv[] = { "x", NULL };
+        errno = 0;
+        int r = execve(missing[i], argv, no_env);
+        if (r != -1 || errno != ENOENT)
+            fail("execve(\"%s\"): %d errno %d, expected -1 ENOENT (%d)", missing[i], r, errno, ENOENT);
+    }
+    check_still_fine("failed execve calls");
+}
+
+/* Many execs in a row give all their memory back. */
+static void t_exec_leak(void)
+{
+    char *argv[] = { "ut_args", "exit", "3", NULL };
+    expect_exit(run_prog("ut_args", argv, no_env), 3, "warm-up exec");
+    uint64_t before = free_frames_settled(free_frames());
+    for (int i = 0; i < 30 && !cur_failed; i++) {
+        expect_exit(run_prog("ut_args", argv, no_env), 3, "exec");
+        int pid = xfork();
+        if (pid == 0)
+            _exit(0);
+        if (pid > 0)
+            expect_exit(reap(pid, "child"), 0, "fork");
+    }
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before and %llu after 30 fork+exec and 30 fork cycles",
+             (unsigned long long)before, (unsigned long long)after);
+}
+
+/* Several processes doing fork + exec + wait at the same time. */
+static void t_stress_fork_exec(void)
+{
+    get_sysinfo();
+    int workers = 2 * (int)si.ncpus;
+    if (workers > 8)
+        workers = 8;
+    if (workers < 2)
+        workers = 2;
+    int pids[8];
+    for (int w = 0; w < workers; w++) {
+        pids[w] = xfork();
+        if (pids[w] < 0) {
+            fail("fork of worker %d: errno %d", w, errno);
+            workers = w;
+            break;
+        }
+        if (pids[w] == 0) {
+            for (int i = 0; i < 12; i++) {
+                char code[8];
+                snprintf(code, sizeof code, "%d", (w * 12 + i) % 100);
+                char *argv[] = { "ut_args", "exit", code, NULL };
+                int pid = fork();
+                if (pid < 0)
+                    _exit(100 + i);
+                if (pid == 0) {
+                    execve("ut_args", argv, no_env);
+                    _exit(99);
+                }
+                int st, r = waitpid(pid, &st, 0);
+                if (r != pid || !WIFEXITED(st) || WEXITSTATUS(st) != (w * 12 + i) % 100)
+                    _exit(150 + i);
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < workers; k++) {
+        int st = 0;
+        int r = waitpid(-1, &st, 0);
+        int w;
+        for (w = 0; w < workers && pids[w] != r; w++)
+            ;
+        if (w == workers) {
+            fail("waitpid(-1) returned %d (errno %d), not a worker", r, errno);
+            return;
+        }
+        pids[w] = -2;
+        if (WIFEXITED(st) && WEXITSTATUS(st) >= 100 && WEXITSTATUS(st) < 150)
+            fail("worker %d: fork %d failed", w, WEXITSTATUS(st) - 100);
+        else if (WIFEXITED(st) && WEXITSTATUS(st) >= 150)
+            fail("worker %d: exec'd child %d ended wrongly", w, WEXITSTATUS(st) - 150);
+        else
+            expect_exit(st, 0, "worker");
+    }
+}
+
+/* Orphans are re-parented to init (pid 1), which reaps them. */
+static void t_orphans(void)
+{
+    int m = xfork();
+    if (m < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (m == 0) {
+        int g = fork();
+        if (g == 0) {
+            uint64_t end = uptime_ns() + 5000 * MS;
+            while (getppid() != 1 && uptime_ns() < end)
+                sleep_ms(5);
+            sleep_ms(1000); /* stay long enough to be seen */
+            _exit(0);
+        }
+        _exit(g < 0 ? 0 : 1 + g % 255);
+    }
+    int st = reap(m, "middle child");
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) == 0) {
+        fail("middle child could not fork: %s", st == -1 ? "?" : st_str(st));
+        return;
+    }
+    int low = WEXITSTATUS(st);
+    /* find the grandchild: ppid 1, 1 + pid % 255 == low, not our own parent */
+    int g = -1;
+    uint64_t end = uptime_ns() + 900 * MS;
+    struct abi_procinfo p;
+    while (g < 0 && uptime_ns() < end) {
+        for (int slot = 0; slot < 65536; slot++) {
+            int r = procinfo(slot, &p);
+            if (r < 0)
+                break;
+            if (r == 1 && p.ppid == 1 && 1 + p.pid % 255 == low && p.pid != getppid() &&
+                p.pid != getpid() && p.pid != m) {
+                g = p.pid;
+                break;
+            }
+        }
+        if (g < 0)
+            sleep_ms(10);
+    }
+    if (g < 0) {
+        fail("no process with ppid 1 and 1 + pid %% 255 = %d after its parent %d ended", low, m);
+        return;
+    }
+    /* init must reap it once it ends (in about a second) */
+    end = uptime_ns() + 15000 * MS;
+    int state;
+    while ((state = proc_lookup(g, &p)) >= 0 && uptime_ns() < end)
+        sleep_ms(20);
+    if (state >= 0)
+        fail("orphan %d is still in the process table after 15 s (state %d, ppid %d)", g, state,
+             (int)p.ppid);
+}
+
+/* ======================================================================
+ * FPU / SSE state across context switches
+ * ====================================================================== */
+
+static void t_fpu(void)
+{
+    get_sysinfo();
+    int n = 2 * (int)si.ncpus + 1;
+    if (n > 9)
+        n = 9;
+    int pids[9];
+    for (int k = 0; k < n; k++) {
+        pids[k] = xfork();
+        if (pids[k] < 0) {
+            fail("fork: errno %d", errno);
+            n = k;
+            break;
+        }
+        if (pids[k] == 0) {
+            double step = (k + 1) * 0.5, acc = 0;
+            long double lstep = (k + 1) * 0.25L, lacc = 0;
+            uint64_t start = uptime_ns();
+            long blocks = 0;
+            while (blocks < 20 || uptime_ns() - start < 200 * MS) {
+                for (int i = 0; i < 20000; i++) {
+                    acc += step;
+                    lacc += lstep;
+                }
+                blocks++;
+                if (acc != step * 20000.0 * (double)blocks)
+                    _exit(1);
+                if (lacc != lstep * 20000.0L * (long double)blocks)
+                    _exit(2);
+                if (blocks % 4 == 0)
+                    sys_yield();
+                if (blocks > 100000)
+                    break;
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        int st = reap(pids[k], "adder");
+        if (st != -1 && WIFEXITED(st) && (WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 2))
+            fail("process %d of %d: its %s sum went wrong (state lost or mixed in a switch)",
+                 k + 1, n, WEXITSTATUS(st) == 1 ? "SSE (double)" : "x87 (long double)");
+        else
+            expect_exit(st, 0, "adder");
+    }
+}
+
+/* ======================================================================
+ * newlib: formatting, malloc, stdio
+ * ====================================================================== */
+
+__attribute__((format(printf, 2, 3)))
+static void fmt_is(const char *want, const char *fmt, ...)
+{
+    char got[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(got, sizeof got, fmt, ap);
+    va_end(ap);
+    if (strcmp(got, want) != 0 || n != (int)strlen(want))
+        fail("format \"%s\" gave \"%s\" (%d), expected \"%s\"", fmt, got, n, want);
+}
+
+static void t_printf(void)
+{
+    fmt_is("-42", "%d", -42);
+    fmt_is("0", "%d", 0);
+    fmt_is("-2147483648", "%d", INT_MIN);
+    fmt_is("2147483647", "%d", INT_MAX);
+    fmt_is("4294967295", "%u", UINT_MAX);
+    fmt_is("-9223372036854775808", "%lld", LLONG_MIN);
+    fmt_is("18446744073709551615", "%llu", ULLONG_MAX);
+    fmt_is("-9223372036854775807", "%ld", -LONG_MAX);
+    fmt_is("deadbeef", "%x", 0xdeadbeefu);
+    fmt_is("0XFF", "%#X", 255);
+    fmt_is("00001234", "%08x", 0x1234);
+    fmt_is("123456789abcdef0", "%lx", 0x123456789abcdef0ul);
+    fmt_is("7fffffffffffffff", "%llx", (unsigned long long)LLONG_MAX);
+    fmt_is("42   |", "%-5d|", 42);
+    fmt_is("   42|", "%5d|", 42);
+    fmt_is("+5 -5", "%+d %+d", 5, -5);
+    fmt_is("10", "%o", 8);
+    fmt_is("12345", "%zu", (size_t)12345);
+    fmt_is("-0042", "%05d", -42);
+    fmt_is("%", "%%");
+    fmt_is("x", "%c", 'x');
+
+    fmt_is("3.141590", "%f", 3.14159);
+    fmt_is("0.667", "%.3f", 2.0 / 3.0);
+    fmt_is("-0.500000", "%f", -0.5);
+    fmt_is("1.234568e+04", "%e", 12345.678);
+    fmt_is("0.000000e+00", "%e", 0.0);
+    fmt_is("-1.235e-04", "%.3e", -0.000123456);
+    fmt_is("0.0001", "%g", 0.0001);
+    fmt_is("1e-05", "%g", 0.00001);
+    fmt_is("100000", "%g", 100000.0);
+    fmt_is("1e+06", "%g", 1000000.0);
+    fmt_is("1.23457e+08", "%g", 123456789.0);
+    fmt_is("    3.1416", "%10.4f", 3.14159265);
+    fmt_is("10000000000.000000", "%f", 1e10);
+    fmt_is("2.5", "%g", 2.5);
+
+    fmt_is("   ab|", "%5s|", "ab");
+    fmt_is("ab   |", "%-5s|", "ab");
+    fmt_is("ab", "%.2s", "abcdef");
+    fmt_is("     abc|", "%8.3s|", "abcdef");
+    fmt_is("[hello]", "[%s]", "hello");
+    fmt_is("", "%s", "");
+
+    char buf[8];
+    const char *long_str = hide((uintptr_t)"abcdefgh"); /* truncation on purpose */
+    int n = snprintf(buf, 5, "%s", long_str);
+    if (n != 8 || strcmp(buf, "abcd") != 0)
+        fail("snprintf(buf, 5, \"abcdefgh\") = %d \"%s\", expected 8 \"abcd\"", n, buf);
+
+    int a, b;
+    unsigned x;
+    double d;
+    char word[16];
+    int k = sscanf("12 -7 0x1f 2.5 word", "%d %d %x %lf %15s", &a, &b, &x, &d, word);
+    if (k != 5 || a != 12 || b != -7 || x != 0x1f || d != 2.5 || strcmp(word, "word") != 0)
+        fail("sscanf: %d fields: %d %d 0x%x %g \"%s\"", k, a, b, x, d, k == 5 ? word : "");
+    if (strtol("-0x10", NULL, 0) != -16 || strtoul("777", NULL, 8) != 511 || atoi("  42x") != 42)
+        fail("strtol/strtoul/atoi: %ld %lu %d", strtol("-0x10", NULL, 0),
+             strtoul("777", NULL, 8), atoi("  42x"));
+    if (strtod("3.25", NULL) != 3.25 || atof("-1e3") != -1000.0)
+        fail("strtod/atof: %g %g", strtod("3.25", NULL), atof("-1e3"));
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void t_string(void)
+{
+    char buf[64];
+    if (strlen("hello") != 5 || strcmp("abc", "abd") >= 0 || strncmp("abcx", "abcy", 3) != 0)
+        fail("strlen/strcmp/strncmp");
+    strcpy(buf, "0123456789");
+    memmove(buf + 2, buf, 8);
+    if (memcmp(buf, "0101234567", 10) != 0)
+        fail("memmove up: \"%.10s\"", buf);
+    strcpy(buf, "0123456789");
+    memmove(buf, buf + 2, 8);
+    if (memcmp(buf, "2345678989", 10) != 0)
+        fail("memmove down: \"%.10s\"", buf);
+    if (strchr("hello", 'l') == NULL || strrchr("hello", 'l') - "hello" != 3 ||
+        strstr("haystack", "st") == NULL || strstr("haystack", "xy") != NULL)
+        fail("strchr/strrchr/strstr");
+    strcpy(buf, "a,b,,c");
+    int parts = 0;
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
+        parts++;
+    if (parts != 3)
+        fail("strtok found %d parts in \"a,b,,c\", expected 3", parts);
+    static int v[100];
+    for (int i = 0; i < 100; i++)
+        v[i] = (i * 37) % 100 - 50;
+    qsort(v, 100, sizeof v[0], cmp_int);
+    for (int i = 0; i < 100; i++)
+        if (v[i] != i - 50) {
+            fail("qsort: v[%d] = %d", i, v[i]);
+            break;
+        }
+    if (abs(-5) != 5 || labs(-5L) != 5)
+        fail("abs");
+}
+
+static unsigned char pattern(int i, size_t j)
+{
+    return (unsigned char)(i * 31 + j * 7 + (j >> 8));
+}
+
+static int check_block(const unsigned char *p, size_t n, int i)
+{
+    for (size_t j = 0; j < n; j++)
+        if (p[j] != pattern(i, j))
+            return 0;
+    return 1;
+}
+
+static void t_malloc(void)
+{
+    static const size_t sizes[] = { 1, 2, 3, 7, 8, 15, 16, 31, 64, 100, 255, 256, 1000,
+                                    4095, 4096, 4097, 10000, 65536, 100000, 1u << 20 };
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    unsigned char *blk[NS];
+
+    for (int i = 0; i < NS; i++) {
+        blk[i] = malloc(sizes[i]);
+        if (!blk[i]) {
+            fail("malloc(%zu) = NULL, errno %d", sizes[i], errno);
+            for (int k = 0; k < i; k++)
+                free(blk[k]);
+            return;
+        }
+        if ((uintptr_t)blk[i] % 16 != 0)
+            fail("malloc(%zu) = %p: not 16-byte aligned", sizes[i], (void *)blk[i]);
+        for (size_t j = 0; j < sizes[i]; j++)
+            blk[i][j] = pattern(i, j);
+    }
+    for (int i = 0; i < NS; i++)
+        if (!check_block(blk[i], sizes[i], i))
+            fail("block %d (%zu bytes) was overwritten", i, sizes[i]);
+    /* free every other one, allocate other sizes in the holes */
+    for (int i = 1; i < NS; i += 2) {
+        free(blk[i]);
+        blk[i] = malloc(sizes[i] / 2 + 1);
+        if (!blk[i]) {
+            fail("malloc(%zu) after free = NULL", sizes[i] / 2 + 1);
+            continue;
+        }
+        for (size_t j = 0; j < sizes[i] / 2 + 1; j++)
+            blk[i][j] = pattern(i, j);
+    }
+    for (int i = 0; i < NS; i++)
+        if (blk[i] && !check_block(blk[i], i % 2 ? sizes[i] / 2 + 1 : sizes[i], i))
+            fail("block %d was overwritten after reallocating its neighbours", i);
+    /* realloc keeps the contents */
+    for (int i = 0; i < NS; i++) {
+        if (!blk[i])
+            continue;
+        size_t old = i % 2 ? sizes[i] / 2 + 1 : sizes[i];
+        unsigned char *p = realloc(blk[i], old * 2 + 10);
+        if (!p) {
+            fail("realloc(%zu -> %zu) = NULL", old, old * 2 + 10);
+            continue;
+        }
+        blk[i] = p;
+        if (!check_block(p, old, i))
+            fail("realloc(%zu -> %zu) lost the contents", old, old * 2 + 10);
+        p = realloc(blk[i], old / 2 + 1);
+        if (!p) {
+            fail("realloc shrink to %zu = NULL", old / 2 + 1);
+            continue;
+        }
+        blk[i] = p;
+        if (!check_block(p, old / 2 + 1, i))
+            fail("realloc shrink to %zu lost the contents", old / 2 + 1);
+    }
+    for (int i = 0; i < NS; i++)
+        free(blk[i]);
+
+    /* many small blocks */
+    static int *small[2000];
+    for (int i = 0; i < 2000; i++) {
+        small[i] = malloc(24);
+        if (!small[i]) {
+            fail("malloc(24) #%d = NULL", i);
+            break;
+        }
+        small[i][0] = i;
+        small[i][5] = ~i;
+    }
+    for (int i = 0; i < 2000 && small[i]; i++)
+        if (small[i][0] != i || small[i][5] != ~i) {
+            fail("small block %d overwritten", i);
+            break;
+        }
+    for (int i = 0; i < 2000; i++)
+        free(small[i]);
+
+    /* calloc zeroes, even where dirty memory was freed */
+    unsigned char *dirty = malloc(65536);
+    if (dirty) {
+        memset(dirty, 0xff, 65536);
+        free(dirty);
+    }
+    unsigned char *z = calloc(8192, 8);
+    if (!z) {
+        fail("calloc(8192, 8) = NULL");
+    } else {
+        for (int i = 0; i < 65536; i++)
+            if (z[i]) {
+                fail("calloc memory byte %d is 0x%02x", i, z[i]);
+                break;
+            }
+        free(z);
+    }
+    z = calloc(1000, 1);
+    if (!z) {
+        fail("calloc(1000, 1) = NULL");
+    } else {
+        for (int i = 0; i < 1000; i++)
+            if (z[i]) {
+                fail("calloc(1000, 1) byte %d is 0x%02x", i, z[i]);
+                break;
+            }
+        free(z);
+    }
+
+    /* too much fails cleanly */
+    errno = 0;
+    void *huge = malloc((size_t)1 << 46);
+    if (huge != NULL || errno != ENOMEM)
+        fail("malloc(1 << 46) = %p errno %d, expected NULL ENOMEM", huge, errno);
+    free(huge);
+    void *after = malloc(100);
+    if (!after)
+        fail("malloc(100) after a failed huge one = NULL");
+    free(after);
+}
+
+static char filebuf[65536], filebuf2[65536];
+
+/* Whole file with open/read into buf; the size, or -1. */
+static long read_whole(const char *name, char *buf, size_t size)
+{
+    int fd = open(name, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, size - n < 1000 ? size - n : 1000); /* odd sizes */
+        if (r < 0) {
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == size)
+            break;
+    }
+    close(fd);
+    return (long)n;
+}
+
+static void t_stdio(void)
+{
+    FILE *f = fopen("numbers.txt", "r");
+    if (!f) {
+        fail("fopen(\"numbers.txt\", \"r\") = NULL, errno %d", errno);
+        return;
+    }
+    static long offs[1002];
+    char line[64] = "";
+    long sum = 0;
+    int count = 0;
+    for (;;) {
+        long off = ftell(f);
+        if (!fgets(line, sizeof line, f))
+            break;
+        if (count < 1001)
+            offs[count] = off;
+        int v = atoi(line);
+        if (v != count + 1 && !cur_failed)
+            fail("line %d of numbers.txt is \"%.20s\"", count + 1, line);
+        sum += v;
+        count++;
+    }
+    if (count != 1000 || sum != 500500)
+        fail("fgets: %d lines, sum %ld; expected 1000, 500500", count, sum);
+    if (!feof(f) || ferror(f))
+        fail("after the last line: feof %d ferror %d", feof(f), ferror(f));
+
+    rewind(f);
+    int v, n = 0;
+    sum = 0;
+    while (fscanf(f, "%d", &v) == 1) {
+        sum += v;
+        n++;
+    }
+    if (n != 1000 || sum != 500500)
+        fail("fscanf: %d numbers, sum %ld; expected 1000, 500500", n, sum);
+
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        fail("fstat(fileno) failed, errno %d", errno);
+    if (fseek(f, 0, SEEK_END) != 0 || ftell(f) != (long)st.st_size)
+        fail("fseek(0, SEEK_END): ftell %ld, fstat size %ld", ftell(f), (long)st.st_size);
+    if (count == 1000) {
+        static const int which[] = { 0, 1, 9, 99, 499, 998, 999 };
+        for (unsigned i = 0; i < sizeof which / sizeof which[0]; i++) {
+            int k = which[i];
+            if (fseek(f, offs[k], SEEK_SET) != 0 || !fgets(line, sizeof line, f) || atoi(line) != k + 1)
+                fail("fseek(%ld, SEEK_SET) then fgets: \"%.20s\", expected %d", offs[k], line, k + 1);
+            if (k < 999 && ftell(f) != offs[k + 1])
+                fail("ftell after line %d: %ld, expected %ld", k + 1, ftell(f), offs[k + 1]);
+            if (k < 999 && (fseek(f, offs[k] - offs[k + 1], SEEK_CUR) != 0 || ftell(f) != offs[k]))
+                fail("fseek(%ld, SEEK_CUR): ftell %ld, expected %ld", offs[k] - offs[k + 1],
+                     ftell(f), offs[k]);
+        }
+        if (fseek(f, offs[999] - (long)st.st_size, SEEK_END) != 0 || !fgets(line, sizeof line, f) ||
+            atoi(line) != 1000)
+            fail("fseek(%ld, SEEK_END) then fgets: \"%.20s\", expected 1000",
+                 offs[999] - (long)st.st_size, line);
+    }
+    if (fclose(f) != 0)
+        fail("fclose failed, errno %d", errno);
+
+    /* fread of motd gives what read() gives */
+    long n1 = read_whole("motd", filebuf, sizeof filebuf);
+    if (n1 <= 0) {
+        fail("read of motd: %ld, errno %d", n1, errno);
+    } else {
+        f = fopen("/motd", "r");
+        if (!f) {
+            fail("fopen(\"/motd\") = NULL, errno %d", errno);
+        } else {
+            size_t n2 = 0, r;
+            while ((r = fread(filebuf2 + n2, 1, 37, f)) > 0 && n2 + r + 37 <= sizeof filebuf2)
+                n2 += r;
+            n2 += r;
+            if ((long)n2 != n1 || memcmp(filebuf, filebuf2, n2) != 0)
+                fail("fread of motd gave %zu bytes, read() %ld; contents %s", n2, n1,
+                     memcmp(filebuf, filebuf2, (size_t)n1 < n2 ? (size_t)n1 : n2) ? "differ" : "agree");
+            fclose(f);
+        }
+    }
+
+    errno = 0;
+    f = fopen("no-such-file", "r");
+    if (f || errno != ENOENT)
+        fail("fopen(\"no-such-file\") = %p errno %d, expected NULL ENOENT", (void *)f, errno);
+    if (f)
+        fclose(f);
+    f = fopen("numbers.txt", "w");
+    if (f) {
+        int r1 = fputs("garbage\n", f);
+        int r2 = fflush(f);
+        if (r1 != EOF && r2 != EOF)
+            fail("writing to numbers.txt through stdio succeeded");
+        fclose(f);
+        if (read_whole("numbers.txt", filebuf2, sizeof filebuf2) != (long)st.st_size)
+            fail("numbers.txt changed size after fopen(\"w\")");
+    }
+}
+
+/* ======================================================================
+ * Files and file descriptors
+ * ====================================================================== */
+
+static void t_files(void)
+{
+    long size = read_whole("numbers.txt", filebuf, sizeof filebuf);
+    if (size <= 0) {
+        fail("reading numbers.txt: %ld, errno %d", size, errno);
+        return;
+    }
+    if (memcmp(filebuf, "1\n2\n3\n", 6) != 0)
+        fail("numbers.txt starts with \"%.6s\"", filebuf);
+
+    int fd = open("numbers.txt", O_RDONLY);
+    if (fd < 3)
+        fail("open(\"numbers.txt\") = %d (errno %d), expected >= 3", fd, errno);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        fail("fstat: errno %d", errno);
+    else if (st.st_size != size || !S_ISREG(st.st_mode))
+        fail("fstat: size %ld mode 0%o; read %ld bytes, expected a regular file",
+             (long)st.st_size, (unsigned)st.st_mode, size);
+
+    char b[32];
+    ssize_t r = read(fd, b, 10);
+    if (r != 10 || memcmp(b, filebuf, 10) != 0)
+        fail("read(fd, 10) = %ld", (long)r);
+    off_t o = lseek(fd, 0, SEEK_CUR);
+    if (o != 10)
+        fail("lseek(0, SEEK_CUR) = %ld, expected 10", (long)o);
+    o = lseek(fd, 100, SEEK_SET);
+    r = read(fd, b, 10);
+    if (o != 100 || r != 10 || memcmp(b, filebuf + 100, 10) != 0)
+        fail("lseek(100, SEEK_SET) = %ld, read %ld bytes: wrong data", (long)o, (long)r);
+    o = lseek(fd, -5, SEEK_CUR);
+    r = read(fd, b, 5);
+    if (o != 105 || r != 5 || memcmp(b, filebuf + 105, 5) != 0)
+        fail("lseek(-5, SEEK_CUR) = %ld (expected 105), read %ld", (long)o, (long)r);
+    o = lseek(fd, 0, SEEK_END);
+    if (o != size)
+        fail("lseek(0, SEEK_END) = %ld, expected the size %ld", (long)o, size);
+    r = read(fd, b, 10);
+    if (r != 0)
+        fail("read at the end = %ld, expected 0", (long)r);
+    o = lseek(fd, -4, SEEK_END);
+    r = read(fd, b, 10);
+    if (o != size - 4 || r != 4 || memcmp(b, filebuf + size - 4, 4) != 0)
+        fail("lseek(-4, SEEK_END) = %ld, read %ld (expected 4 bytes)", (long)o, (long)r);
+    o = lseek(fd, size + 100, SEEK_SET);
+    r = read(fd, b, 10);
+    if (o != -1 && r != 0)
+        fail("read past the end: %ld, expected 0", (long)r);
+    errno = 0;
+    o = lseek(fd, -1, SEEK_SET);
+    if (o != -1 || errno != EINVAL)
+        fail("lseek(-1, SEEK_SET) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
+    errno = 0;
+    o = lseek(fd, 0, 7);
+    if (o != -1 || errno != EINVAL)
+        fail("lseek(0, whence 7) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
+
+    /* read-only */
+    errno = 0;
+    r = write(fd, "x", 1);
+    if (r != -1)
+        fail("write to a file opened O_RDONLY = %ld, expected -1", (long)r);
+    int wfd = open("numbers.txt", O_WRONLY);
+    if (wfd >= 0) {
+        r = write(wfd, "x", 1);
+        if (r != -1)
+            fail("write to numbers.txt (opened O_WRONLY) = %ld, expected -1", (long)r);
+        close(wfd);
+    }
+    wfd = open("numbers.txt", O_RDWR);
+    if (wfd >= 0) {
+        r = write(wfd, "x", 1);
+        if (r != -1)
+            fail("write to numbers.txt (opened O_RDWR) = %ld, expected -1", (long)r);
+        close(wfd);
+    }
+    if (read_whole("numbers.txt", filebuf2, sizeof filebuf2) != size ||
+        memcmp(filebuf, filebuf2, (size_t)size) != 0)
+        fail("numbers.txt changed");
+
+    /* tty or not */
+    errno = 0;
+    if (isatty(0) != 1)
+        fail("isatty(0) = 0, errno %d, expected 1", errno);
+    errno = 0;
+    int t = isatty(fd);
+    if (t != 0 || errno != ENOTTY)
+        fail("isatty(file) = %d errno %d, expected 0 ENOTTY (%d)", t, errno, ENOTTY);
+    if (raw_syscall(SYS_isatty, fd, 0, 0, 0, 0) != -ABI_ENOTTY)
+        fail("raw isatty(file) = %ld, expected %d", raw_syscall(SYS_isatty, fd, 0, 0, 0, 0), -ABI_ENOTTY);
+    int cfd = open("/dev/console", O_WRONLY);
+    if (cfd < 0)
+        fail("open(\"/dev/console\") failed, errno %d", errno);
+    else {
+        if (isatty(cfd) != 1)
+            fail("isatty(/dev/console) is not 1");
+        close(cfd);
+    }
+
+    /* other names for the same file, and missing ones */
+    int fd2 = open("/numbers.txt", O_RDONLY);
+    if (fd2 < 0 || read(fd2, b, 6) != 6 || memcmp(b, filebuf, 6) != 0)
+        fail("open(\"/numbers.txt\") = %d: does not read the same file", fd2);
+    if (fd2 >= 0)
+        close(fd2);
+    static const char *const missing[] = { "no-such-file", "", "/no/such/file" };
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        int m = open(missing[i], O_RDONLY);
+        if (m != -1 || (errno != ENOENT && !(i == 2 && errno == ENOTDIR)))
+            fail("open(\"%s\") = %d errno %d, expected -1 ENOENT", missing[i], m, errno);
+        if (m >= 0)
+            close(m);
+    }
+
+    /* bad descriptors */
+    if (close(fd) != 0)
+        fail("close: errno %d", errno);
+    static const int badfds[] = { -1, 1000, 99 };
+    for (int i = 0; i < 4; i++) {
+        int bfd = i < 3 ? badfds[i] : fd; /* fd: just closed */
+        errno = 0;
+        if (read(bfd, b, 1) != -1 || errno != EBADF)
+            fail("read(%d) errno %d, expected EBADF", bfd, errno);
+        errno = 0;
+        if (write(bfd, b, 1) != -1 || errno != EBADF)
+            fail("write(%d) errno %d, expected EBADF", bfd, errno);
+        errno = 0;
+        if (close(bfd) != -1 || errno != EBADF)
+            fail("close(%d) errno %d, expected EBADF", bfd, errno);
+        errno = 0;
+        if (fstat(bfd, &st) != -1 || errno != EBADF)
+            fail("fstat(%d) errno %d, expected EBADF", bfd, errno);
+        errno = 0;
+        if (lseek(bfd, 0, SEEK_SET) != -1 || errno != EBADF)
+            fail("lseek(%d) errno %d, expected EBADF", bfd, errno);
+    }
+
+    /* descriptors are inherited by fork */
+    fd = open("numbers.txt", O_RDONLY);
+    int pid = fd >= 0 ? xfork() : -1;
+    if (pid == 0) {
+        char c[4];
+        _exit(read(fd, c, 4) == 4 && memcmp(c, filebuf, 4) == 0 ? 0 : 1);
+    }
+    if (pid > 0)
+        expect_exit(reap(pid, "child"), 0, "child reading an inherited descriptor");
+    if (fd >= 0)
+        close(fd);
+}
+
+static void t_fd_limit(void)
+{
+    static int fds[10000];
+    int n = 0, err = 0;
+    while (n < 10000) {
+        int fd = open("motd", O_RDONLY);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        fds[n++] = fd;
+    }
+    if (n == 10000)
+        fail("10000 open files and no EMFILE");
+    else if (err != EMFILE && err != ENFILE)
+        fail("open failed after %d files with errno %d, expected EMFILE (%d) or ENFILE (%d)",
+             n, err, EMFILE, ENFILE);
+    if (n < 4)
+        fail("only %d files could be opened", n);
+    for (int i = 0; i < n; i++)
+        if (close(fds[i]) != 0)
+            fail("close(%d) failed, errno %d", fds[i], errno);
+    int fd = open("motd", O_RDONLY);
+    if (fd < 0)
+        fail("open after closing all: errno %d", errno);
+    else
+        close(fd);
+    note("%d files open at the limit", n + 3);
+}
+
+static void t_readdir(void)
+{
+    static const char *const must[] = { "init", "sh", "usertests", "ut_args", "ut_fault",
+                                        "motd", "numbers.txt" };
+    int found[7] = { 0 };
+    struct abi_dirent d;
+    int n = 0;
+    for (int i = 0; i < 100000; i++) {
+        memset(&d, 0, sizeof d);
+        int r = os_readdir(i, &d);
+        if (r == 0)
+            break;
+        if (r != 1) {
+            fail("readdir(%d) = %d, errno %d", i, r, errno);
+            break;
+        }
+        n++;
+        if (memchr(d.name, 0, sizeof d.name) == NULL || d.name[0] == '\0') {
+            fail("entry %d: name empty or not terminated", i);
+            continue;
+        }
+        for (int k = 0; k < 7; k++)
+            if (strcmp(d.name, must[k]) == 0)
+                found[k]++;
+        if ((d.mode & ABI_S_IFMT) == ABI_S_IFCHR)
+            continue;
+        int fd = open(d.name, O_RDONLY);
+        struct stat st;
+        if (fd < 0) {
+            fail("open(\"%s\") from readdir failed, errno %d", d.name, errno);
+            continue;
+        }
+        if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != d.size)
+            fail("%s: readdir size %llu, fstat size %ld", d.name, (unsigned long long)d.size,
+                 (long)st.st_size);
+        close(fd);
+    }
+    for (int k = 0; k < 7; k++)
+        if (found[k] != 1)
+            fail("\"%s\" listed %d times", must[k], found[k]);
+    if (os_readdir(n, &d) != 0 || os_readdir(n + 1000, &d) != 0)
+        fail("readdir past the end does not give 0");
+}
+
+/* ======================================================================
+ * Time, scheduling, system information
+ * ====================================================================== */
+
+static void t_time(void)
+{
+    uint64_t prev = uptime_ns();
+    if (prev == 0)
+        fail("uptime is 0");
+    for (int i = 0; i < 2000; i++) {
+        uint64_t now = uptime_ns();
+        if (now < prev) {
+            fail("uptime went backwards: %llu then %llu (cpu %d)", (unsigned long long)prev,
+                 (unsigned long long)now, getcpu());
+            break;
+        }
+        prev = now;
+        if (i % 100 == 0)
+            sys_yield();
+    }
+    uint64_t raw_ns = 0;
+    long r = raw_syscall(SYS_uptime, (long)&raw_ns, 0, 0, 0, 0);
+    if (r != 0 || raw_ns < prev)
+        fail("raw uptime = %ld, %llu ns (earlier reading %llu)", r, (unsigned long long)raw_ns,
+             (unsigned long long)prev);
+
+    for (int ms = 1; ms <= 50; ms *= 7) {
+        uint64_t t0 = uptime_ns();
+        int s = sleep_ms((uint64_t)ms);
+        uint64_t t1 = uptime_ns();
+        if (s != 0)
+            fail("sleep_ms(%d) = %d", ms, s);
+        if (t1 - t0 < (uint64_t)ms * MS)
+            fail("sleep_ms(%d) returned after %llu us", ms, (unsigned long long)((t1 - t0) / 1000));
+    }
+    uint64_t t0 = uptime_ns();
+    sleep_ms(50);
+    uint64_t t1 = uptime_ns();
+    if (t1 - t0 < 50 * MS)
+        fail("sleep_ms(50) returned after %llu us", (unsigned long long)((t1 - t0) / 1000));
+
+    struct abi_tms a, b;
+    long ra = raw_syscall(SYS_times, (long)&a, 0, 0, 0, 0);
+    sleep_ms(20);
+    for (volatile int i = 0; i < 200000; i++)
+        ;
+    long rb = raw_syscall(SYS_times, (long)&b, 0, 0, 0, 0);
+    if (ra < 0 || rb < 0)
+        fail("times = %ld, %ld", ra, rb);
+    else {
+        if ((uint64_t)ra != a.elapsed || (uint64_t)rb != b.elapsed)
+            fail("times returned %ld/%ld but elapsed %llu/%llu", ra, rb,
+                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+        if (b.elapsed < a.elapsed + 20)
+            fail("times elapsed %llu then %llu over a sleep of 20 ms",
+                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+        if (b.utime + b.stime < a.utime + a.stime)
+            fail("CPU time went backwards: %llu then %llu", (unsigned long long)(a.utime + a.stime),
+                 (unsigned long long)(b.utime + b.stime));
+    }
+    struct tms tm;
+    clock_t c = times(&tm);
+    if (c == (clock_t)-1)
+        fail("newlib times() failed, errno %d", errno);
+
+    struct timeval tv;
+    if (gettimeofday(&tv, NULL) != 0)
+        fail("gettimeofday failed, errno %d", errno);
+    else if (tv.tv_sec <= 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+        fail("gettimeofday: %lld s %ld us", (long long)tv.tv_sec, (long)tv.tv_usec);
+}
+
+static void t_sched(void)
+{
+    for (int i = 0; i < 100; i++) {
+        int r = sys_yield();
+        if (r != 0) {
+            fail("sched_yield = %d", r);
+            break;
+        }
+    }
+    get_sysinfo();
+    for (int i = 0; i < 200; i++) {
+        int c = getcpu();
+        if (c < 0 || c >= ABI_MAX_CPUS || c >= (int)si.ncpus) {
+            fail("getcpu() = %d with %u CPUs", c, si.ncpus);
+            break;
+        }
+        if (i % 10 == 0)
+            sys_yield();
+    }
+
+    struct abi_procinfo p;
+    int r = setprio(0, 5);
+    if (r != 0)
+        fail("setprio(0, 5) = %d errno %d", r, errno);
+    else if (proc_lookup(getpid(), &p) < 0 || p.prio != 5)
+        fail("after setprio(0, 5) procinfo says prio %d", (int)p.prio);
+    int pid = xfork();
+    if (pid == 0)
+        linger();
+    if (pid > 0) {
+        r = setprio(pid, 2);
+        if (r != 0)
+            fail("setprio(child, 2) = %d errno %d", r, errno);
+        else if (proc_lookup(pid, &p) < 0 || p.prio != 2)
+            fail("after setprio(child, 2) procinfo says prio %d", (int)p.prio);
+        kill(pid, SIGKILL);
+        int late;
+        reap_within(pid, 20000, &late);
+    }
+    if (setprio(0, ABI_NPRIO) != -1 || setprio(0, -1) != -1)
+        fail("setprio with priority %d or -1 did not fail", ABI_NPRIO);
+    if (setprio(0, 0) != 0)
+        fail("setprio(0, 0) failed, errno %d", errno);
+}
+
+static void t_sysinfo(void)
+{
+    get_sysinfo();
+    if (si.ncpus < 1 || si.ncpus > ABI_MAX_CPUS)
+        fail("ncpus = %u", si.ncpus);
+    if (si.page_size != PAGE)
+        fail("page_size = %u", si.page_size);
+    if (si.model[0] == '\0' || memchr(si.model, 0, sizeof si.model) == NULL)
+        fail("model name empty or not terminated");
+    if (si.total_frames == 0 || si.free_frames > si.total_frames)
+        fail("frames: %llu free of %llu", (unsigned long long)si.free_frames,
+             (unsigned long long)si.total_frames);
+    if (si.nprocs < 2 || si.nprocs > si.max_procs)
+        fail("nprocs %u, max_procs %u", si.nprocs, si.max_procs);
+    if (si.uptime_ns == 0)
+        fail("uptime_ns = 0");
+    uint64_t ticks = 0;
+    for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++) {
+        ticks += si.cpu[i].ticks;
+        if (si.cpu[i].state != ABI_CPU_IDLE && si.cpu[i].state != ABI_CPU_RUNNING)
+            fail("cpu %u of %u online has state %u", i, si.ncpus, si.cpu[i].state);
+        if (si.cpu[i].idle_ticks > si.cpu[i].ticks)
+            fail("cpu %u: idle ticks %llu > ticks %llu", i,
+                 (unsigned long long)si.cpu[i].idle_ticks, (unsigned long long)si.cpu[i].ticks);
+    }
+    if (ticks == 0)
+        fail("no CPU has taken a timer tick");
+    int ok = 0, c = -1;
+    for (int i = 0; i < 20 && !ok; i++) {
+        c = getcpu();
+        sysinfo(&si);
+        if (getcpu() != c)
+            continue;
+        ok = si.cpu[c].state == ABI_CPU_RUNNING && si.cpu[c].current_pid == getpid();
+    }
+    if (!ok && (c < 0 || c >= ABI_MAX_CPUS))
+        fail("getcpu() = %d", c);
+    else if (!ok)
+        fail("sysinfo: my CPU %d has state %u, current pid %d; I am %d", c, si.cpu[c].state,
+             (int)si.cpu[c].current_pid, getpid());
+}
+
+static void t_procinfo(void)
+{
+    /* some CPU time first, then a real switch so that it is accounted */
+    uint64_t t0 = uptime_ns();
+    while (uptime_ns() - t0 < 50 * MS)
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+    sleep_ms(2);
+
+    struct abi_procinfo p;
+    int used = 0, me = 0;
+    for (int slot = 0; slot < 65536; slot++) {
+        int r = procinfo(slot, &p);
+        if (r < 0)
+            break;
+        if (r != 1)
+            continue;
+        used++;
+        if (p.pid != getpid())
+            continue;
+        me++;
+        if (p.state != ABI_P_RUNNING)
+            fail("my state is %u, expected running (%d)", p.state, ABI_P_RUNNING);
+        if (p.ppid != getppid())
+            fail("my ppid is %d, getppid() says %d", (int)p.ppid, getppid());
+        if (memchr(p.name, 0, sizeof p.name) == NULL || strstr(p.name, "usertests") == NULL)
+            fail("my name is \"%.*s\"", (int)sizeof p.name, p.name);
+        if (p.prio < 0 || p.prio >= ABI_NPRIO)
+            fail("my prio is %d", (int)p.prio);
+        if (p.runtime_ns == 0)
+            fail("my run time is 0 after spinning 50 ms");
+    }
+    if (me != 1)
+        fail("found myself %d times in the process table", me);
+    if (used < 2)
+        fail("only %d processes in the table", used);
+
+    /* a sleeping child, then a zombie, then gone */
+    int pid = xfork();
+    if (pid == 0)
+        linger();
+    if (pid > 0) {
+        int s = -1;
+        uint64_t end = uptime_ns() + 5000 * MS;
+        while ((s = proc_lookup(pid, &p)) != ABI_P_SLEEPING && uptime_ns() < end)
+            sleep_ms(5);
+        if (s != ABI_P_SLEEPING)
+            fail("a child in sleep_ms shows state %d, expected sleeping (%d)", s, ABI_P_SLEEPING);
+        else if (p.ppid != getpid())
+            fail("child's ppid %d, expected %d", (int)p.ppid, getpid());
+        kill(pid, SIGKILL);
+        end = uptime_ns() + 5000 * MS;
+        while ((s = proc_lookup(pid, &p)) != ABI_P_ZOMBIE && uptime_ns() < end)
+            sleep_ms(5);
+        if (s != ABI_P_ZOMBIE)
+            fail("a killed, unreaped child shows state %d, expected zombie (%d)", s, ABI_P_ZOMBIE);
+        reap(pid, "child");
+        if ((s = proc_lookup(pid, &p)) >= 0)
+            fail("reaped child %d still in the table (state %d)", pid, s);
+    }
+}
+
+/* ======================================================================
+ * The runner
+ * ====================================================================== */
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+    int limit_s; /* watchdog */
+};
+
+static const struct test tests[] = {
+    { "getpid", t_getpid, 30 },
+    { "sysinfo", t_sysinfo, 30 },
+    { "procinfo", t_procinfo, 30 },
+    { "time", t_time, 30 },
+    { "sched", t_sched, 30 },
+    { "wait_exit", t_wait_exit, 30 },
+    { "wait_errors", t_wait_errors, 60 },
+    { "kill", t_kill, 60 },
+    { "fork_tree", t_fork_tree, 90 },
+    { "fork_wide", t_fork_wide, 90 },
+    { "fork_memory", t_fork_memory, 30 },
+    { "exec_args", t_exec_args, 60 },
+    { "fault_fork", t_fault_fork, 60 },
+    { "fault_exec", t_fault_exec, 60 },
+    { "exec_bad", t_exec_bad, 60 },
+    { "sbrk", t_sbrk, 30 },
+    { "sbrk_unmap", t_sbrk_unmap, 30 },
+    { "efault", t_efault, 60 },
+    { "files", t_files, 30 },
+    { "fd_limit", t_fd_limit, 30 },
+    { "readdir", t_readdir, 30 },
+    { "printf", t_printf, 30 },
+    { "string", t_string, 30 },
+    { "malloc", t_malloc, 30 },
+    { "stdio", t_stdio, 30 },
+    { "fpu", t_fpu, 60 },
+    { "orphans", t_orphans, 60 },
+    { "exec_leak", t_exec_leak, 90 },
+    { "stress_fork_exec", t_stress_fork_exec, 120 },
+    { "fork_exhaust", t_fork_exhaust, 120 },
+    { "fork_exhaust_mem", t_fork_exhaust_mem, 120 },
+    { "sbrk_exhaust", t_sbrk_exhaust, 120 },
+};
+#define NTESTS (sizeof tests / sizeof tests[0])
+
+/* Run one test in a child under a watchdog; 1 if it passed. */
+static int run_test(const struct test *t)
+{
+    cur_test = t->name;
+    cur_failed = 0;
+    int pid = xfork();
+    if (pid < 0) {
+        fail("cannot fork the test process: errno %d", errno);
+        return 0;
+    }
+    if (pid == 0) {
+        t->fn();
+        fflush(stdout);
+        _exit(cur_failed ? 1 : 0);
+    }
+
+    uint64_t deadline = uptime_ns() + (uint64_t)t->limit_s * 1000 * MS;
+    int st = 0;
+    for (unsigned nap = 1;; nap = nap < 20 ? nap * 2 : 20) {
+        int w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) {
+            fail("waitpid(test process %d) = %d, errno %d", pid, w, errno);
+            return 0;
+        }
+        if (uptime_ns() > deadline) {
+            kill(pid, SIGKILL);
+            int late;
+            reap_within(pid, 10000, &late);
+            fail("no result after %d s: test process killed", t->limit_s);
+            return 0;
+        }
+        sleep_ms(nap);
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        printf("usertests: PASS %s\n", t->name);
+        fflush(stdout);
+        return 1;
+    }
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 1))
+        fail("the test process ended with %s", st_str(st));
+    else if (cur_failed == 0)
+        cur_failed = 1; /* the child said why */
+    return 0;
+}
+
+static int selected(int argc, char **argv, const char *name)
+{
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static char outbuf[1024];
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
+
+    if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+        for (unsigned i = 0; i < NTESTS; i++)
+            printf("%s\n", tests[i].name);
+        printf("no_leaks\n");
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        int known = strcmp(argv[i], "no_leaks") == 0;
+        for (unsigned k = 0; k < NTESTS; k++)
+            known |= strcmp(argv[i], tests[k].name) == 0;
+        if (!known) {
+            printf("usertests: no test named '%s' (usertests -l lists them)\n", argv[i]);
+            return 2;
+        }
+    }
+
+    /* Warm-up: everything the parent will do (print, fork, wait, exec via
+     * a child), so that its own memory is settled before counting. */
+    get_sysinfo();
+    printf("usertests: starting: %u CPUs, model %.16s, %u of %u processes, "
+           "%llu of %llu frames free\n", si.ncpus, si.model, si.nprocs, si.max_procs,
+           (unsigned long long)si.free_frames, (unsigned long long)si.total_frames);
+    fflush(stdout);
+    char *warm_argv[] = { "ut_args", "exit", "0", NULL };
+    int st = run_prog("ut_args", warm_argv, no_env);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        printf("usertests: warning: warm-up exec of ut_args: %s\n", st == -1 ? "failed" : st_str(st));
+    {
+        int late;
+        int pid = xfork();
+        if (pid == 0)
+            _exit(0);
+        if (pid > 0)
+            reap_within(pid, 10000, &late);
+    }
+    uint64_t free_start = free_frames_settled(free_frames());
+
+    int passed = 0, failed = cur_failed ? 1 : 0; /* "setup" failed */
+    for (unsigned i = 0; i < NTESTS; i++) {
+        if (!selected(argc, argv, tests[i].name))
+            continue;
+        if (run_test(&tests[i]))
+            passed++;
+        else
+            failed++;
+    }
+
+    /* The last check, here in the parent: every frame is back. */
+    cur_test = "no_leaks";
+    cur_failed = 0;
+    uint64_t free_end = free_frames_settled(free_start);
+    if (free_end != free_start)
+        fail("%llu frames free after the warm-up, %llu at the end (%lld lost)",
+             (unsigned long long)free_start, (unsigned long long)free_end,
+             (long long)(free_start - free_end));
+    if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
+        fail("usertests still has children at the end");
+    if (cur_failed) {
+        failed++;
+    } else {
+        printf("usertests: PASS no_leaks\n");
+        passed++;
+    }
+
+    printf("usertests: %d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    return failed ? 1 : 0;
+}
