@@ -3,7 +3,7 @@
 #   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=...)
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
-#   make bench    benchmarks (CSV and plots under build/bench)
+#   make lockranks  print the lock-rank table (kernel/lockrank.h)
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
 
 BUILD := build
@@ -36,7 +36,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps kernel user iso run debug test test-host test-kernel bench clean lockranks
+.PHONY: all deps kernel user iso run debug test test-host clean lockranks
 all: iso
 
 deps:
@@ -107,9 +107,6 @@ test-host: $(HOST_TESTS)
 test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
 	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
-
-bench: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
-	python3 tools/bench.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
 
 lockranks:
 	@python3 tools/lockranks.py kernel/lockrank.h

@@ -3,9 +3,13 @@
  * lock of rank r may only take locks of rank > r. This is the "resource
  * ranking" of the seed texts: deadlock is impossible when every CPU acquires
  * in increasing order. The rank checker in spinlock.c enforces it, and
- * `make lockranks` prints this table into docs/locks.md.
+ * `make lockranks` prints this table (docs/locks.md shows it).
  *
  * X(name, rank, what it protects)
+ *
+ * Ranks 20-52 (process table, one process, Lrq, Lawt, address space) are
+ * reserved for the `fine` organisation's independent critical regions; the
+ * `bkl` organisation covers all of them with RANK_BKL.
  */
 #ifndef LOCKRANK_H
 #define LOCKRANK_H
@@ -21,7 +25,6 @@
     X(RANK_HEAP, 54, "kernel heap free lists")                                   \
     X(RANK_KERNEL_PT, 56, "kernel page tables (upper half), kernel stacks")      \
     X(RANK_FRAMES, 60, "physical frame allocator")                               \
-    X(RANK_SMP_CALL, 80, "remote-call mailboxes")                                \
     X(RANK_CONSOLE_IN, 85, "console input buffer")                               \
     X(RANK_TEST, 88, "locks of the in-kernel tests")                             \
     X(RANK_CONSOLE, 90, "console output (innermost: printk works anywhere)")    \

@@ -68,8 +68,8 @@ KTEST(smp, unlocked_counter_may_lose_updates) {
     counter = 0;
     smp_call_all(add_unlocked, NULL);
     uint64_t expect = (uint64_t)ncpus * INCREMENTS;
-    KT_ASSERT(counter <= expect);
-    KT_ASSERT(counter >= (uint64_t)INCREMENTS); /* at least one CPU's worth always lands */
+    KT_ASSERT(counter <= expect); /* (a stale write-back can even undo another CPU's work) */
+    KT_ASSERT(counter >= 1);
     printk(LOG_INFO, "ktest:   without the lock: %llu of %llu increments survived (%llu lost)\n",
            (unsigned long long)counter, (unsigned long long)expect, (unsigned long long)(expect - counter));
 }
@@ -185,12 +185,13 @@ KTEST(locks, out_of_rank_order_is_caught) {
 static void check_not_holder(void *arg) { *(volatile int *)arg = spin_holding(&outer); }
 
 KTEST(locks, only_the_owner_holds) {
-    spin_lock(&outer);
-    KT_ASSERT(spin_holding(&outer));
+    spin_lock(&outer); /* interrupts are off now: this thread stays on this CPU */
+    bool i_hold = spin_holding(&outer);
     volatile int other_holds = -1;
     if (ncpus > 1)
-        smp_call(1, check_not_holder, (void *)&other_holds);
+        smp_call((cpu_id() + 1) % ncpus, check_not_holder, (void *)&other_holds);
     spin_unlock(&outer);
+    KT_ASSERT(i_hold);
     KT_ASSERT(!spin_holding(&outer));
     if (ncpus > 1)
         KT_ASSERT_EQ(other_holds, 0);
