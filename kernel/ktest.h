@@ -68,6 +68,12 @@ struct ktest {
         return;                                                                                   \
     } while (0)
 
+/* Crash tests (suite "crash", run only when named): declare the panic the
+ * test is about to cause; if it happens, the run passes. */
+void ktest_expect_panic(const char *substring);
+bool ktest_panic_was_expected(const char *reason);
+#define KT_FAIL_CTX(ctx, msg) (printk(LOG_ERR, "ktest:   %s\n", msg), (ctx)->failed = true)
+
 /* Run the tests selected by `list` ("all" or "suite,suite.name,..."); returns
  * the number of failures. */
 int ktest_run(const char *list);

@@ -9,6 +9,7 @@
 #include "lib/fmt.h"
 #include "lib/ksym.h"
 #include "kernel/trap_hooks.h"
+#include "kernel/ktest.h"
 
 volatile int panicking;
 bool exit_emulator_on_panic;
@@ -16,8 +17,28 @@ bool exit_emulator_on_panic;
 extern const struct ksym ksym_table[];
 extern const uint64_t ksym_count;
 
+/* Consecutive identical frames (deep recursion) print once, with a count. */
+struct bt_state {
+    uint64_t last;
+    int repeats;
+};
+
+static void flush_repeats(struct bt_state *st) {
+    if (st && st->repeats > 0)
+        printk_raw("    ... the frame above %d more time%s\n", st->repeats, st->repeats == 1 ? "" : "s");
+    if (st)
+        st->repeats = 0;
+}
+
 static void print_frame(uint64_t addr, void *ctx) {
-    (void)ctx;
+    struct bt_state *st = ctx;
+    if (st && addr == st->last) {
+        st->repeats++;
+        return;
+    }
+    flush_repeats(st);
+    if (st)
+        st->last = addr;
     uint64_t off = 0;
     const char *name = ksym_lookup(ksym_table, ksym_count, addr, &off);
     if (name)
@@ -27,8 +48,10 @@ static void print_frame(uint64_t addr, void *ctx) {
 }
 
 void print_backtrace(uint64_t rbp) {
+    struct bt_state st = {0, 0};
     printk_raw("  backtrace:\n");
-    arch_backtrace(rbp, print_frame, NULL);
+    arch_backtrace(rbp, print_frame, &st);
+    flush_repeats(&st);
 }
 
 __attribute__((weak)) void arch_stop_other_cpus(void) {}
@@ -46,17 +69,22 @@ void panic(const char *fmt, ...) {
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    printk_raw("\n*** KERNEL PANIC on CPU %d: %s\n", me, reason);
+    bool expected = ktest_panic_was_expected(reason);
+    printk_raw("\n*** %s on CPU %d: %s\n", expected ? "expected panic" : "KERNEL PANIC", me, reason);
     print_backtrace((uint64_t)__builtin_frame_address(0));
     printk_raw("*** all CPUs stopped.\n");
+    if (expected)
+        arch_exit_emulator(true);
     if (exit_emulator_on_panic)
         arch_exit_emulator(false);
     arch_halt_forever();
 }
 
 void print_backtrace_from(uint64_t rip, uint64_t rbp) {
-    print_frame(rip + 1, NULL); /* print_frame shows return addresses - 1 */
-    arch_backtrace(rbp, print_frame, NULL);
+    struct bt_state st = {0, 0};
+    print_frame(rip, &st); /* the faulting instruction itself */
+    arch_backtrace(rbp, print_frame, &st);
+    flush_repeats(&st);
 }
 
 /* NMIs are how a panicking CPU stops the others (arch_stop_other_cpus). */
