@@ -4,7 +4,7 @@
  * enough page tables to reach the higher half, enable long mode and jump to
  * kmain(). The kernel replaces these tables with its own in paging.c.
  *
- * References: multiboot2 spec 3.1 (header) and 3.2 (machine state);
+ * References: multiboot2 spec 3.1 (header) and 3.3 (i386 machine state);
  * Intel SDM vol. 3A 10.8.5 "Initializing IA-32e Mode".
  */
 #include "arch/x86_64/layout.h"

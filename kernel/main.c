@@ -77,7 +77,7 @@ void kmain(uint32_t mb2_info_pa) {
     memory_init();                        /* frames, kernel page tables, heap */
     bootinfo_print_memory_map();
     acpi_init();                          /* MADT: CPUs, I/O APICs, IRQ overrides */
-    arch_interrupts_init();               /* 8259s masked, local APIC on */
+    arch_interrupts_init();               /* local APIC on (the 8259s were masked in arch_early_init) */
     ioapic_init();                        /* I/O APICs, every line masked */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */

@@ -112,7 +112,7 @@ void spin_lock_at(struct spinlock *l, const char *site) {
         register_lock(l);
 }
 
-bool spin_trylock(struct spinlock *l) {
+bool spin_trylock_at(struct spinlock *l, const char *site) {
     push_off();
     uint32_t serving = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE);
     uint32_t expect = serving;
@@ -123,7 +123,9 @@ bool spin_trylock(struct spinlock *l) {
         pop_off();
         return false;
     }
-    note_acquired(l, "trylock", 0, false);
+    note_acquired(l, site, 0, false);
+    if (!l->registered)
+        register_lock(l);
     return true;
 }
 

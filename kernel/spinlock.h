@@ -1,7 +1,8 @@
 /*
  * Ticket spinlocks with a name, a rank (lockrank.h), the owning CPU and the
  * acquiring site, plus counters, so that `locks` can show where a kernel
- * organisation spends its time waiting.
+ * organisation spends its time waiting (spin_dump_all prints them; the
+ * locks.dump_counters kernel test shows the table).
  */
 #ifndef SPINLOCK_H
 #define SPINLOCK_H
@@ -38,7 +39,10 @@ struct spinlock {
 void spin_init(struct spinlock *l, const char *name, int rank);
 #define spin_lock(l) spin_lock_at((l), SPIN_SITE)
 void spin_lock_at(struct spinlock *l, const char *site);
-bool spin_trylock(struct spinlock *l);
+/* Take the lock only if it is free right now (and taking it would respect
+ * the rank order); false otherwise. */
+#define spin_trylock(l) spin_trylock_at((l), SPIN_SITE)
+bool spin_trylock_at(struct spinlock *l, const char *site);
 void spin_unlock(struct spinlock *l);
 bool spin_holding(const struct spinlock *l);
 

@@ -48,14 +48,14 @@ static inline void *arch_frame_address(void) { return __builtin_frame_address(0)
 __attribute__((noreturn)) void arch_halt_forever(void);
 
 /* ---- early init, called from kmain() in order ---- */
-void arch_early_init(void);           /* console, GDT/TSS, IDT, CPU features */
+void arch_early_init(void);           /* 8259s masked, console, GDT/TSS, IDT, CPU features */
 void arch_console_putc(char c);       /* polled UART output */
 int arch_console_getc(void);          /* next received byte, or -1 */
 void arch_time_init(void);            /* TSC calibration against the PIT */
 
 /* ---- interrupts, timers and other CPUs (after memory is up) ---- */
 void acpi_init(void);                 /* read the MADT: CPUs, I/O APICs, overrides */
-void arch_interrupts_init(void);      /* mask 8259s, local APIC (x2APIC if offered) */
+void arch_interrupts_init(void);      /* local APIC (x2APIC if offered), IPI and timer vectors */
 void ioapic_init(void);               /* I/O APICs, all lines masked */
 void arch_console_irq_init(void);     /* COM1 receive interrupt through the I/O APIC */
 void arch_timer_init(unsigned hz);    /* calibrate the LAPIC timer, start it here */

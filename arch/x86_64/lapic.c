@@ -62,19 +62,44 @@ void lapic_init_bsp(uint64_t mmio_phys) {
             lapic_x2apic ? "" : " (CPUID offers no x2APIC)");
 }
 
-/* LINT pins wired to NMI by the MADT (types 4/0xA) for this CPU. */
+/* This CPU's ACPI processor UID, which the MADT's NMI entries name. */
+static bool my_acpi_uid(uint32_t *uid) {
+    uint32_t id = lapic_id();
+    for (int i = 0; acpi_ok && i < acpi.cpu_count; i++)
+        if (acpi.cpus[i].apic_id == id) {
+            *uid = acpi.cpus[i].uid;
+            return true;
+        }
+    return false;
+}
+
+/* LINT pins wired to NMI by the MADT (types 4/0xA, ACPI 5.2.12.6) for this
+ * CPU or for all CPUs; polarity and trigger follow the entry's flags. */
 static void program_lint_nmis(void) {
     lapic_write(REG_LVT_LINT0, LVT_MASKED); /* ExtINT from the 8259s: not used */
     lapic_write(REG_LVT_LINT1, LVT_MASKED);
-    for (int i = 0; acpi_ok && i < acpi.nmi_count; i++)
-        lapic_write(acpi.nmis[i].lint ? REG_LVT_LINT1 : REG_LVT_LINT0, LVT_NMI);
+    uint32_t uid = 0;
+    bool known = my_acpi_uid(&uid);
+    for (int i = 0; acpi_ok && i < acpi.nmi_count; i++) {
+        const struct acpi_nmi *n = &acpi.nmis[i];
+        if (n->uid != ACPI_NMI_ALL_CPUS && (!known || n->uid != uid))
+            continue;
+        uint32_t lvt = LVT_NMI;
+        if ((n->flags & ACPI_INTI_POLARITY_MASK) == ACPI_INTI_POLARITY_LOW)
+            lvt |= 1u << 13;
+        if ((n->flags & ACPI_INTI_TRIGGER_MASK) == ACPI_INTI_TRIGGER_LEVEL)
+            lvt |= 1u << 15;
+        lapic_write(n->lint ? REG_LVT_LINT1 : REG_LVT_LINT0, lvt);
+    }
 }
 
 void lapic_init_cpu(void) {
+    /* 11.12.5: from disabled, go to xAPIC mode first, then to x2APIC;
+     * disabled -> x2APIC in one write is an invalid transition (#GP). */
     uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
-    if (lapic_x2apic)
-        base |= APIC_BASE_X2APIC; /* 11.12.1: enable xAPIC first, then x2APIC */
     wrmsr(MSR_APIC_BASE, base);
+    if (lapic_x2apic)
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_write(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
     lapic_write(REG_TPR, 0);
     lapic_write(REG_LVT_ERROR, LVT_MASKED);

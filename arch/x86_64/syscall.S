@@ -8,6 +8,7 @@
  * trap_return (IRETQ), which also copes with any user RIP and RSP.
  */
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/frame.inc"
     .text
     .global syscall_entry
 syscall_entry:
@@ -21,21 +22,7 @@ syscall_entry:
     pushq %rcx                      /* rip */
     pushq $0                        /* error code */
     pushq $0x80                     /* "vector": marks a system call */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     cld
     movq %rsp, %rdi
     xorl %ebp, %ebp

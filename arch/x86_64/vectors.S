@@ -4,6 +4,7 @@
  * CPU-pushed error code (8, 10-14, 17, 21, 29, 30) skip the dummy push, so
  * every trap frame has the same layout (struct trap_frame in arch.h).
  */
+#include "arch/x86_64/frame.inc"
     .text
 
 .macro STUB vector
@@ -46,42 +47,14 @@ trap_common:
     testb $3, 24(%rsp)          /* saved CS, above vector and error code */
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:  PUSH_GPRS
     cld
     mov %rsp, %rdi
     xor %ebp, %ebp              /* backtraces stop at the trap frame */
     call trap_dispatch
     .global trap_return
 trap_return:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     testb $3, 24(%rsp)
     jz 2f
     swapgs

@@ -40,6 +40,7 @@
 #include <sys/times.h>
 #include <sys/wait.h>
 #include "os.h"
+#include "faults.h"
 
 extern char **environ;
 
@@ -242,12 +243,6 @@ static int sys_yield(void)
     return (int)raw_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
 }
 
-/* Keep the compiler from knowing an address (for deliberate faults). */
-static void *hide(uintptr_t a)
-{
-    __asm__ volatile("" : "+r"(a));
-    return (void *)a;
-}
 
 static int popcount(unsigned v)
 {
@@ -679,39 +674,6 @@ static const struct fault_kind {
 };
 #define NFAULTS (sizeof fault_kinds / sizeof fault_kinds[0])
 
-static void do_fault(const char *kind)
-{
-    if (strcmp(kind, "null_write") == 0) {
-        *(volatile int *)hide(0) = 1;
-    } else if (strcmp(kind, "null_read") == 0) {
-        (void)*(volatile int *)hide(0);
-    } else if (strcmp(kind, "jump_null") == 0) {
-        ((void (*)(void))hide(0))();
-    } else if (strcmp(kind, "text_write") == 0) {
-        volatile unsigned char *p = hide((uintptr_t)&do_fault);
-        *p = *p;
-    } else if (strcmp(kind, "kernel_read") == 0) {
-        (void)*(volatile uint64_t *)hide(0xffffffff80000000ull);
-    } else if (strcmp(kind, "kernel_write") == 0) {
-        *(volatile uint64_t *)hide(0xffffffff80000000ull) = 0;
-    } else if (strcmp(kind, "noncanonical") == 0) {
-        (void)*(volatile uint64_t *)hide(0x8000000000000000ull);
-    } else if (strcmp(kind, "hlt") == 0) {
-        __asm__ volatile("hlt");
-    } else if (strcmp(kind, "ud2") == 0) {
-        __asm__ volatile("ud2");
-    } else if (strcmp(kind, "div0") == 0) {
-        __asm__ volatile("xorl %%edx, %%edx\n\t"
-                         "xorl %%ecx, %%ecx\n\t"
-                         "movl $1, %%eax\n\t"
-                         "divl %%ecx" ::: "eax", "ecx", "edx", "cc");
-    } else if (strcmp(kind, "divovf") == 0) {
-        __asm__ volatile("movl $0x80000000, %%eax\n\t"
-                         "cltd\n\t"
-                         "movl $-1, %%ecx\n\t"
-                         "idivl %%ecx" ::: "eax", "ecx", "edx", "cc");
-    }
-}
 
 static volatile int canary = 12345;
 
@@ -744,7 +706,7 @@ static void t_fault_fork(void)
         }
         if (pid == 0) {
             canary = 0;
-            do_fault(f->name);
+            provoke_fault(f->name);
             _exit(4);
         }
         int st = reap(pid, f->name);

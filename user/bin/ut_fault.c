@@ -22,51 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "os.h"
+#include "faults.h"
 
-/* The compiler must not see which address is used: it could otherwise turn
- * a NULL access into a trap instruction of its own (SIGILL, not SIGSEGV). */
-static void *hide(uintptr_t a)
-{
-    __asm__ volatile("" : "+r"(a));
-    return (void *)a;
-}
-
-static int do_fault(const char *kind)
-{
-    if (strcmp(kind, "null_write") == 0) {
-        *(volatile int *)hide(0) = 1;
-    } else if (strcmp(kind, "null_read") == 0) {
-        (void)*(volatile int *)hide(0);
-    } else if (strcmp(kind, "jump_null") == 0) {
-        ((void (*)(void))hide(0))();
-    } else if (strcmp(kind, "text_write") == 0) {
-        volatile unsigned char *p = hide((uintptr_t)&do_fault);
-        *p = *p; /* writes back the same byte, should it be allowed */
-    } else if (strcmp(kind, "kernel_read") == 0) {
-        (void)*(volatile uint64_t *)hide(0xffffffff80000000ull);
-    } else if (strcmp(kind, "kernel_write") == 0) {
-        *(volatile uint64_t *)hide(0xffffffff80000000ull) = 0;
-    } else if (strcmp(kind, "noncanonical") == 0) {
-        (void)*(volatile uint64_t *)hide(0x8000000000000000ull);
-    } else if (strcmp(kind, "hlt") == 0) {
-        __asm__ volatile("hlt");
-    } else if (strcmp(kind, "ud2") == 0) {
-        __asm__ volatile("ud2");
-    } else if (strcmp(kind, "div0") == 0) {
-        __asm__ volatile("xorl %%edx, %%edx\n\t"
-                         "xorl %%ecx, %%ecx\n\t"
-                         "movl $1, %%eax\n\t"
-                         "divl %%ecx" ::: "eax", "ecx", "edx", "cc");
-    } else if (strcmp(kind, "divovf") == 0) {
-        __asm__ volatile("movl $0x80000000, %%eax\n\t"
-                         "cltd\n\t"
-                         "movl $-1, %%ecx\n\t"
-                         "idivl %%ecx" ::: "eax", "ecx", "edx", "cc");
-    } else {
-        return -1;
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -85,7 +42,7 @@ int main(int argc, char **argv)
                 sleep_ms(20);
         return 5;
     }
-    if (do_fault(argv[1]) < 0) {
+    if (provoke_fault(argv[1]) < 0) {
         fprintf(stderr, "ut_fault: unknown kind '%s'\n", argv[1]);
         return 3;
     }
