@@ -60,6 +60,14 @@ def accel_args(accel):
     return ["-accel", accel]
 
 
+def interactive_serial():
+    """Serial console plus monitor (Ctrl-A X, Ctrl-A C) on a terminal; the
+    plain serial line when input is piped in (`printf 'ls\\nhalt\\n' | make
+    run`), because QEMU's monitor multiplexer drops input that arrives
+    before the guest is ready to read it."""
+    return "mon:stdio" if sys.stdin.isatty() else "stdio"
+
+
 def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
                  accel="tcg", extra=None, *, serial="mon:stdio", gdb=False):
     """Return the QEMU argv (a list) that boots ISO.
@@ -135,7 +143,7 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     cmd = qemu_command(a.iso, a.smp, a.mem, a.machine, a.cpu, a.accel,
-                       a.extra, serial="mon:stdio", gdb=a.gdb)
+                       a.extra, serial=interactive_serial(), gdb=a.gdb)
     if a.print_only:
         print(" ".join(shlex.quote(c) for c in cmd))
         return 0

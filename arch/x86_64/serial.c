@@ -18,14 +18,23 @@
 #define LCR_DLAB 0x80
 
 static bool present;
+/* Bytes received before the kernel took the port over. */
+static char early[16];
+static int nearly;
 
 void serial_init(void) {
+    while ((inb(COM1 + REG_LSR) & LSR_DATA_READY) && nearly < (int)sizeof early)
+        early[nearly++] = (char)inb(COM1 + REG_DATA);
     outb(COM1 + REG_IER, 0x00);
     outb(COM1 + REG_LCR, LCR_DLAB);
     outb(COM1 + REG_DATA, 1);           /* divisor 1: 115200 baud */
     outb(COM1 + REG_IER, 0);
     outb(COM1 + REG_LCR, 0x03);         /* 8 data bits, no parity, 1 stop bit */
-    outb(COM1 + REG_FCR, 0xC7);         /* enable and clear FIFOs, 14-byte threshold */
+    /* FIFOs off: one byte waits in the receive register until it is read,
+     * and the sender (QEMU) holds the rest, so input typed or piped before
+     * the kernel is ready is not lost. Switching FIFOs on or off empties
+     * them, which is why the bytes already there were saved above. */
+    outb(COM1 + REG_FCR, 0x00);
     outb(COM1 + REG_MCR, 0x0B);         /* DTR, RTS, OUT2 (OUT2 gates the IRQ line) */
     present = inb(COM1 + REG_LSR) != 0xFF;
 }
@@ -53,11 +62,18 @@ int arch_console_getc(void) {
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 
+static void drain_receiver(void) {
+    for (int i = 0; i < nearly; i++)
+        console_input(early[i]);
+    nearly = 0;
+    for (int c; (c = arch_console_getc()) >= 0;)
+        console_input((char)c);
+}
+
 static void com1_irq(struct trap_frame *f) {
     (void)f;
     this_cpu()->count.irqs++;
-    for (int c; (c = arch_console_getc()) >= 0;)
-        console_input((char)c);
+    drain_receiver();
     lapic_eoi();
 }
 
@@ -65,6 +81,8 @@ void arch_console_irq_init(void) {
     if (!present)
         return;
     arch_set_irq_handler(VEC_IRQ_BASE + 4, com1_irq);
-    if (ioapic_route_isa(4, this_cpu()->arch.apic_id))
+    if (ioapic_route_isa(4, this_cpu()->arch.apic_id)) {
         serial_enable_rx_interrupt();
+        drain_receiver(); /* bytes that arrived before the interrupt was on raise none */
+    }
 }
