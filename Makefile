@@ -36,7 +36,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps kernel user iso run debug test test-host clean lockranks
+.PHONY: all deps kernel user iso run debug test test-host clean lockranks FORCE
 all: iso
 
 deps:
@@ -86,7 +86,13 @@ $(BUILD)/initrd.cpio: user
 
 # ---- bootable ISO ----
 iso: $(BUILD)/os.iso
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh
+# The command line is a prerequisite too: `make run MODEL=fine` rebuilds
+# the ISO when it differs from the last one.
+$(BUILD)/cmdline.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
+
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
 

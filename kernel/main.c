@@ -20,7 +20,7 @@ struct cpu cpus[MAX_CPUS];
 int ncpus = 1;
 
 static void print_banner(void) {
-    pr_info("teachos: a teaching SMP kernel for x86_64 (organisation: %s)\n", boot_options.model);
+    pr_info("teachos: a teaching SMP kernel for x86_64 (organisation: %s)\n", model->name);
     pr_info("boot loader: %s\n", boot_info.loader_name ? boot_info.loader_name : "(unnamed)");
     pr_info("command line: '%s'\n", boot_info.cmdline ? boot_info.cmdline : "");
 }
@@ -71,6 +71,7 @@ void kmain(uint32_t mb2_info_pa) {
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */
     options_parse(boot_info.cmdline);     /* test=, loglevel=, model=, ... */
+    model_select(boot_options.model);     /* the organisation: kernel/model/<name>.c */
     exit_emulator_on_panic = boot_options.test[0] != 0;
     print_banner();
     arch_time_init();                     /* TSC calibrated against the PIT */
@@ -83,8 +84,7 @@ void kmain(uint32_t mb2_info_pa) {
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
     os_instance_init(this_os());          /* process table */
-    model_select(boot_options.model);     /* the organisation: kernel/model/<name>.c */
-    model->init();
+    model->init();                        /* its ready queues and locks */
     fs_init();                            /* initrd archive, console */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
 

@@ -39,7 +39,6 @@ struct proc {
     struct context *ctx;        /* saved by arch_switch */
     uint64_t kstack_top;
     struct trap_frame *tf;      /* user registers, at the top of the kernel stack */
-    int lock_depth;             /* model lock depth kept across a switch */
     struct addrspace *as;       /* NULL for kernel threads */
     struct file *files[NOFILE];
 
@@ -49,13 +48,11 @@ struct proc {
     int exit_status;            /* wait status once a zombie */
 
     uint64_t started_ns, runtime_ns, last_switch_in;
+    unsigned slice_ticks;       /* timer ticks since it was last switched in */
     uint64_t child_runtime_ns;
     struct list_node rq;        /* ready-queue link */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
-
-/* The process table; protected by the model's scheduler lock. */
-extern struct proc procs[MAX_PROCS];
 
 static inline struct proc *current_proc(void) { return this_cpu()->current; }
 
@@ -74,7 +71,6 @@ int exec_into(struct proc *p, const char *path, const char *args);
 int proc_wait_kernel(int pid, int *status);
 
 /* Scheduling (kernel/sched.c). */
-void sched_init_cpu(void);
 __attribute__((noreturn)) void scheduler(void);
 void sched(void);                   /* give up the CPU; the scheduler lock is held */
 void yield(void);

@@ -125,7 +125,7 @@ void sched_tick(struct trap_frame *f) {
     struct proc *p = c->current;
     if (!p)
         return;
-    if (c->count.ticks % TIME_SLICE_TICKS == 0)
+    if (++p->slice_ticks >= TIME_SLICE_TICKS)
         c->need_resched = true;
     if (!trap_from_user(f) && p->is_kthread && c->need_resched && c->nheld == 0 && c->irq_depth == 0)
         yield();
@@ -135,6 +135,7 @@ static void run(struct cpu *c, struct proc *p) {
     p->state = P_RUNNING;
     p->cpu = c->id;
     p->last_switch_in = uptime_ns();
+    p->slice_ticks = 0;
     c->current = p;
     c->need_resched = false;
     c->count.switches++;

@@ -31,8 +31,11 @@ static long sys_getpid(struct trap_frame *f) { (void)f; return current_proc()->p
 
 static long sys_getppid(struct trap_frame *f) {
     (void)f;
+    model->sched_lock(); /* the parent may exit and hand us to init meanwhile */
     struct proc *parent = current_proc()->parent;
-    return parent ? parent->pid : 0;
+    int ppid = parent ? parent->pid : 0;
+    model->sched_unlock();
+    return ppid;
 }
 
 static long sys_kill(struct trap_frame *f) { return proc_kill((int)A1, (int)A2); }
@@ -175,11 +178,18 @@ static long sys_procinfo(struct trap_frame *f) {
     if (!user_writable(A2, sizeof(struct abi_procinfo)))
         return -ABI_EFAULT;
     struct proc *p = &this_os()->procs[slot];
-    if (p->state == P_UNUSED)
+    model->sched_lock(); /* a consistent snapshot of the slot */
+    bool used = p->state != P_UNUSED;
+    struct abi_procinfo pi = {0};
+    if (used) {
+        pi = (struct abi_procinfo){.pid = p->pid, .ppid = p->parent ? p->parent->pid : 0,
+                                   .state = abi_states[p->state], .cpu = p->cpu, .prio = p->prio,
+                                   .runtime_ns = p->runtime_ns};
+        str_copy(pi.name, p->name, sizeof pi.name);
+    }
+    model->sched_unlock();
+    if (!used)
         return 0;
-    struct abi_procinfo pi = {.pid = p->pid, .ppid = p->parent ? p->parent->pid : 0, .state = abi_states[p->state],
-                              .cpu = p->cpu, .prio = p->prio, .runtime_ns = p->runtime_ns};
-    str_copy(pi.name, p->name, sizeof pi.name);
     return copy_to_user(A2, &pi, sizeof pi) < 0 ? -ABI_EFAULT : 1;
 }
 
@@ -195,11 +205,13 @@ static long sys_setprio(struct trap_frame *f) {
     int pid = (int)A1, prio = (int)A2;
     if (prio < 0 || prio >= NPRIO)
         return -ABI_EINVAL;
+    model->sched_lock();
     struct proc *p = pid == 0 ? current_proc() : proc_find(pid);
-    if (!p || p->is_kthread)
-        return -ABI_ESRCH;
-    p->prio = prio; /* takes effect the next time it is queued */
-    return 0;
+    bool ok = p && !p->is_kthread && p->state != P_ZOMBIE;
+    if (ok)
+        p->prio = prio; /* takes effect the next time it is queued */
+    model->sched_unlock();
+    return ok ? 0 : -ABI_ESRCH;
 }
 
 void machine_poweroff(int code);
