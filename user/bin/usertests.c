@@ -41,6 +41,7 @@
 #include <sys/wait.h>
 #include "os.h"
 #include "faults.h"
+#include "ut_vectors.h"
 
 extern char **environ;
 
@@ -519,25 +520,8 @@ static void t_fork_wide(void)
  * exec
  * ====================================================================== */
 
-/* The argv and envp that `ut_args check` expects (the same code is in
- * ut_args.c). */
-static char long_arg[201], long_env[160];
-static char *check_argv[8], *check_envp[5];
-
-static void build_check_vectors(void)
-{
-    for (int i = 0; i < 200; i++)
-        long_arg[i] = (char)('a' + i % 26);
-    long_arg[200] = '\0';
-    strcpy(long_env, "UT_LONG=");
-    for (int i = 8; i < 159; i++)
-        long_env[i] = (char)('0' + i % 10);
-    long_env[159] = '\0';
-    char *a[] = { "ut_args", "check", "hello", "a b", "", long_arg, "last", NULL };
-    char *e[] = { "UT_ONE=1", "UT_TWO=two words", "UT_EMPTY=", long_env, NULL };
-    memcpy(check_argv, a, sizeof a);
-    memcpy(check_envp, e, sizeof e);
-}
+/* The argv and envp that `ut_args check` expects (ut_vectors.h). */
+static char *check_argv[UT_CHECK_ARGC + 1], *check_envp[UT_CHECK_ENVC + 1];
 
 static const char *ut_args_code(int code)
 {
@@ -572,7 +556,7 @@ static void expect_ut_args(int st, const char *what)
 
 static void t_exec_args(void)
 {
-    build_check_vectors();
+    ut_check_vectors(check_argv, check_envp);
     expect_ut_args(run_prog("ut_args", check_argv, check_envp), "argv+envp check");
     expect_ut_args(run_prog("/ut_args", check_argv, check_envp), "path /ut_args");
 

@@ -21,25 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ut_vectors.h"
+
 extern char **environ;
-
-static char long_arg[201], long_env[160];
-
-static void build_expected(const char **argv, const char **envp)
-{
-    for (int i = 0; i < 200; i++)
-        long_arg[i] = (char)('a' + i % 26);
-    long_arg[200] = '\0';
-    strcpy(long_env, "UT_LONG=");
-    for (int i = 8; i < 159; i++)
-        long_env[i] = (char)('0' + i % 10);
-    long_env[159] = '\0';
-
-    const char *a[] = { "ut_args", "check", "hello", "a b", "", long_arg, "last", NULL };
-    const char *e[] = { "UT_ONE=1", "UT_TWO=two words", "UT_EMPTY=", long_env, NULL };
-    memcpy(argv, a, sizeof a);
-    memcpy(envp, e, sizeof e);
-}
 
 static int count(char **v)
 {
@@ -51,19 +35,19 @@ static int count(char **v)
 
 static int check(int argc, char **argv, char **envp)
 {
-    const char *xa[8], *xe[5];
-    build_expected(xa, xe);
+    char *xa[UT_CHECK_ARGC + 1], *xe[UT_CHECK_ENVC + 1];
+    ut_check_vectors(xa, xe);
 
-    if (argc != 7)
+    if (argc != UT_CHECK_ARGC)
         return 2;
     if (argv[argc] != NULL)
         return 9;
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], xa[i]) != 0)
             return 10 + i;
-    if (count(envp) != 4)
+    if (count(envp) != UT_CHECK_ENVC)
         return 30;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < UT_CHECK_ENVC; i++)
         if (strcmp(envp[i], xe[i]) != 0)
             return 31 + i;
     if (environ != envp)
