@@ -65,14 +65,6 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
     return p;
 }
 
-struct proc *proc_alloc(const char *name) {
-    int err;
-    model->sched_lock();
-    struct proc *p = proc_alloc_locked(name, &err);
-    model->sched_unlock();
-    return p;
-}
-
 /* Release a zombie's (or a failed embryo's) slot and kernel stack. */
 void proc_free(struct proc *p) {
     arch_free_kstack(p->kstack_top);

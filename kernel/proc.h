@@ -57,7 +57,6 @@ struct proc {
 static inline struct proc *current_proc(void) { return this_cpu()->current; }
 
 /* Lifecycle (kernel/proc.c). */
-struct proc *proc_alloc(const char *name);      /* EMBRYO with a kernel stack; NULL if none */
 void proc_free(struct proc *p);
 struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int prio);
 int proc_fork(void);

@@ -15,7 +15,6 @@ struct arch_cpu {
     uint32_t apic_id;
     struct gdt_tss *gdt;        /* this CPU's GDT and TSS */
     uint64_t ist_stacks[3];     /* tops of the double-fault, NMI and MCE stacks */
-    uint64_t tsc_deadline;
 };
 
 /* ---- interrupts on this CPU ---- */

@@ -14,8 +14,6 @@
 #define VEC_TIMER 0xF0         /* local APIC timer */
 #define VEC_IPI_CALL 0xF1      /* remote function call */
 #define VEC_IPI_RESCHED 0xF2   /* "look at your ready queue" */
-#define VEC_IPI_TLB 0xF3       /* TLB shootdown */
-#define VEC_IPI_SYSCALL 0xF4   /* leader model: forwarded system call */
 #define VEC_SPURIOUS 0xFF
 
 void idt_build(void);

@@ -137,8 +137,6 @@ void lapic_timer_calibrate(void) {
             (unsigned long long)(timer_hz / 1000));
 }
 
-uint64_t lapic_timer_hz(void) { return timer_hz; }
-
 void lapic_timer_start(unsigned hz) {
     lapic_write(REG_TIMER_DIVIDE, 0x3);
     lapic_write(REG_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);

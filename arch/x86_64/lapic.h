@@ -22,5 +22,4 @@ void lapic_send_icr(uint32_t apic_id, uint32_t low);
 /* The LAPIC timer (11.5.4), calibrated once against the PIT. */
 void lapic_timer_calibrate(void);
 void lapic_timer_start(unsigned hz);
-uint64_t lapic_timer_hz(void);
 #endif

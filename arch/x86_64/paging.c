@@ -210,8 +210,6 @@ void arch_paging_init(uint64_t max_phys) {
             (unsigned long long)(ALIGN_UP(max_phys, 1ULL << 21) >> 20), (unsigned long long)PHYS_MAP_BASE);
 }
 
-void arch_paging_init_ap(void) { write_cr3(kernel_root); }
-
 /* ---- kernel stacks ---- */
 
 #define KSTACK_SLOT (KSTACK_SIZE + PAGE_SIZE)

@@ -17,5 +17,4 @@
 #define PTE_ADDR_2M 0x000FFFFFFFE00000ULL
 #define KERNEL_HALF 0xFFFF800000000000ULL
 
-void arch_paging_init_ap(void);
 #endif
