@@ -76,15 +76,23 @@ KTEST(smp, unlocked_counter_may_lose_updates) {
 
 static void report_cpu(void *arg) { *(volatile int *)arg = cpu_id(); }
 
+/* With interrupts off this thread cannot be preempted or moved, so
+ * "another CPU" stays another CPU (smp_call waits by polling). */
 KTEST(smp, remote_call_runs_on_target) {
+    int wrong_cpu = -1, missing_ipi = -1;
+    push_off();
     for (int i = 0; i < ncpus; i++) {
         volatile int where = -1;
         uint64_t ipis_before = cpus[i].count.ipis;
         smp_call(i, report_cpu, (void *)&where);
-        KT_ASSERT_EQ(where, i);
-        if (i != cpu_id())
-            KT_ASSERT(cpus[i].count.ipis > ipis_before);
+        if (where != i && wrong_cpu < 0)
+            wrong_cpu = i;
+        if (i != cpu_id() && cpus[i].count.ipis <= ipis_before && missing_ipi < 0)
+            missing_ipi = i;
     }
+    pop_off();
+    KT_ASSERT_EQ(wrong_cpu, -1);
+    KT_ASSERT_EQ(missing_ipi, -1);
 }
 
 static volatile int reached[MAX_CPUS];
@@ -150,9 +158,11 @@ KTEST(smp, every_cpu_ticks) {
 }
 
 KTEST(smp, mdelay_matches_tsc) {
+    push_off(); /* no preemption between the delay and its measurement */
     uint64_t start = arch_cycles();
     mdelay(100);
     uint64_t ms = cycles_to_ns(arch_cycles() - start) / 1000000;
+    pop_off();
     KT_ASSERT(ms >= 90);
     KT_ASSERT(ms <= 200);
 }
