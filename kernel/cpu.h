@@ -43,7 +43,6 @@ struct cpu {
 
     struct kcatch *catch;       /* armed by tests that expect a fault */
     struct context *sched_ctx;  /* this CPU's scheduler loop */
-    int lock_depth;             /* recursion depth of the model's kernel lock */
     volatile bool idle;         /* halted in the scheduler, waiting for work */
     volatile bool need_resched; /* time slice used up */
     struct cpu_counters count;

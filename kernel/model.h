@@ -21,16 +21,34 @@ struct model_ops {
     /* How a system call reaches the kernel's tables. */
     long (*syscall)(struct trap_frame *f);
     /* The lock over the process table and ready queues, and its release.
-     * Recursive per CPU; held across a context switch. */
+     * Recursive per CPU; held across a context switch. Interrupts are off
+     * on this CPU from before the lock counts as held until it is released
+     * for the last time, so an interrupt never sees it half taken. */
     void (*sched_lock)(void);
     void (*sched_unlock)(void);
     bool (*sched_locked)(void);
+    /* Around a context switch, which hands the scheduler lock from the
+     * thread that gives up the CPU to this CPU's scheduler loop, where it is
+     * held exactly once. switch_save() returns the leaving thread's own hold
+     * (e.g. a recursion depth) and leaves the lock held once; the thread
+     * gets its hold back through switch_restore() when it runs again,
+     * possibly on another CPU. */
+    long (*switch_save)(void);
+    void (*switch_restore)(long saved);
     /* Put a runnable process on a ready queue / take the next one off for
      * this CPU (NULL: nothing to run). Called with the scheduler lock. */
     void (*enqueue)(struct proc *p);
     struct proc *(*pick_next)(void);
-    /* Ready processes waiting for this CPU (for sysinfo). */
+    /* Ready processes waiting for `cpu`. Lock-free and possibly stale:
+     * an idle CPU looks here before it takes any lock, and sysinfo shows it.
+     * A count that enqueue() raised is seen by a CPU that afterwards marks
+     * itself idle and looks again (both sides are sequentially consistent). */
     int (*ready_count)(int cpu);
+    /* After make_runnable(p): the idle CPU to wake up for p, or -1 when p
+     * can run soon without one (a CPU about to look at the ready queues,
+     * such as the waker's own when it is about to sleep or has just forked
+     * p, will take it). Scheduler lock held. */
+    int (*cpu_to_wake)(struct proc *p);
 };
 
 extern const struct model_ops *model;

@@ -76,10 +76,18 @@ void proc_free(struct proc *p) {
 
 /* ---- kernel threads ---- */
 
+/* The scheduler loop switched here holding the scheduler lock once, with
+ * interrupts off and to stay off when the lock goes (sched.c). */
+static void release_first_switch(const char *who) {
+    model->sched_unlock();
+    if (arch_irq_enabled())
+        panic("%s: interrupts on after the first switch", who);
+}
+
 static void first_run_kthread(void) {
     struct proc *p = current_proc();
-    model->sched_unlock();
-    arch_irq_enable();
+    release_first_switch("first_run_kthread");
+    arch_irq_enable(); /* a kernel thread runs with interrupts on */
     p->kfn(p->karg);
     proc_exit(ABI_W_EXITED(0));
 }
@@ -103,9 +111,11 @@ struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int
 
 /* ---- user processes ---- */
 
+/* Interrupts must stay off until the iretq: after its swapgs an interrupt
+ * would run on the user's GS. */
 static void first_run_user(void) {
     struct proc *p = current_proc();
-    model->sched_unlock();
+    release_first_switch("first_run_user");
     arch_enter_user(p->tf);
 }
 

@@ -22,7 +22,14 @@ static void account(struct proc *p) {
 }
 
 /* Give the CPU back to this CPU's scheduler loop. The caller holds the
- * scheduler lock and has already changed p->state. */
+ * scheduler lock (nothing else) and has already changed p->state.
+ *
+ * The interrupt state at a switch is fixed: interrupts are off on both
+ * sides, disabled exactly once (by the scheduler lock), and the scheduler
+ * loop's "enabled before" is false, because the loop itself always runs
+ * with interrupts off. What the leaving thread will restore when it drops
+ * its last lock (its own irq_enabled_before, and its hold on the lock)
+ * belongs to it and travels with it, on its stack. */
 void sched(void) {
     struct cpu *c = this_cpu();
     struct proc *p = c->current;
@@ -32,30 +39,33 @@ void sched(void) {
         panic("sched: process %d is still marked running", p->pid);
     if (arch_irq_enabled())
         panic("sched: interrupts enabled");
-    int depth = c->lock_depth;
+    if (c->irq_depth != 1)
+        panic("sched: interrupts disabled %d deep; only the scheduler lock may be held across a switch",
+              c->irq_depth);
     bool irq_before = c->irq_enabled_before;
+    long hold = model->switch_save();
+    c->irq_enabled_before = false; /* what the scheduler loop restores: interrupts stay off */
     account(p);
     if (!p->is_kthread)
         arch_fpu_save(p->fpu);
     arch_switch(&p->ctx, c->sched_ctx);
     c = this_cpu(); /* possibly another CPU by now */
-    c->lock_depth = depth;
+    model->switch_restore(hold);
     c->irq_enabled_before = irq_before;
 }
 
-/* Wake one idle CPU, if there is one, to run a newly runnable process. */
-static void kick_idle_cpu(void) {
-    for (int i = 0; i < ncpus; i++)
-        if (i != cpu_id() && cpus[i].idle) {
-            arch_send_resched_ipi(i);
-            return;
-        }
+/* p has just become runnable: wake an idle CPU for it only when the
+ * organisation says it cannot run soon where it is (model->cpu_to_wake). */
+static void kick_idle_cpu(struct proc *p) {
+    int cpu = model->cpu_to_wake(p);
+    if (cpu >= 0 && cpu != cpu_id())
+        arch_send_resched_ipi(cpu);
 }
 
 void make_runnable(struct proc *p) {
     p->state = P_RUNNABLE;
     model->enqueue(p);
-    kick_idle_cpu();
+    kick_idle_cpu(p);
 }
 
 void yield(void) {
@@ -89,11 +99,19 @@ void wakeup(void *chan) {
     model->sched_unlock();
 }
 
+/* The earliest sleep_ms() deadline (UINT64_MAX: none), so that the timer
+ * tick looks at one word, without the lock, before it scans the table.
+ * Lowered under the scheduler lock by each new sleeper, recomputed by the
+ * scan; a deadline that is early only makes a scan happen sooner. */
+static volatile uint64_t next_deadline_ns = UINT64_MAX;
+
 int sleep_ms(uint64_t ms) {
     struct proc *p = current_proc();
     model->sched_lock();
     p->wake_at_ns = uptime_ns() + ms * 1000000ULL;
     __atomic_fetch_add(&sleepers_with_deadline, 1, __ATOMIC_RELAXED);
+    if (p->wake_at_ns < next_deadline_ns)
+        __atomic_store_n(&next_deadline_ns, p->wake_at_ns, __ATOMIC_RELAXED);
     while (uptime_ns() < p->wake_at_ns && !p->killed)
         sleep_on(&p->wake_at_ns);
     __atomic_fetch_sub(&sleepers_with_deadline, 1, __ATOMIC_RELAXED);
@@ -106,18 +124,27 @@ static void wake_expired_sleepers(void) {
     if (__atomic_load_n(&sleepers_with_deadline, __ATOMIC_RELAXED) == 0)
         return;
     uint64_t now = uptime_ns();
+    if (now < __atomic_load_n(&next_deadline_ns, __ATOMIC_RELAXED))
+        return; /* nobody's deadline has come: no lock taken */
     model->sched_lock();
+    uint64_t next = UINT64_MAX;
     struct proc *procs = this_os()->procs;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
-        if (p->state == P_SLEEPING && p->wake_at_ns && p->wake_at_ns <= now && p->wait_channel == &p->wake_at_ns)
+        if (p->state != P_SLEEPING || !p->wake_at_ns || p->wait_channel != &p->wake_at_ns)
+            continue;
+        if (p->wake_at_ns <= now)
             make_runnable(p);
+        else if (p->wake_at_ns < next)
+            next = p->wake_at_ns;
     }
+    __atomic_store_n(&next_deadline_ns, next, __ATOMIC_RELAXED);
     model->sched_unlock();
 }
 
 /* Timer interrupt: sleepers' deadlines (on CPU 0), time slices, and
- * preemption of kernel threads that hold no lock. */
+ * preemption of kernel threads that hold no lock. A used-up slice asks for
+ * a reschedule only when something else is ready (a lock-free look). */
 void sched_tick(struct trap_frame *f) {
     struct cpu *c = this_cpu();
     if (c->id == 0)
@@ -125,10 +152,17 @@ void sched_tick(struct trap_frame *f) {
     struct proc *p = c->current;
     if (!p)
         return;
-    if (++p->slice_ticks >= TIME_SLICE_TICKS)
+    if (++p->slice_ticks >= TIME_SLICE_TICKS && model->ready_count(c->id) > 0)
         c->need_resched = true;
     if (!trap_from_user(f) && p->is_kthread && c->need_resched && c->nheld == 0 && c->irq_depth == 0)
         yield();
+}
+
+/* The interrupt state the scheduler loop keeps at every switch point. */
+static void check_switch_state(struct cpu *c, const char *where) {
+    if (arch_irq_enabled() || c->irq_depth != 1 || c->irq_enabled_before)
+        panic("scheduler %s: interrupts %s, disabled %d deep, restored as %s (expected off, 1, off)", where,
+              arch_irq_enabled() ? "on" : "off", c->irq_depth, c->irq_enabled_before ? "on" : "off");
 }
 
 static void run(struct cpu *c, struct proc *p) {
@@ -143,28 +177,38 @@ static void run(struct cpu *c, struct proc *p) {
     arch_as_activate(p->as ? p->as->root : 0);
     if (!p->is_kthread)
         arch_fpu_restore(p->fpu);
+    check_switch_state(c, "switching to a thread");
     arch_switch(&c->sched_ctx, p->ctx);
+    check_switch_state(c, "back from a thread");
     c->current = NULL;
-    c->lock_depth = 1; /* ours again: held once, by this loop */
     arch_as_activate(0);
     if (p->state == P_ZOMBIE && !p->parent)
         proc_free(p); /* nobody will wait for it; its stack is no longer in use */
 }
 
+/* Runs with interrupts off throughout, except while halted. An idle CPU
+ * looks at the lock-free ready count and takes the scheduler lock only when
+ * something is there. Before halting it says it is idle and looks once
+ * more: an enqueue after that look sees `idle` and can send the wake-up
+ * IPI, which stays pending (interrupts are off) until `sti; hlt`, whose
+ * interrupt shadow lets the halt begin before the IPI is taken. */
 void scheduler(void) {
     struct cpu *c = this_cpu();
+    arch_irq_disable();
     for (;;) {
-        model->sched_lock();
-        struct proc *p = model->pick_next();
-        if (p) {
-            run(c, p);
+        if (model->ready_count(c->id) > 0) {
+            model->sched_lock();
+            struct proc *p = model->pick_next();
+            if (p)
+                run(c, p);
             model->sched_unlock();
-            continue;
+            if (p)
+                continue;
         }
-        c->idle = true;
-        model->sched_unlock();
-        arch_wait_for_interrupt(); /* sti; hlt: a resched IPI or the timer ends it */
+        __atomic_store_n(&c->idle, true, __ATOMIC_SEQ_CST);
+        if (model->ready_count(c->id) == 0)
+            arch_wait_for_interrupt(); /* sti; hlt: a resched IPI or the timer ends it */
         arch_irq_disable();
-        c->idle = false;
+        __atomic_store_n(&c->idle, false, __ATOMIC_SEQ_CST);
     }
 }

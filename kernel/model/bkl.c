@@ -17,22 +17,51 @@
 
 static struct spinlock bkl = SPINLOCK_INIT("big kernel lock", RANK_BKL);
 
-/* Recursive per CPU: the same CPU may enter the kernel, then the scheduler. */
+/* How many times each CPU holds the lock: the same CPU may enter the
+ * kernel, then the scheduler. Only that CPU touches its entry, and only with
+ * interrupts off. */
+static int depth[MAX_CPUS];
+
+/* Interrupts go off before the depth is looked at: an interrupt between
+ * counting and taking would otherwise find the lock "held" (depth > 0)
+ * while it is not, and change the ready queues unlocked. */
 static void bkl_lock(void) {
-    struct cpu *c = this_cpu();
-    if (c->lock_depth++ == 0)
-        spin_lock(&bkl);
+    push_off();
+    int *d = &depth[cpu_id()];
+    if ((*d)++ == 0)
+        spin_lock(&bkl); /* keeps interrupts off until the last unlock */
+    else if (!spin_holding(&bkl))
+        panic("bkl: CPU %d counts depth %d but does not hold the lock", cpu_id(), *d - 1);
+    pop_off();
 }
 
 static void bkl_unlock(void) {
-    struct cpu *c = this_cpu();
-    if (c->lock_depth <= 0)
+    int *d = &depth[cpu_id()];
+    if (arch_irq_enabled())
+        panic("bkl: unlock with interrupts enabled (depth %d)", *d);
+    if (*d <= 0)
         panic("bkl: unlock without lock");
-    if (--c->lock_depth == 0)
+    if (--*d == 0)
         spin_unlock(&bkl);
 }
 
-static bool bkl_held(void) { return this_cpu()->lock_depth > 0 && spin_holding(&bkl); }
+static bool bkl_held(void) {
+    push_off(); /* the depth is this CPU's: stay on it while reading */
+    bool held = depth[cpu_id()] > 0 && spin_holding(&bkl);
+    pop_off();
+    return held;
+}
+
+/* The scheduler loop holds the lock once; a thread that switches away may
+ * hold it deeper (kernel entry, then the scheduler) and gets that back. */
+static long bkl_switch_save(void) {
+    int *d = &depth[cpu_id()];
+    long saved = *d;
+    *d = 1;
+    return saved;
+}
+
+static void bkl_switch_restore(long saved) { depth[cpu_id()] = (int)saved; }
 
 static void bkl_init(void) {
     struct os_instance *os = this_os();
@@ -44,7 +73,7 @@ static void bkl_init(void) {
 static void bkl_enqueue(struct proc *p) {
     struct os_instance *os = this_os();
     list_push_back(&os->ready[p->prio], &p->rq);
-    os->nready++;
+    __atomic_store_n(&os->nready, os->nready + 1, __ATOMIC_SEQ_CST); /* read without the lock */
 }
 
 static struct proc *bkl_pick_next(void) {
@@ -52,7 +81,7 @@ static struct proc *bkl_pick_next(void) {
     for (int prio = 0; prio < NPRIO; prio++) {
         struct list_node *n = list_pop_front(&os->ready[prio]);
         if (n) {
-            os->nready--;
+            __atomic_store_n(&os->nready, os->nready - 1, __ATOMIC_RELAXED);
             return list_entry(n, struct proc, rq);
         }
     }
@@ -61,7 +90,30 @@ static struct proc *bkl_pick_next(void) {
 
 static int bkl_ready_count(int cpu) {
     (void)cpu;
-    return this_os()->nready; /* one shared queue: every CPU sees all of it */
+    return __atomic_load_n(&this_os()->nready, __ATOMIC_SEQ_CST); /* one shared queue: all of it */
+}
+
+/* Any CPU takes from the one queue, so an idle CPU is worth waking (a host
+ * thread wake-up under emulation, and a bounce of the lock and the process
+ * between caches) only when more processes are ready than CPUs are about to
+ * look at the queue anyway: those in their scheduler loop and not halted,
+ * and this one when its process is going to sleep or exit, or has just
+ * forked p (it usually waits for the child next, as a shell does). */
+static int bkl_cpu_to_wake(struct proc *p) {
+    struct proc *cur = current_proc();
+    int looking = (!cur || cur->state != P_RUNNING || p->parent == cur) ? 1 : 0;
+    int idle_cpu = -1;
+    for (int i = 0; i < ncpus; i++) {
+        if (i == cpu_id())
+            continue;
+        if (__atomic_load_n(&cpus[i].idle, __ATOMIC_SEQ_CST)) {
+            if (idle_cpu < 0)
+                idle_cpu = i;
+        } else if (!__atomic_load_n(&cpus[i].current, __ATOMIC_RELAXED)) {
+            looking++;
+        }
+    }
+    return bkl_ready_count(cpu_id()) > looking ? idle_cpu : -1;
 }
 
 /* A system call runs right here, on the calling CPU, under the lock. */
@@ -76,7 +128,10 @@ const struct model_ops model_bkl = {
     .sched_lock = bkl_lock,
     .sched_unlock = bkl_unlock,
     .sched_locked = bkl_held,
+    .switch_save = bkl_switch_save,
+    .switch_restore = bkl_switch_restore,
     .enqueue = bkl_enqueue,
     .pick_next = bkl_pick_next,
     .ready_count = bkl_ready_count,
+    .cpu_to_wake = bkl_cpu_to_wake,
 };

@@ -2,6 +2,7 @@
 #include "kernel/ktest.h"
 #include "kernel/model.h"
 #include "kernel/proc.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
 
 /* A hang fails the test instead of the run. Generous: with more virtual
@@ -11,19 +12,31 @@
 
 static volatile int ran_on[MAX_CPUS];
 
+static int cpus_used(void) {
+    int used = 0;
+    for (int i = 0; i < ncpus; i++)
+        used += __atomic_load_n(&ran_on[i], __ATOMIC_RELAXED) > 0;
+    return used;
+}
+
+/* Spin, noting the CPU, until spinners have run on every CPU (or the
+ * deadline passes): then how fast a busy host lets each virtual CPU run
+ * does not decide the outcome, only whether the scheduler uses them all. */
 static void spin_and_note_cpu(void *arg) {
-    (void)arg;
-    uint64_t until = uptime_ns() + 30000000ULL;
-    while (uptime_ns() < until)
+    uint64_t deadline = *(const uint64_t *)arg;
+    do
         __atomic_fetch_add(&ran_on[cpu_id()], 1, __ATOMIC_RELAXED);
+    while (cpus_used() < ncpus && uptime_ns() < deadline);
 }
 
 KTEST(sched, kthreads_spread_over_cpus) {
     for (int i = 0; i < ncpus; i++)
         ran_on[i] = 0;
+    static uint64_t deadline;
+    deadline = uptime_ns() + DEADLINE_NS;
     int n = 2 * ncpus, pids[2 * MAX_CPUS];
     for (int i = 0; i < n; i++) {
-        struct proc *p = kthread_create("spinner", spin_and_note_cpu, NULL, DEFAULT_PRIO);
+        struct proc *p = kthread_create("spinner", spin_and_note_cpu, &deadline, DEFAULT_PRIO);
         KT_ASSERT(p);
         pids[i] = p->pid;
     }
@@ -32,13 +45,9 @@ KTEST(sched, kthreads_spread_over_cpus) {
         KT_ASSERT_EQ(proc_wait_kernel(pids[i], &status), pids[i]);
         KT_ASSERT_EQ(status, ABI_W_EXITED(0));
     }
-    int used = 0;
-    for (int i = 0; i < ncpus; i++)
-        used += ran_on[i] > 0;
+    int used = cpus_used();
     printk(LOG_INFO, "ktest:   %d spinning threads ran on %d of %d CPUs\n", n, used, ncpus);
-    KT_ASSERT(used >= 1);
-    if (ncpus > 1)
-        KT_ASSERT(used > 1);
+    KT_ASSERT_EQ(used, ncpus);
 }
 
 /* Ping-pong: two threads hand a token back and forth ROUNDS times with
@@ -109,13 +118,18 @@ KTEST(sched, priority_order_and_round_robin) {
 }
 
 /* A thread that never yields must still be preempted by the timer, or the
- * other thread (same CPU when there is only one) would never run. */
-static volatile int flag_set;
+ * other thread (same CPU when there is only one) would never run. The hogs
+ * give up at the deadline so that a failure ends; each one says whether it
+ * stopped because the setter ran meanwhile (which needed a preemption) or
+ * only because time ran out. */
+static volatile int flag_set, hogs_saw_flag;
 static void spinner_until_flag(void *arg) {
     (void)arg;
     uint64_t deadline = uptime_ns() + DEADLINE_NS;
     while (!flag_set && uptime_ns() < deadline)
         arch_cpu_relax();
+    if (flag_set)
+        __atomic_fetch_add(&hogs_saw_flag, 1, __ATOMIC_RELAXED);
 }
 static void set_flag(void *arg) {
     (void)arg;
@@ -124,6 +138,7 @@ static void set_flag(void *arg) {
 
 KTEST(sched, timer_preempts_kernel_threads) {
     flag_set = 0;
+    hogs_saw_flag = 0;
     int spinners[MAX_CPUS], st;
     for (int i = 0; i < ncpus; i++) { /* enough to occupy every CPU */
         struct proc *p = kthread_create("hog", spinner_until_flag, NULL, DEFAULT_PRIO);
@@ -137,6 +152,7 @@ KTEST(sched, timer_preempts_kernel_threads) {
     for (int i = 0; i < ncpus; i++)
         KT_ASSERT_EQ(proc_wait_kernel(spinners[i], &st), spinners[i]);
     KT_ASSERT(flag_set);
+    KT_ASSERT_EQ(hogs_saw_flag, ncpus);
 }
 
 static void exit_quietly(void *arg) { (void)arg; }
@@ -155,4 +171,93 @@ KTEST(sched, sleep_ms_waits) {
     uint64_t t0 = uptime_ns();
     KT_ASSERT_EQ(sleep_ms(30), 0);
     KT_ASSERT(uptime_ns() - t0 >= 30000000ULL); /* a lower bound, not a timing */
+}
+
+/* The scheduler lock counts as held only while it really is: an interrupt
+ * that takes it (here a remote call, as a timer tick's wake-ups would) on a
+ * CPU whose thread is taking or dropping it must either find it free and
+ * take it, or find it held by that thread. A thread takes and drops the
+ * lock as fast as it can with interrupts on while the test interrupts
+ * whichever CPU it is on. */
+static volatile int looper_cpu = -1, looper_stop;
+static void lock_looper(void *arg) {
+    (void)arg;
+    while (!looper_stop) {
+        looper_cpu = cpu_id();
+        model->sched_lock();
+        model->sched_unlock();
+    }
+}
+
+static void probe_sched_lock(void *arg) {
+    model->sched_lock();
+    if (!model->sched_locked())
+        __atomic_fetch_add((volatile int *)arg, 1, __ATOMIC_RELAXED);
+    model->sched_unlock();
+}
+
+KTEST(sched, lock_is_held_when_counted) {
+    if (ncpus < 2)
+        KT_SKIP("needs 2 CPUs (the probe interrupts another CPU)");
+    looper_stop = 0;
+    looper_cpu = -1;
+    struct proc *l = kthread_create("looper", lock_looper, NULL, DEFAULT_PRIO);
+    KT_ASSERT(l);
+    int pid = l->pid, st;
+    volatile int not_held = 0;
+    int probes = 0;
+    uint64_t deadline = uptime_ns() + DEADLINE_NS;
+    while (probes < 300 && uptime_ns() < deadline) {
+        int target = looper_cpu;
+        if (target >= 0 && target != cpu_id()) {
+            smp_call(target, probe_sched_lock, (void *)&not_held);
+            probes++;
+        }
+        arch_cpu_relax();
+    }
+    looper_stop = 1;
+    KT_ASSERT_EQ(proc_wait_kernel(pid, &st), pid);
+    printk(LOG_INFO, "ktest:   %d probes of the scheduler lock from interrupts\n", probes);
+    KT_ASSERT_EQ(not_held, 0);
+    KT_ASSERT(probes > 0);
+}
+
+/* Every switch leaves the interrupt state defined (sched.c): a thread that
+ * sleeps with interrupts enabled must not hand "enabled" on to the
+ * scheduler loop and from there to threads that start afterwards (a new
+ * user process would reach iretq with interrupts on after swapgs). The
+ * checks are in the scheduler and first_run_*(), which panic; this test
+ * makes the situation happen on every CPU. */
+static volatile int sleeper_stop;
+static void sleep_with_interrupts_on(void *arg) {
+    (void)arg;
+    while (!sleeper_stop)
+        sleep_ms(1);
+}
+
+static void note_interrupt_state(void *arg) {
+    if (!arch_irq_enabled()) /* a kernel thread's own code runs with interrupts on */
+        __atomic_fetch_add((volatile int *)arg, 1, __ATOMIC_RELAXED);
+}
+
+KTEST(sched, switches_keep_interrupts_defined) {
+    sleeper_stop = 0;
+    int sleepers[MAX_CPUS], st;
+    for (int i = 0; i < ncpus; i++) {
+        struct proc *p = kthread_create("sleeper", sleep_with_interrupts_on, NULL, DEFAULT_PRIO);
+        KT_ASSERT(p);
+        sleepers[i] = p->pid;
+    }
+    static volatile int off_in_thread;
+    off_in_thread = 0;
+    for (int round = 0; round < 50; round++) {
+        struct proc *p = kthread_create("starter", note_interrupt_state, (void *)&off_in_thread, DEFAULT_PRIO);
+        KT_ASSERT(p);
+        int pid = p->pid;
+        KT_ASSERT_EQ(proc_wait_kernel(pid, &st), pid);
+    }
+    sleeper_stop = 1;
+    for (int i = 0; i < ncpus; i++)
+        KT_ASSERT_EQ(proc_wait_kernel(sleepers[i], &st), sleepers[i]);
+    KT_ASSERT_EQ(off_in_thread, 0);
 }
