@@ -51,6 +51,9 @@ void arch_early_init(void);           /* 8259s masked, console, GDT/TSS, IDT, CP
 void arch_console_putc(char c);       /* polled UART output */
 int arch_console_getc(void);          /* next received byte, or -1 */
 void arch_time_init(void);            /* TSC calibration against the PIT */
+/* Run fn(arg) timed by two clocks: the PIT (ns) and the cycle counter; false
+ * when it took longer than the PIT counts (~54 ms) or a read was disturbed. */
+bool arch_time_against_pit(void (*fn)(void *), void *arg, uint64_t *pit_ns, uint64_t *cycles);
 
 /* ---- interrupts, timers and other CPUs (after memory is up) ---- */
 void acpi_init(void);                 /* read the MADT: CPUs, I/O APICs, overrides */

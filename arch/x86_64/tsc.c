@@ -12,6 +12,8 @@
 #define PIT_CMD 0x43
 #define PORT_B 0x61
 #define CALIBRATE_MS 20
+#define PIT_LATCH_CH2 0x80  /* counter latch command for channel 2 */
+#define PORT_B_OUT2 0x20    /* port 0x61 bit 5: channel 2's output */
 
 /* Run `start`, let PIT channel 2 count down `ms` milliseconds once, and
  * return what `stop` says: any counter can be measured against the PIT. */
@@ -23,7 +25,7 @@ uint64_t pit_measure(unsigned ms, void (*start)(void), uint64_t (*stop)(void)) {
     outb(PIT_CH2, count >> 8);
     start();
     uint64_t guard = 0;
-    while (!(inb(PORT_B) & 0x20) && ++guard < 100000000ULL) /* OUT2 goes high at zero */
+    while (!(inb(PORT_B) & PORT_B_OUT2) && ++guard < 100000000ULL) /* OUT2 goes high at zero */
         cpu_relax();
     return stop();
 }
@@ -46,4 +48,50 @@ void arch_time_init(void) {
     time_set_cycle_hz(hz);
     pr_info("time: TSC runs at %llu.%03llu MHz (calibrated against the PIT)\n",
             (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000));
+}
+
+/* ---- the PIT as a clock independent of the TSC, for tests ---- */
+
+/* Channel 2 in mode 0 counts down once from 0xFFFF (about 54.9 ms); OUT2
+ * goes high at zero and stays high, so a count that ran out is noticed. */
+static void pit_stopwatch_start(void) {
+    outb(PORT_B, (inb(PORT_B) & ~0x02) | 0x01);
+    outb(PIT_CMD, 0xB0);
+    outb(PIT_CH2, 0xFF);
+    outb(PIT_CH2, 0xFF);
+}
+
+/* PIT time since the start, and the TSC at that instant: the latch is read
+ * between two TSC reads, and the pair is kept only when those are close
+ * (a host that deschedules the virtual CPU between them makes a loose pair:
+ * read again). False once the count ran out, or if no tight pair came. */
+static bool pit_stopwatch_read(uint64_t *pit_ns, uint64_t *tsc) {
+    uint64_t tight = time_cycle_hz() / 20000; /* 50 us */
+    for (int tries = 0; tries < 100; tries++) {
+        uint64_t before = rdtsc();
+        outb(PIT_CMD, PIT_LATCH_CH2);
+        uint32_t lo = inb(PIT_CH2), hi = inb(PIT_CH2);
+        uint64_t after = rdtsc();
+        if (inb(PORT_B) & PORT_B_OUT2)
+            return false;
+        if (after - before > tight)
+            continue;
+        *pit_ns = (0xFFFFu - ((hi << 8) | lo)) * 1000000000ULL / PIT_HZ;
+        *tsc = before + (after - before) / 2;
+        return true;
+    }
+    return false;
+}
+
+bool arch_time_against_pit(void (*fn)(void *), void *arg, uint64_t *pit_ns, uint64_t *cycles) {
+    uint64_t p0, t0, p1, t1;
+    pit_stopwatch_start();
+    if (!pit_stopwatch_read(&p0, &t0))
+        return false;
+    fn(arg);
+    if (!pit_stopwatch_read(&p1, &t1))
+        return false;
+    *pit_ns = p1 - p0;
+    *cycles = t1 - t0;
+    return true;
 }
