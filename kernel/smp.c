@@ -8,6 +8,7 @@
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 
 struct mailbox {
     volatile int busy;      /* claimed by a caller */
@@ -19,11 +20,14 @@ struct mailbox {
 
 static struct mailbox mailboxes[MAX_CPUS];
 
+/* Claiming the call and clearing `pending` is one atomic exchange: read and
+ * cleared in two steps, the IPI handler could interrupt a CPU polling its
+ * mailbox between them and both would run the call, the second time after
+ * the caller has returned and its argument is gone. */
 void smp_handle_calls(void) {
     struct mailbox *m = &mailboxes[cpu_id()];
-    if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE))
+    if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE) || !__atomic_exchange_n(&m->pending, 0, __ATOMIC_ACQ_REL))
         return;
-    m->pending = 0;
     m->fn(m->arg);
     __atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
 }
@@ -56,16 +60,24 @@ static void finish(int cpu) {
     __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
 }
 
+/* Both calls keep interrupts off from the moment they ask which CPU they
+ * are on until the last call has finished: the caller can be neither
+ * preempted nor moved, so "this CPU" stays true (otherwise smp_call_all
+ * could run fn twice on one CPU and never on the one it left). The waits
+ * poll this CPU's own mailbox, so two CPUs calling each other still finish. */
 void smp_call(int cpu, smp_fn fn, void *arg) {
+    push_off();
     if (cpu == cpu_id()) {
         fn(arg);
-        return;
+    } else {
+        post(cpu, fn, arg);
+        finish(cpu);
     }
-    post(cpu, fn, arg);
-    finish(cpu);
+    pop_off();
 }
 
 void smp_call_all(smp_fn fn, void *arg) {
+    push_off();
     int me = cpu_id();
     for (int i = 0; i < ncpus; i++)
         if (i != me)
@@ -74,6 +86,7 @@ void smp_call_all(smp_fn fn, void *arg) {
     for (int i = 0; i < ncpus; i++)
         if (i != me)
             finish(i);
+    pop_off();
 }
 
 struct flush_range {

@@ -39,15 +39,18 @@ bool spin_holding(const struct spinlock *l) {
     return l->owner == cpu_id() && l->next_ticket != l->now_serving;
 }
 
+/* Only the first MAX_HELD_LOCKS held locks are recorded (note_acquired);
+ * deeper ones are counted in nheld but cannot be checked. */
 enum lock_check spin_check(const struct spinlock *l, const struct spinlock **conflict) {
     struct cpu *c = this_cpu();
-    for (int i = 0; i < c->nheld; i++) {
+    int recorded = c->nheld < MAX_HELD_LOCKS ? c->nheld : MAX_HELD_LOCKS;
+    for (int i = 0; i < recorded; i++) {
         if (c->held[i] == l) {
             *conflict = l;
             return LOCK_RECURSIVE;
         }
     }
-    for (int i = 0; i < c->nheld; i++) {
+    for (int i = 0; i < recorded; i++) {
         if (c->held[i]->rank >= l->rank) {
             *conflict = c->held[i];
             return LOCK_OUT_OF_ORDER;

@@ -107,15 +107,23 @@ void lapic_init_cpu(void) {
     lapic_eoi();
 }
 
+/* In xAPIC mode the ICR is two registers (SDM vol. 3A 11.6.1): the
+ * destination goes into the high half, and writing the low half sends.
+ * Interrupts stay off from the first write until the delivery status says
+ * the IPI has left, so an interrupt handler that sends its own IPI in
+ * between can neither redirect this one to its destination nor find the
+ * ICR still busy. */
 void lapic_send_icr(uint32_t apic_id, uint32_t low) {
+    uint64_t flags = arch_irq_save();
     if (lapic_x2apic) {
         wrmsr(0x800 + REG_ICR_LOW / 16, ((uint64_t)apic_id << 32) | low); /* one 64-bit write */
-        return;
+    } else {
+        lapic_write(REG_ICR_HIGH, apic_id << 24);
+        lapic_write(REG_ICR_LOW, low); /* writing the low half sends the IPI */
+        while (lapic_read(REG_ICR_LOW) & ICR_DELIVERY_PENDING)
+            cpu_relax();
     }
-    lapic_write(REG_ICR_HIGH, apic_id << 24);
-    lapic_write(REG_ICR_LOW, low); /* writing the low half sends the IPI */
-    while (lapic_read(REG_ICR_LOW) & ICR_DELIVERY_PENDING)
-        cpu_relax();
+    arch_irq_restore(flags);
 }
 
 /* Count the timer down at divide-by-16 during a PIT interval (tsc.c). */
