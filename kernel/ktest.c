@@ -36,15 +36,19 @@ static bool contains(const char *s, const char *sub) {
     return false;
 }
 
+static int passed, failed, skipped;
+
+/* The expected panic ends the run: the crash test passed, and the closing
+ * line counts it with the tests that ran before it. The run passes only if
+ * none of those failed. */
 bool ktest_panic_was_expected(const char *reason) {
     if (!expected_panic || !running || !contains(reason, expected_panic))
         return false;
     printk_raw("ktest: PASS %s.%s (panicked as expected: \"%s\")\n", running->suite, running->name, expected_panic);
-    printk_raw("ktest: 1 passed, 0 failed, 0 skipped\n");
-    return true;
+    passed++;
+    printk_raw("ktest: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed == 0;
 }
-
-static int passed, failed, skipped;
 
 static void run_one(const struct ktest *t) {
     struct ktest_ctx ctx = {0};
@@ -76,8 +80,19 @@ int ktest_run(const char *list) {
     return failed - before;
 }
 
+/* How many tests `list` selects, and how many there are: the runner checks
+ * that exactly as many result lines follow (tools/testrun.py). */
+static void announce(const char *list) {
+    int registered = 0, chosen = 0;
+    for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
+        registered++;
+        chosen += selected(t, list);
+    }
+    printk(LOG_ERR, "ktest: running '%s': %d of %d registered tests selected\n", list, chosen, registered);
+}
+
 void ktest_main(const char *list) {
-    printk(LOG_ERR, "ktest: running '%s'\n", list);
+    announce(list);
     ktest_run(list);
     printk(LOG_ERR, "ktest: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
     arch_exit_emulator(failed == 0 && passed > 0);

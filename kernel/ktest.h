@@ -2,6 +2,7 @@
  * In-kernel tests. A test is a function registered into the .ktests linker
  * section by KTEST(suite, name); the kernel runs the suites named by the
  * `test=` option ("all", or a comma list of suites or suite.name) and prints
+ *   ktest: running 'LIST': N of M registered tests selected
  *   ktest: PASS suite.name (1.234 ms)
  * per test, then "ktest: N passed, N failed, N skipped", then leaves QEMU
  * through isa-debug-exit with a pass/fail status (tools/testrun.py reads both).
@@ -69,7 +70,8 @@ struct ktest {
     } while (0)
 
 /* Crash tests (suite "crash", run only when named): declare the panic the
- * test is about to cause; if it happens, the run passes. */
+ * test is about to cause; if it happens, the test passes (and the run, when
+ * no test before it failed). */
 void ktest_expect_panic(const char *substring);
 bool ktest_panic_was_expected(const char *reason);
 #define KT_FAIL_CTX(ctx, msg) (printk(LOG_ERR, "ktest:   %s\n", msg), (ctx)->failed = true)

@@ -20,9 +20,14 @@ What the kernel prints (anywhere on a line, after any prefix):
    <word>: N passed, N failed[, N skipped]      user test programs' closing
                                                 lines (any word but "host")
    KERNEL PANIC                                 a panic
+   teachos: ... (organisation: NAME)            the boot banner
+   ktest: running 'LIST': N of M registered tests selected
 A cell passes only if QEMU exits with status 33 (the kernel wrote 0x10 to
 isa-debug-exit), at least one closing line was seen, none reports failures,
-and there is no KERNEL PANIC line. A failed cell shows its reasons and the
+there is no KERNEL PANIC line, the banner names the organisation the cell's
+model= asked for (DEFAULT_MODEL without one), at least one test ran, and,
+when the kernel ran tests, as many result lines came as it selected and
+its closing line counts exactly those. A failed cell shows its reasons and the
 last 30 lines of its log; its closing lines' counts are added, plus one
 failure for the cell itself when no failed test was counted.
 
@@ -66,6 +71,10 @@ RE_CLOSING = re.compile(
 RE_KTEST = re.compile(r"ktest: (PASS|FAIL|SKIP) (\S+)")
 RE_HOST_CLOSING = re.compile(r"^host (\S+): (\d+) passed, (\d+) failed")
 RE_HOST_FAIL = re.compile(r"^FAIL (\S+)")
+RE_KTEST_SELECTED = re.compile(r"ktest: running '[^']*': (\d+) of (\d+) registered tests selected")
+RE_BANNER = re.compile(r"teachos: .*\(organisation: ([\w.-]+)\)")
+RE_MODEL_OPT = re.compile(r"(?:^|\s)model=(\S*)")
+DEFAULT_MODEL = "bkl"    # boot_options.model in kernel/options.c
 PANIC = "KERNEL PANIC"
 # Terminal control sequences (GRUB clears the screen, positions the cursor).
 RE_ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78cDEHM])")
@@ -125,6 +134,8 @@ class Cell:
         self.ktest_fail = []        # names from "ktest: FAIL x"
         self.ktest_counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
         self.panic = None           # the first panic line
+        self.selected = None        # from "ktest: running ...: N of M registered tests selected"
+        self.banner_model = None    # from the boot banner
         self.reasons = []
         self.passed = 0
         self.failed = 0
@@ -409,6 +420,39 @@ def run_cell(cell, opts):
     return cell
 
 
+def expected_model(cmdline):
+    """The organisation a command line asks for: its last model=, else the kernel's default."""
+    found = RE_MODEL_OPT.findall(cmdline)
+    return found[-1] if found else DEFAULT_MODEL
+
+
+def cell_count_problems(cell):
+    """What is wrong with a booted cell's banner and test counts (empty: nothing)."""
+    problems = []
+    want = expected_model(cell.cmdline)
+    if cell.banner_model is None:
+        problems.append("no boot banner naming the organisation (wanted %r)" % want)
+    elif cell.banner_model != want:
+        problems.append("organisation %r ran, the cell asked for %r"
+                        % (cell.banner_model, want))
+    results = sum(cell.ktest_counts.values())
+    kernel = [(p, f, s) for word, p, f, s in cell.closings if word == "ktest"]
+    if cell.selected is not None:
+        if results != cell.selected:
+            problems.append("the kernel selected %d tests but %d result lines came"
+                            % (cell.selected, results))
+        for p, f, s in kernel:
+            if p + f + s != results:
+                problems.append("the ktest closing line counts %d tests, the result lines %d"
+                                % (p + f + s, results))
+    elif kernel:
+        problems.append("a ktest closing line, but no 'ktest: running' line saying how many "
+                        "tests were selected")
+    if cell.closings and sum(p + f + s for _, p, f, s in cell.closings) == 0:
+        problems.append("no test ran")
+    return problems
+
+
 def finish_cell(cell, lines, opts):
     for line in lines:
         m = RE_KTEST.search(line)
@@ -423,6 +467,12 @@ def finish_cell(cell, lines, opts):
                                   int(m.group(4) or 0)))
         if PANIC in line and cell.panic is None:
             cell.panic = line.strip()
+        m = RE_KTEST_SELECTED.search(line)
+        if m and cell.selected is None:
+            cell.selected = int(m.group(1))
+        m = RE_BANNER.search(line)
+        if m and cell.banner_model is None:
+            cell.banner_model = m.group(1)
 
     r = cell.reasons
     if cell.panic:
@@ -444,6 +494,8 @@ def finish_cell(cell, lines, opts):
     if cell.ktest_fail and cell.failed == 0:
         r.append("%d 'ktest: FAIL' lines but no closing line counts them"
                  % len(cell.ktest_fail))
+    if cell.cmd:
+        r += cell_count_problems(cell)
     cell.ok = not r
     if not cell.ok and cell.failed == 0:
         cell.failed = 1

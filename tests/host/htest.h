@@ -7,7 +7,9 @@
  *
  * Output: one "PASS suite.name" / "FAIL suite.name" line per test, the failed
  * assertion with file:line and the values, and a closing line
- * "host suite: N passed, N failed" that tools/testrun.py adds up.
+ * "host suite: N passed, N failed" that tools/testrun.py adds up. Tests that
+ * do not fit in the table (HTEST_MAX) are counted as failures, never
+ * dropped silently.
  */
 #ifndef HTEST_H
 #define HTEST_H
@@ -21,13 +23,17 @@ struct htest {
     void (*fn)(int *failed);
 };
 
+#ifndef HTEST_MAX
 #define HTEST_MAX 256
+#endif
 extern struct htest htest_table[HTEST_MAX];
 extern int htest_count;
+extern int htest_registered;   /* all HTEST()s, also those past HTEST_MAX */
 
 #define HTEST(name_)                                                        \
     static void htest_fn_##name_(int *ht_failed_);                          \
     __attribute__((constructor)) static void htest_reg_##name_(void) {      \
+        htest_registered++;                                                 \
         if (htest_count < HTEST_MAX)                                         \
             htest_table[htest_count++] =                                     \
                 (struct htest){#name_, htest_fn_##name_};                    \
@@ -67,6 +73,7 @@ extern int htest_count;
 /* Each test program is one translation unit, so the table lives here. */
 struct htest htest_table[HTEST_MAX];
 int htest_count;
+int htest_registered;
 
 static inline int htest_main(const char *suite) {
     int passed = 0, failed = 0;
@@ -78,6 +85,11 @@ static inline int htest_main(const char *suite) {
             failed++;
         else
             passed++;
+    }
+    if (htest_registered > htest_count) {
+        printf("FAIL %s: %d tests registered, only %d fit in the table (raise HTEST_MAX)\n", suite,
+               htest_registered, htest_count);
+        failed += htest_registered - htest_count;
     }
     if (passed + failed == 0) {
         printf("host %s: no tests ran\n", suite);
