@@ -123,7 +123,8 @@ KTEST(smp, remote_call_runs_on_target) {
 struct call_record {
     volatile int ran[MAX_CPUS];
 };
-static volatile int cross_failures, cross_done, cross_sleepers_stop;
+static volatile int cross_failures, cross_done, cross_started, cross_sleepers_stop;
+static uint64_t cross_deadline;
 
 static void record_run(void *arg) {
     struct call_record *r = arg;
@@ -132,6 +133,11 @@ static void record_run(void *arg) {
 
 static void cross_caller(void *arg) {
     (void)arg;
+    /* Start together, so that calls cross (the callers spin here until all
+     * run, each on a CPU of its own; bounded so a lost CPU fails instead). */
+    __atomic_fetch_add(&cross_started, 1, __ATOMIC_RELAXED);
+    while (cross_started < ncpus && uptime_ns() < cross_deadline)
+        arch_cpu_relax();
     for (int round = 0; round < CROSS_ROUNDS; round++) {
         struct call_record r = {0};
         int target = (cpu_id() + 1 + round) % ncpus;
@@ -154,7 +160,8 @@ static void cross_sleeper(void *arg) {
 }
 
 KTEST(smp, remote_calls_cross_with_interrupts_on) {
-    cross_failures = cross_done = cross_sleepers_stop = 0;
+    cross_failures = cross_done = cross_started = cross_sleepers_stop = 0;
+    cross_deadline = uptime_ns() + 60ULL * 1000000000ULL;
     int callers[MAX_CPUS], sleeper, st;
     struct proc *p = kthread_create("sleeper", cross_sleeper, NULL, DEFAULT_PRIO);
     KT_ASSERT(p);
@@ -168,6 +175,7 @@ KTEST(smp, remote_calls_cross_with_interrupts_on) {
         KT_ASSERT_EQ(proc_wait_kernel(callers[i], &st), callers[i]);
     cross_sleepers_stop = 1;
     KT_ASSERT_EQ(proc_wait_kernel(sleeper, &st), sleeper);
+    KT_ASSERT_EQ(cross_started, ncpus);
     KT_ASSERT_EQ(cross_done, ncpus);
     KT_ASSERT_EQ(cross_failures, 0);
 }
