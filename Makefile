@@ -94,7 +94,7 @@ $(BUILD)/cmdline.txt: FORCE
 
 $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
+	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
 
 run: iso
 	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL)
