@@ -108,6 +108,9 @@ $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) $(wildcard lib/*.h) tests/host/h
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) $< $(HOST_LIB_SRC) -o $@
 
+# test_options compiles kernel/options.c in (see the file).
+$(BUILD)/host/test_options: kernel/options.c kernel/options.h
+
 test-host: $(HOST_TESTS)
 
 test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
