@@ -95,7 +95,6 @@ void kmain(uint32_t mb2_info_pa) {
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */
     options_parse(boot_info.cmdline);     /* test=, loglevel=, model=, ... */
     bool model_ok = model_select(boot_options.model); /* the organisation: kernel/model/<name>.c */
-    exit_emulator_on_panic = boot_options.test[0] != 0;
     print_banner();
     arch_time_init();                     /* TSC calibrated against the PIT */
     memory_init();                        /* frames, kernel page tables, heap */
