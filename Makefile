@@ -2,6 +2,7 @@
 #   make          build build/kernel.elf, the user programs and build/os.iso
 #   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=...)
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
+#   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
 #   make lockranks  print the lock-rank table (kernel/lockrank.h)
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
@@ -36,7 +37,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps kernel user iso run debug test test-host clean lockranks FORCE
+.PHONY: all deps kernel user iso run debug test test-full test-host clean lockranks FORCE
 all: iso
 
 deps:
@@ -94,7 +95,7 @@ $(BUILD)/cmdline.txt: FORCE
 
 $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ "$(CMDLINE)"
+	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
 
 run: iso
 	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL)
@@ -108,10 +109,18 @@ $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) $(wildcard lib/*.h) tests/host/h
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) $< $(HOST_LIB_SRC) -o $@
 
+# test_options compiles kernel/options.c in (see the file).
+$(BUILD)/host/test_options: kernel/options.c kernel/options.h
+
 test-host: $(HOST_TESTS)
 
 test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
+	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+
+# Cells too slow for `make test` (tests/matrix-full.txt, e.g. -smp 64).
+test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+	python3 tools/testrun.py --matrix tests/matrix-full.txt --kernel $(BUILD)/kernel.elf \
 	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
 
 lockranks:

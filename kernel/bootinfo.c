@@ -37,3 +37,13 @@ void bootinfo_print_memory_map(void) {
     pr_info("memory: %llu MiB available in %zu ranges%s\n", (unsigned long long)(avail >> 20),
             boot_info.mmap_count, boot_info.mmap_truncated ? " (map truncated)" : "");
 }
+
+uint64_t bootinfo_memory_top(void) {
+    uint64_t top = 0;
+    for (size_t i = 0; i < boot_info.mmap_count; i++) {
+        const struct mb2_mmap_entry *e = &boot_info.mmap[i];
+        if (e->type == MB2_MMAP_AVAILABLE && e->addr + e->len > top)
+            top = e->addr + e->len;
+    }
+    return top;
+}

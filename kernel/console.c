@@ -15,6 +15,9 @@ static void echo(const char *s) {
         arch_console_putc(*s++);
 }
 
+static bool ring_full(void) { return head - tail == INPUT_SIZE; }
+
+/* The line discipline for one byte; the caller made sure the ring has room. */
 static void edit(char c) {
     if (c == '\b' || c == 0x7F) {
         if (head != committed) {
@@ -26,7 +29,7 @@ static void edit(char c) {
             head--;
             echo("\b \b");
         }
-    } else if (head - tail < INPUT_SIZE - 1) {
+    } else {
         ring[head++ % INPUT_SIZE] = c;
         if (c == '\n') {
             echo("\r\n");
@@ -36,20 +39,48 @@ static void edit(char c) {
         } else {
             char s[2] = {c, 0};
             echo(s);
+            /* A line as long as the whole ring: hand over what is there, so
+             * the reader can make room for the rest. Such a line reaches the
+             * reader in pieces and only the last one ends in '\n'; holding
+             * it back would leave no room for its newline, ever. */
+            if (ring_full() && committed == tail)
+                committed = head;
         }
     }
 }
 
+/* Take bytes from the UART while the ring has room. A byte that finds the
+ * ring full stays in the UART (its FIFO is off: QEMU, or the sender, holds
+ * the rest), and is fetched when a reader makes room: so piped input is
+ * never dropped, however far it runs ahead of the reader. Called with
+ * input_lock held, which also keeps the bytes in order when the receive
+ * interrupt and a reader on another CPU both pull. */
+static void pull_from_uart(void) {
+    for (int c; !ring_full() && (c = arch_console_getc()) >= 0;)
+        edit(c == '\r' ? '\n' : (char)c);
+}
+
+/* Wake readers when a line is complete. */
+static void wake_if_committed(size_t before) {
+    if (committed != before && console_wakeup)
+        console_wakeup();
+}
+
 void console_input(char c) {
-    if (c == '\r')
-        c = '\n';
     spin_lock(&input_lock);
     size_t before = committed;
-    edit(c);
-    bool line_done = committed != before;
+    if (!ring_full())
+        edit(c == '\r' ? '\n' : c);
     spin_unlock(&input_lock);
-    if (line_done && console_wakeup)
-        console_wakeup();
+    wake_if_committed(before);
+}
+
+void console_receive(void) {
+    spin_lock(&input_lock);
+    size_t before = committed;
+    pull_from_uart();
+    spin_unlock(&input_lock);
+    wake_if_committed(before);
 }
 
 bool console_line_ready(void) { return committed != tail; }
@@ -65,6 +96,9 @@ size_t console_read_ready(char *buf, size_t n) {
         if (c == '\n')
             break;
     }
+    size_t before = committed;
+    pull_from_uart(); /* what waited in the UART for the room just made */
     spin_unlock(&input_lock);
+    wake_if_committed(before);
     return got;
 }

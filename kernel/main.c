@@ -56,6 +56,29 @@ void init_exited(int status) {
 
 static void ktest_thread(void *arg) { ktest_main(arg); }
 
+/* A boot that cannot do what it was asked stops here, with one line saying
+ * why and a failure exit status (docs/boot.md, "When the kernel refuses to
+ * boot"): an unattended boot (test= or run=) with command-line errors, which
+ * would otherwise run something else than was asked for, and any boot
+ * without the initrd that init and the tests need. */
+static void refuse_to_boot_if_broken(bool model_ok) {
+    if (options_unattended() && (boot_options.errors || !model_ok)) {
+        pr_err("boot: %u error%s on the command line of a test= or run= boot (see above); not running it\n",
+               boot_options.errors + !model_ok, boot_options.errors + !model_ok == 1 ? "" : "s");
+        machine_poweroff(1);
+    }
+    if (boot_info.module_count > 0)
+        return;
+    uint64_t mib = (bootinfo_memory_top() + (1u << 20) - 1) >> 20;
+    if (mib < BOOT_MIN_MEMORY_MIB)
+        pr_err("boot: no initrd: %llu MiB of memory is too little for GRUB to load it (it needs %d MiB: make run "
+               "MEM=%dM)\n",
+               (unsigned long long)mib, BOOT_MIN_MEMORY_MIB, BOOT_MIN_MEMORY_MIB);
+    else
+        pr_err("boot: no initrd: the boot loader passed no module (grub.cfg needs `module2 /boot/initrd.cpio`)\n");
+    machine_poweroff(1);
+}
+
 static void os_instance_init(struct os_instance *os) {
     os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
     if (!os->procs)
@@ -71,13 +94,13 @@ void kmain(uint32_t mb2_info_pa) {
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */
     options_parse(boot_info.cmdline);     /* test=, loglevel=, model=, ... */
-    model_select(boot_options.model);     /* the organisation: kernel/model/<name>.c */
-    exit_emulator_on_panic = boot_options.test[0] != 0;
+    bool model_ok = model_select(boot_options.model); /* the organisation: kernel/model/<name>.c */
     print_banner();
     arch_time_init();                     /* TSC calibrated against the PIT */
     memory_init();                        /* frames, kernel page tables, heap */
     bootinfo_print_memory_map();
     acpi_init();                          /* MADT: CPUs, I/O APICs, IRQ overrides */
+    refuse_to_boot_if_broken(model_ok);   /* bad test=/run= command line, no initrd */
     arch_interrupts_init();               /* local APIC on (the 8259s were masked in arch_early_init) */
     ioapic_init();                        /* I/O APICs, every line masked */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input */

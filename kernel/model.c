@@ -13,6 +13,9 @@ bool model_select(const char *name) {
             model = models[i];
             return true;
         }
-    pr_warn("model: organisation '%s' is not available in this kernel; using '%s'\n", name, model->name);
+    pr_err("model: this kernel has no organisation '%s'; it has:", name);
+    for (size_t i = 0; i < ARRAY_SIZE(models); i++)
+        printk_raw(" %s", models[i]->name);
+    printk_raw("\n");
     return false;
 }

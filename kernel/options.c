@@ -5,24 +5,42 @@
 
 struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64};
 
+/* Every option takes a value: a bare word (`model` alone) is an error, never
+ * a reset to empty. Errors are counted; kmain() decides what they mean. */
+static void option_error(const struct cmdline_opt *o, const char *why) {
+    pr_err("options: '%.*s' %s; ignored\n", (int)o->raw_len, o->raw, why);
+    boot_options.errors++;
+}
+
 static void copy_value(char *dst, size_t size, const struct cmdline_opt *o) {
-    size_t n = o->val_len < size - 1 ? o->val_len : size - 1;
-    if (o->val)
-        memcpy(dst, o->val, n);
-    dst[n] = 0;
+    if (!o->val) {
+        option_error(o, "needs a value: write it as key=value");
+        return;
+    }
+    if (o->val_len >= size) {
+        pr_err("options: the value of %.*s is longer than %zu characters; ignored\n", (int)o->key_len,
+               o->key, size - 1);
+        boot_options.errors++;
+        return;
+    }
+    memcpy(dst, o->val, o->val_len);
+    dst[o->val_len] = 0;
 }
 
 static bool parse_number(const struct cmdline_opt *o, uint64_t lo, uint64_t hi, uint64_t *out) {
-    if (o->val && cmdline_parse_u64(o->val, o->val_len, out) && *out >= lo && *out <= hi)
+    if (cmdline_parse_u64(o->val, o->val_len, out) && *out >= lo && *out <= hi)
         return true;
-    pr_warn("options: %.*s needs a number from %llu to %llu; ignored\n", (int)o->key_len, o->key,
-            (unsigned long long)lo, (unsigned long long)hi);
+    pr_err("options: %.*s needs a number from %llu to %llu; ignored\n", (int)o->key_len, o->key,
+           (unsigned long long)lo, (unsigned long long)hi);
+    boot_options.errors++;
     return false;
 }
 
 static void apply(const struct cmdline_opt *o) {
     uint64_t n;
-    if (cmdline_opt_is(o, "test"))
+    if (o->error)
+        option_error(o, o->error);
+    else if (cmdline_opt_is(o, "test"))
         copy_value(boot_options.test, sizeof boot_options.test, o);
     else if (cmdline_opt_is(o, "model"))
         copy_value(boot_options.model, sizeof boot_options.model, o);
@@ -38,7 +56,7 @@ static void apply(const struct cmdline_opt *o) {
         if (parse_number(o, 1, 64, &n))
             boot_options.maxcpus = (unsigned)n;
     } else
-        pr_warn("options: unknown option '%.*s' ignored\n", (int)o->key_len, o->key);
+        option_error(o, "is not an option (docs/boot.md lists them)");
 }
 
 void options_parse(const char *cmdline) {
@@ -48,3 +66,5 @@ void options_parse(const char *cmdline) {
         apply(&o);
     console_loglevel = boot_options.loglevel;
 }
+
+bool options_unattended(void) { return boot_options.test[0] || boot_options.run[0]; }

@@ -11,9 +11,13 @@ struct boot_options {
     int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
     unsigned hz;         /* hz=N: timer interrupts per second per CPU */
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+    unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 
 extern struct boot_options boot_options;
 void options_parse(const char *cmdline);
+/* With test= or run= the boot runs unattended and its result counts: there a
+ * command-line error must stop the machine rather than run something else. */
+bool options_unattended(void);
 
 #endif

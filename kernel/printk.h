@@ -27,7 +27,4 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
 /* True once some CPU has panicked: the others stop at their next chance. */
 extern volatile int panicking;
 
-/* Where panic() and the tests may leave the machine (set by the test mode). */
-extern bool exit_emulator_on_panic;
-
 #endif

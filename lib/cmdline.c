@@ -4,6 +4,9 @@
 #include "lib/cmdline.h"
 #include "lib/string.h"
 
+#define DIGITS_(n) #n
+#define DIGITS(n) DIGITS_(n) /* a number macro as a string literal */
+
 static bool is_blank(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -14,60 +17,76 @@ static const char *skip_blanks(const char *p) {
     return p;
 }
 
-static const char *skip_token(const char *p) {
-    while (*p != '\0' && !is_blank(*p))
-        p++;
-    return p;
+/* Store one character of the word being decoded; false once it is full. */
+static bool put(struct cmdline_opt *opt, size_t *n, char c) {
+    if (*n >= CMDLINE_WORD_MAX - 1)
+        return false;
+    opt->word[(*n)++] = c;
+    return true;
 }
 
-/* Parse the value after '='; returns where the token ends. */
-static const char *parse_value(const char *p, struct cmdline_opt *opt) {
-    if (*p != '"') {
-        const char *end = skip_token(p);
-        opt->val = p;
-        opt->val_len = (size_t)(end - p);
-        return end;
+/*
+ * Decode one word starting at a non-blank: double quotes group (and are
+ * dropped), a backslash takes the next character as it is. This is the form
+ * GRUB gives (grub_create_loader_cmdline): it wraps a whole argument that
+ * holds a space in quotes, `run="hello a b"` arriving as "run=hello a b",
+ * and puts a backslash before every \, ' and ". Returns where the word ends.
+ */
+static const char *parse_word(const char *p, struct cmdline_opt *opt) {
+    size_t n = 0, eq = 0;
+    bool quoted = false, has_eq = false, fits = true;
+    opt->raw = p;
+    opt->error = NULL;
+    for (; *p != '\0' && (quoted || !is_blank(*p)); p++) {
+        char c = *p;
+        if (c == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (c == '\\') {
+            if (p[1] == '\0') {
+                opt->error = "ends in a lone backslash";
+                p++;
+                break;
+            }
+            c = *++p;
+        } else if (c == '=' && !has_eq) {
+            has_eq = true;
+            eq = n;
+        }
+        fits = put(opt, &n, c) && fits;
     }
-    p++;
-    const char *close = p;
-    while (*close != '\0' && *close != '"')
-        close++;
-    opt->val = p;
-    opt->val_len = (size_t)(close - p);
-    if (*close == '\0') /* unterminated quote: the value is the rest */
-        return close;
-    return skip_token(close + 1);
-}
-
-/* Parse one token starting at a non-blank; returns where it ends. */
-static const char *parse_token(const char *p, struct cmdline_opt *opt) {
-    opt->key = p;
-    while (*p != '\0' && *p != '=' && !is_blank(*p))
-        p++;
-    opt->key_len = (size_t)(p - opt->key);
-    opt->val = NULL;
-    opt->val_len = 0;
-    if (*p != '=')
+    opt->raw_len = (size_t)(p - opt->raw);
+    opt->word[n] = '\0';
+    if (quoted)
+        opt->error = "has a \" without its closing \"";
+    else if (!fits)
+        opt->error = "is longer than " DIGITS(CMDLINE_WORD_CHARS) " characters";
+    else if ((has_eq ? eq : n) == 0 && !opt->error)
+        opt->error = "has no option name";
+    if (opt->error) {
+        opt->key = opt->val = NULL;
+        opt->key_len = opt->val_len = 0;
         return p;
-    return parse_value(p + 1, opt);
+    }
+    opt->key = opt->word;
+    opt->key_len = has_eq ? eq : n;
+    opt->val = has_eq ? opt->word + eq + 1 : NULL;
+    opt->val_len = has_eq ? n - eq - 1 : 0;
+    return p;
 }
 
 bool cmdline_next(const char **cursor, struct cmdline_opt *opt) {
     const char *p = *cursor;
     if (p == NULL)
         return false;
-    for (;;) {
-        p = skip_blanks(p);
-        if (*p == '\0') {
-            *cursor = p;
-            return false;
-        }
-        p = parse_token(p, opt);
-        if (opt->key_len > 0) {
-            *cursor = p;
-            return true;
-        }
+    p = skip_blanks(p);
+    if (*p == '\0') {
+        *cursor = p;
+        return false;
     }
+    *cursor = parse_word(p, opt);
+    return true;
 }
 
 bool cmdline_opt_is(const struct cmdline_opt *o, const char *key) {
@@ -76,20 +95,19 @@ bool cmdline_opt_is(const struct cmdline_opt *o, const char *key) {
 }
 
 bool cmdline_get(const char *cmdline, const char *key, char *val, size_t valsz) {
-    struct cmdline_opt opt, found = { 0 };
+    struct cmdline_opt opt;
     bool present = false;
     const char *cur = cmdline;
     while (cmdline_next(&cur, &opt)) {
-        if (cmdline_opt_is(&opt, key)) {
-            found = opt;
-            present = true;
+        if (opt.error || !cmdline_opt_is(&opt, key))
+            continue;
+        present = true;
+        if (valsz > 0) { /* the last occurrence wins */
+            size_t n = MIN(opt.val_len, valsz - 1);
+            if (n > 0)
+                memcpy(val, opt.val, n);
+            val[n] = '\0';
         }
-    }
-    if (present && valsz > 0) {
-        size_t n = MIN(found.val_len, valsz - 1);
-        if (n > 0)
-            memcpy(val, found.val, n);
-        val[n] = '\0';
     }
     return present;
 }

@@ -1,32 +1,45 @@
 /*
  * Kernel command line parsing.
  *
- * The line is a sequence of tokens separated by spaces or tabs:
- *     key            bare key: val == NULL
- *     key=value      value runs to the next blank ("a=b=c" has value "b=c")
- *     key="v a l"    double quotes allow blanks; the quotes are not part of
- *                    the value; a missing closing quote takes the rest of the
- *                    line; anything glued after the closing quote is ignored
- * A token with an empty key ("=x") is skipped. Nothing is modified: options
- * point into the original string and carry lengths.
+ * The line is a sequence of words separated by blanks (space, tab, newline).
+ * Within a word, double quotes group characters, blanks included, and are
+ * themselves dropped; a backslash takes the next character literally. That is
+ * the form GRUB hands over: from `run="hello a b"` in grub.cfg the kernel gets
+ * "run=hello a b" (GRUB quotes every argument that holds a space, and puts a
+ * backslash before \, ' and "), and the word decodes to run=hello a b.
+ * The decoded word is
+ *     key            a bare key: val == NULL
+ *     key=value      value is everything after the first '=' ("a=b=c": "b=c")
+ * A malformed word comes back with `error` set and no key: a quote left open
+ * (the word then runs to the end of the line), a backslash at the very end,
+ * an empty key ("=x"), or a word longer than CMDLINE_WORD_CHARS characters.
  */
 #ifndef LIB_CMDLINE_H
 #define LIB_CMDLINE_H
 
 #include "lib/types.h"
 
+#define CMDLINE_WORD_CHARS 255 /* the longest word */
+#define CMDLINE_WORD_MAX (CMDLINE_WORD_CHARS + 1)
+
 struct cmdline_opt {
-    const char *key;
+    const char *key;   /* into word[], key_len bytes (not NUL-terminated); NULL on error */
     size_t key_len;
-    const char *val;  /* NULL for a bare key; not NUL-terminated */
+    const char *val;   /* into word[], NUL-terminated; NULL for a bare key */
     size_t val_len;
+    const char *error; /* NULL, or why the word is malformed ("has no option name") */
+    const char *raw;   /* the word as it stands in the line, for messages */
+    size_t raw_len;
+    char word[CMDLINE_WORD_MAX]; /* the decoded word */
 };
 
-/* Iterate: *cursor starts at the line and advances. False at the end. */
+/* Iterate: *cursor starts at the line and advances. False at the end; true
+ * for every word, malformed ones included (check opt->error). */
 bool cmdline_next(const char **cursor, struct cmdline_opt *opt);
 
 /*
- * Look key up (the last occurrence wins). If present, copies its value into
+ * Look key up among the well-formed words (the last occurrence wins). If
+ * present, copies its value into
  * val (bare key: ""), truncated to valsz - 1 bytes and NUL-terminated when
  * valsz > 0, and returns true. val may be NULL when valsz is 0.
  */

@@ -10,6 +10,8 @@
 # Menu: the first (default) entry boots with DEFAULT CMDLINE as given; then one
 # entry per organisation model (private, leader, bkl, fine), each with the
 # default command line minus any model= and test= options, plus model=<m>.
+# DEFAULT CMDLINE is written into grub.cfg as it is, so it is GRUB script:
+# run="hello a b" gives the kernel one word (docs/boot.md).
 # The menu timeout is 0 (boot at once) unless MENU_TIMEOUT is set.
 #
 # Quiet unless it fails. OUT.ISO is replaced atomically.
@@ -39,16 +41,33 @@ fi
 
 models="private leader bkl fine"
 
-# The default command line without model= and test= words.
+# The default command line without model= and test= words. The line is GRUB
+# script: a word with an open double quote runs on to the word that closes it
+# (run="hello a b" is one word).
 base=""
+word=""
 set -f
 for w in $cmdline; do
-    case "$w" in
+    word="${word:+$word }$w"
+    quotes=${word//[^\"]/}
+    if [ $(( ${#quotes} % 2 )) -eq 1 ]; then
+        continue
+    fi
+    case "$word" in
         model=*|test=*) ;;
-        *) base="${base:+$base }$w" ;;
+        *) base="${base:+$base }$word" ;;
     esac
+    word=""
 done
 set +f
+base="${base:+$base}${word:+ $word}"
+
+# A menu title in single quotes, where GRUB takes every character as it is
+# (the command line may hold double quotes); a ' in it is left out.
+title() {
+    local t="smp kernel: $1"
+    printf "'%s'" "${t//\'/}"
+}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkiso.XXXXXX")
 outdir=$(dirname -- "$out")
@@ -74,7 +93,7 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
     echo "set timeout=${MENU_TIMEOUT:-0}"
     echo "set default=0"
     echo
-    echo "menuentry \"smp kernel: ${cmdline:-(no options)}\" {"
+    echo "menuentry $(title "${cmdline:-(no options)}") {"
     echo "    multiboot2 /boot/kernel.elf${cmdline:+ $cmdline}"
     echo "    module2 /boot/initrd.cpio initrd"
     echo "    boot"
@@ -82,7 +101,7 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
     for m in $models; do
         line="${base:+$base }model=$m"
         echo
-        echo "menuentry \"smp kernel: model=$m\" {"
+        echo "menuentry $(title "model=$m") {"
         echo "    multiboot2 /boot/kernel.elf ${line}"
         echo "    module2 /boot/initrd.cpio initrd"
         echo "    boot"

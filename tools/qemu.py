@@ -14,8 +14,11 @@ ACCEL, QEMU_EXTRA; QEMU names the binary), then to the defaults shown by
 
 The kernel leaves QEMU through the isa-debug-exit device at port 0xf4: writing
 v makes QEMU exit with status (v << 1) | 1. The kernel writes 0x10 for "tests
-passed" (status 33) and 0x11 for "failed" (status 35). This script maps
-33 -> 0 and 35 -> 1 and passes any other status through.
+passed" or a poweroff with code 0 (status 33), and 0x11 for "failed", a
+poweroff with another code, a panic or a refused boot (status 35). The device
+is on every command line built here, `make run` and `make debug` included, so
+a panicking kernel ends QEMU. This script maps 33 -> 0 and 35 -> 1 and passes
+any other status through.
 
 Quit QEMU with Ctrl-A X (the serial console is muxed with QEMU's monitor:
 Ctrl-A C switches between them).
@@ -185,7 +188,8 @@ def main(argv=None):
     if status == EXIT_PASS:
         print("qemu: kernel reported PASS (QEMU exit status 33)", file=sys.stderr)
     elif status == EXIT_FAIL:
-        print("qemu: kernel reported FAIL (QEMU exit status 35)", file=sys.stderr)
+        print("qemu: kernel reported FAIL (QEMU exit status 35): a failed test, a "
+              "non-zero poweroff, a panic or a refused boot (see above)", file=sys.stderr)
     elif status == 0:
         print("qemu: QEMU exited with status 0: quit (Ctrl-A X), or the guest "
               "reset (a triple fault, with -no-reboot)", file=sys.stderr)

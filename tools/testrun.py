@@ -174,8 +174,56 @@ def parse_matrix(path):
             if any(c.name == name for c in cells):
                 errors.append("%s: duplicate cell name %r" % (where, name))
                 continue
-            cells.append(Cell(name, machine, smp, cpu, tmo, cmdline, where))
+            cell = Cell(name, machine, smp, cpu, tmo, cmdline, where)
+            err = take_cell_options(cell, os.path.dirname(path))
+            if err:
+                errors.append("%s: %s" % (where, err))
+                continue
+            cells.append(cell)
     return cells, errors
+
+
+# Words at the start of a cell's command line that begin with '@' are for the
+# runner, not the kernel (docs/testing.md, "Cells that check their output"):
+#   @mem=8M          guest memory of this cell (default: --mem / MEM)
+#   @input=FILE      FILE (relative to the matrix file) is the serial input
+#   @exit=N          the QEMU exit status the cell must end with (default 33)
+#   @expect="RE"     some line must match the regular expression RE (repeatable)
+#   @panic="RE"      a KERNEL PANIC line is expected, and must match RE
+# With @expect or @panic the cell needs no closing line.
+RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+
+
+def take_cell_options(cell, matrix_dir):
+    cell.mem = None
+    cell.input = None
+    cell.exit = EXIT_PASS
+    cell.expect = []
+    cell.panic_expected = None
+    rest = cell.cmdline
+    while rest.startswith("@"):
+        m = RE_CELL_OPTION.match(rest)
+        if not m:
+            return "bad runner option %r (see docs/testing.md)" % rest.split()[0]
+        key, val = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
+        rest = rest[m.end():]
+        try:
+            if key == "mem":
+                cell.mem = val
+            elif key == "input":
+                cell.input = os.path.join(matrix_dir, val)
+                if not os.path.isfile(cell.input):
+                    return "@input: %s: no such file" % rel(cell.input)
+            elif key == "exit":
+                cell.exit = int(val)
+            elif key == "expect":
+                cell.expect.append(re.compile(val))
+            else:
+                cell.panic_expected = re.compile(val)
+        except (ValueError, re.error) as e:
+            return "@%s=%s: %s" % (key, val, e)
+    cell.cmdline = rest
+    return None
 
 
 def matches(name, filters):
@@ -322,7 +370,7 @@ def run_cell(cell, opts):
         finish_cell(cell, [], opts)
         return cell
 
-    cell.cmd = qemu_command(cell.iso, cell.smp, opts.mem, cell.machine, cell.cpu,
+    cell.cmd = qemu_command(cell.iso, cell.smp, cell.mem or opts.mem, cell.machine, cell.cpu,
                             opts.accel, opts.extra, serial="stdio")
     lines = []
     panic_at = [None]
@@ -332,9 +380,12 @@ def run_cell(cell, opts):
     logf.flush()
 
     try:
-        proc = subprocess.Popen(cell.cmd, stdin=subprocess.DEVNULL,
+        stdin = open(cell.input, "rb") if cell.input else subprocess.DEVNULL
+        proc = subprocess.Popen(cell.cmd, stdin=stdin,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+        if cell.input:
+            stdin.close()       # QEMU has its own copy
     except OSError as e:
         logf.close()
         cell.reasons.append("cannot start QEMU: %s" % e)
@@ -431,7 +482,10 @@ def cell_count_problems(cell):
     problems = []
     want = expected_model(cell.cmdline)
     if cell.banner_model is None:
-        problems.append("no boot banner naming the organisation (wanted %r)" % want)
+        # A cell that expects a panic or a message before the banner (a CPU
+        # without NX, too little memory) judges its output with @expect/@panic.
+        if not (cell.expect or cell.panic_expected):
+            problems.append("no boot banner naming the organisation (wanted %r)" % want)
     elif cell.banner_model != want:
         problems.append("organisation %r ran, the cell asked for %r"
                         % (cell.banner_model, want))
@@ -451,6 +505,21 @@ def cell_count_problems(cell):
     if cell.closings and sum(p + f + s for _, p, f, s in cell.closings) == 0:
         problems.append("no test ran")
     return problems
+
+
+def check_expected_output(cell, lines):
+    """The @expect/@panic checks of a cell: each met one counts as a passed
+    test, each missed one adds a reason. False if the cell has none."""
+    checks = [("line", rx) for rx in cell.expect]
+    if cell.panic_expected:
+        checks.append(("panic line", cell.panic_expected))
+    for what, rx in checks:
+        pool = [l for l in lines if PANIC in l] if what == "panic line" else lines
+        if any(rx.search(l) for l in pool):
+            cell.passed += 1
+        else:
+            cell.reasons.append("no %s matches %r" % (what, rx.pattern))
+    return bool(checks)
 
 
 def finish_cell(cell, lines, opts):
@@ -475,15 +544,16 @@ def finish_cell(cell, lines, opts):
             cell.banner_model = m.group(1)
 
     r = cell.reasons
-    if cell.panic:
+    expected_output = check_expected_output(cell, lines)
+    if cell.panic and not cell.panic_expected:
         r.insert(0, "kernel panic: %s" % cell.panic)
-    if cell.status is not None and cell.status != EXIT_PASS:
+    if cell.status is not None and cell.status != cell.exit:
         what = {EXIT_FAIL: " (kernel reported failure)",
                 1: " (QEMU error: see the log)",
                 0: " (the guest reset, e.g. a triple fault, or shut down;"
                    " it never wrote to isa-debug-exit)"}.get(cell.status, "")
-        r.append("QEMU exit status %d, expected %d%s" % (cell.status, EXIT_PASS, what))
-    if cell.iso_error is None and not cell.closings:
+        r.append("QEMU exit status %d, expected %d%s" % (cell.status, cell.exit, what))
+    if cell.iso_error is None and not cell.closings and not expected_output:
         r.append("no closing line ('ktest: N passed, N failed')")
     for word, p, f, s in cell.closings:
         cell.passed += p

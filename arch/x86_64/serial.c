@@ -66,8 +66,7 @@ static void drain_receiver(void) {
     for (int i = 0; i < nearly; i++)
         console_input(early[i]);
     nearly = 0;
-    for (int c; (c = arch_console_getc()) >= 0;)
-        console_input((char)c);
+    console_receive(); /* leaves bytes in the UART while the input buffer is full */
 }
 
 static void com1_irq(struct trap_frame *f) {

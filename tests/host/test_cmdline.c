@@ -6,7 +6,8 @@
 
 #include <stdlib.h>
 
-/* Render the whole iteration as "key=val|key|..." so one string says it all. */
+/* Render the whole iteration as "key=<val>|key|!raw|..." so one string says
+ * it all; a malformed word shows as '!' and its raw text. */
 static const char *tokens(const char *line) {
     static char out[8192];
     size_t n = 0;
@@ -14,6 +15,11 @@ static const char *tokens(const char *line) {
     const char *cur = line;
     out[0] = '\0';
     while (cmdline_next(&cur, &o)) {
+        if (o.error) {
+            n += (size_t)snprintf(out + n, sizeof(out) - n, "%s!%.*s", n ? "|" : "",
+                                  (int)o.raw_len, o.raw);
+            continue;
+        }
         n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%.*s", n ? "|" : "",
                               (int)o.key_len, o.key);
         if (o.val != NULL)
@@ -21,6 +27,15 @@ static const char *tokens(const char *line) {
                                   (int)o.val_len, o.val);
     }
     return out;
+}
+
+/* The error of the first word of line, or "" when it is well-formed. */
+static const char *first_error(const char *line) {
+    struct cmdline_opt o;
+    const char *cur = line;
+    if (!cmdline_next(&cur, &o))
+        return "(no word)";
+    return o.error ? o.error : "";
 }
 
 HTEST(empty_and_blank_lines) {
@@ -61,21 +76,58 @@ HTEST(quoted_values) {
     HT_ASSERT_STREQ(tokens("msg=\"\" x"), "msg=<>|x");
     HT_ASSERT_STREQ(tokens("msg=\"a=b c\""), "msg=<a=b c>");
     HT_ASSERT_STREQ(tokens("msg=\"tab\there\""), "msg=<tab\there>");
-    /* unterminated: the rest of the line */
-    HT_ASSERT_STREQ(tokens("a=1 msg=\"no end x=2"), "a=<1>|msg=<no end x=2>");
-    HT_ASSERT_STREQ(tokens("msg=\""), "msg=<>");
-    /* text glued after the closing quote belongs to no token */
-    HT_ASSERT_STREQ(tokens("msg=\"a b\"junk c"), "msg=<a b>|c");
-    /* a quote inside an unquoted value is just a character */
-    HT_ASSERT_STREQ(tokens("a=x\"y b"), "a=<x\"y>|b");
+    /* quotes group wherever they stand in a word, and are dropped */
+    HT_ASSERT_STREQ(tokens("msg=\"a b\"glued c"), "msg=<a bglued>|c");
+    HT_ASSERT_STREQ(tokens("a=x\"y z\"w b"), "a=<xy zw>|b");
+    HT_ASSERT_STREQ(tokens("\"a\"=\"b\""), "a=<b>");
+    HT_ASSERT_STREQ(tokens("a=\"\"\"\""), "a=<>");
 }
 
-HTEST(empty_keys_are_skipped) {
-    HT_ASSERT_STREQ(tokens("=x"), "");
-    HT_ASSERT_STREQ(tokens("= a"), "a");
-    HT_ASSERT_STREQ(tokens("a =b c"), "a|c");
-    HT_ASSERT_STREQ(tokens("=\"x y\" z"), "z"); /* the quoted part too */
-    HT_ASSERT_STREQ(tokens("==="), "");
+HTEST(grub_quoting) {
+    /* What GRUB 2.06 passes, seen in the kernel's "command line:" line, for
+     * grub.cfg words run="hello a b c" x=it\'s y='a"b c' z=back\\slash
+     * w=ab"c d"ef v="" u="one": */
+    const char *grub = "\"run=hello a b c\" x=it\\'s \"y=a\\\"b c\" z=back\\\\slash "
+                       "\"w=abc def\" v= u=one model=bkl";
+    HT_ASSERT_STREQ(tokens(grub), "run=<hello a b c>|x=<it's>|y=<a\"b c>|z=<back\\slash>|"
+                                  "w=<abc def>|v=<>|u=<one>|model=<bkl>");
+    char v[64];
+    HT_ASSERT(cmdline_get(grub, "run", v, sizeof v));
+    HT_ASSERT_STREQ(v, "hello a b c");
+    HT_ASSERT(cmdline_get(grub, "y", v, sizeof v));
+    HT_ASSERT_STREQ(v, "a\"b c");
+    /* a backslash takes any next character, a blank too */
+    HT_ASSERT_STREQ(tokens("a=b\\ c d"), "a=<b c>|d");
+    HT_ASSERT_STREQ(tokens("a\\=b c"), "a=b|c"); /* an escaped '=' is part of the key */
+}
+
+HTEST(malformed_words_are_errors) {
+    /* an unterminated quote takes the rest of the line, as one bad word */
+    HT_ASSERT_STREQ(tokens("a=1 msg=\"no end x=2"), "a=<1>|!msg=\"no end x=2");
+    HT_ASSERT_STREQ(first_error("msg=\"no end x=2"), "has a \" without its closing \"");
+    HT_ASSERT_STREQ(tokens("msg=\""), "!msg=\"");
+    HT_ASSERT_STREQ(tokens("\"run=hello a"), "!\"run=hello a");
+    /* a backslash with nothing after it */
+    HT_ASSERT_STREQ(tokens("a=1 b=\\"), "a=<1>|!b=\\");
+    HT_ASSERT_STREQ(first_error("b=\\"), "ends in a lone backslash");
+    HT_ASSERT_STREQ(first_error("\\"), "ends in a lone backslash");
+    /* well-formed words have no error */
+    HT_ASSERT_STREQ(first_error("a=\"b c\""), "");
+    HT_ASSERT_STREQ(first_error("bare"), "");
+    /* a malformed word is not found by cmdline_get */
+    char v[8] = "keep";
+    HT_ASSERT(!cmdline_get("run=\"x y", "run", v, sizeof v));
+    HT_ASSERT_STREQ(v, "keep");
+}
+
+HTEST(empty_keys_are_errors) {
+    HT_ASSERT_STREQ(tokens("=x"), "!=x");
+    HT_ASSERT_STREQ(first_error("=x"), "has no option name");
+    HT_ASSERT_STREQ(tokens("= a"), "!=|a");
+    HT_ASSERT_STREQ(tokens("a =b c"), "a|!=b|c");
+    HT_ASSERT_STREQ(tokens("=\"x y\" z"), "!=\"x y\"|z"); /* the quoted part too */
+    HT_ASSERT_STREQ(tokens("==="), "!===");
+    HT_ASSERT_STREQ(tokens("\"\" a"), "!\"\"|a"); /* a word that decodes to nothing */
 }
 
 HTEST(opt_is_exact) {
@@ -128,6 +180,21 @@ HTEST(get_truncates_safely) {
     HT_ASSERT_STREQ(exact, "abc");
 }
 
+HTEST(longest_word) {
+    /* CMDLINE_WORD_CHARS characters fit; one more is an error, not a cut */
+    char line[CMDLINE_WORD_MAX + 8];
+    memset(line, 'v', sizeof line);
+    memcpy(line, "k=", 2);
+    line[CMDLINE_WORD_CHARS] = '\0';
+    char v[CMDLINE_WORD_MAX];
+    HT_ASSERT(cmdline_get(line, "k", v, sizeof v));
+    HT_ASSERT_EQ(strlen(v), CMDLINE_WORD_CHARS - 2);
+    line[CMDLINE_WORD_CHARS] = 'v';
+    line[CMDLINE_WORD_CHARS + 1] = '\0';
+    HT_ASSERT_STREQ(first_error(line), "is longer than 255 characters");
+    HT_ASSERT(!cmdline_get(line, "k", v, sizeof v));
+}
+
 HTEST(very_long_values) {
     /* heap-allocated and exact size: ASan sees any overrun */
     size_t n = 100000;
@@ -136,17 +203,20 @@ HTEST(very_long_values) {
     memcpy(line, "big=", 4);
     memset(line + 4, 'v', n);
     memcpy(line + 4 + n, " x", 3);
-    char *v = malloc(n + 1);
-    HT_ASSERT(v != NULL);
-    bool ok = cmdline_get(line, "big", v, n + 1);
-    size_t got = strlen(v);
-    char small[16];
-    bool ok2 = cmdline_get(line, "big", small, sizeof(small));
-    bool ok3 = cmdline_get(line, "x", small, sizeof(small));
-    free(v);
+    struct cmdline_opt o;
+    const char *cur = line;
+    bool first = cmdline_next(&cur, &o);
+    const char *err = o.error;
+    size_t raw_len = o.raw_len;
+    bool second = cmdline_next(&cur, &o) && !o.error && cmdline_opt_is(&o, "x");
+    char small[16] = "keep";
+    bool got_big = cmdline_get(line, "big", small, sizeof(small));
+    bool got_x = cmdline_get(line, "x", small, sizeof(small));
     free(line);
-    HT_ASSERT(ok && ok2 && ok3);
-    HT_ASSERT_EQ(got, n);
+    HT_ASSERT(first && err != NULL);
+    HT_ASSERT_EQ(raw_len, n + 4);   /* the whole word is skipped, not cut */
+    HT_ASSERT(second);
+    HT_ASSERT(!got_big && got_x);
     HT_ASSERT_STREQ(small, "");
 }
 
