@@ -6,6 +6,7 @@
  */
 #include "kernel/proc.h"
 #include "kernel/file.h"
+#include "kernel/frame.h"
 #include "kernel/heap.h"
 #include "kernel/printk.h"
 #include "kernel/uaccess.h"
@@ -78,47 +79,86 @@ static int gather_words(struct exec_args *a, const char *name, const char *words
     return 0;
 }
 
-static int load_segment(struct addrspace *as, const uint8_t *file, const struct elf_segment *s) {
-    unsigned flags = (s->write ? MAP_WRITE : 0) | (s->exec ? MAP_EXEC : 0);
-    for (uint64_t va = ALIGN_DOWN(s->vaddr, PAGE_SIZE); va < s->vaddr + s->memsz; va += PAGE_SIZE) {
-        uint64_t pa;
-        unsigned old;
-        if (arch_translate(as->root, va, &pa, &old)) { /* a page shared with the previous segment */
-            if (arch_map_page(as->root, va, pa, (old | flags | MAP_USER)) < 0)
-                return -ABI_ENOMEM;
-        } else if (as_map_zeroed(as, va, va + PAGE_SIZE, flags) < 0) {
-            return -ABI_ENOMEM;
-        }
+/* A fresh page of segment s at va: a frame that is not zeroed first, as
+ * the file's bytes overwrite most of it; only what lies outside the
+ * segment's file part is cleared (bss, the gap before p_vaddr). */
+static int map_segment_page(struct addrspace *as, uint64_t va, const struct elf_segment *s, unsigned flags) {
+    uint64_t pa = frame_alloc_raw();
+    if (!pa)
+        return -ABI_ENOMEM;
+    uint8_t *page = PHYS_TO_VIRT(pa);
+    uint64_t file_lo = MAX(s->vaddr, va), file_hi = MIN(s->vaddr + s->filesz, va + PAGE_SIZE);
+    if (file_hi <= file_lo) {
+        memset(page, 0, PAGE_SIZE);
+    } else {
+        memset(page, 0, file_lo - va);
+        memset(page + (file_hi - va), 0, va + PAGE_SIZE - file_hi);
     }
-    as_write(as, s->vaddr, file + s->offset, s->filesz); /* the rest stays zero (bss) */
+    if (arch_map_page(as->root, va, pa, flags | MAP_USER) < 0) {
+        frame_free(pa);
+        return -ABI_ENOMEM;
+    }
     return 0;
 }
 
+/* Two segments may share a page (its permissions are then the union of
+ * theirs), but never so that the page is both writable and executable:
+ * such a file is refused, W^X (docs/abi.md). */
+static int load_segment(struct addrspace *as, const uint8_t *file, const struct elf_segment *s, const char *path) {
+    unsigned flags = (s->write ? MAP_WRITE : 0) | (s->exec ? MAP_EXEC : 0);
+    if ((flags & MAP_WRITE) && (flags & MAP_EXEC)) {
+        pr_warn("exec: %s: a segment at %llx is both writable and executable\n", path,
+                (unsigned long long)s->vaddr);
+        return -ABI_ENOEXEC;
+    }
+    for (uint64_t va = ALIGN_DOWN(s->vaddr, PAGE_SIZE); va < s->vaddr + s->memsz; va += PAGE_SIZE) {
+        uint64_t pa;
+        unsigned old;
+        if (arch_translate(as->root, va, &pa, &old)) { /* a page shared with an earlier segment */
+            unsigned both = old | flags;
+            if ((both & MAP_WRITE) && (both & MAP_EXEC)) {
+                pr_warn("exec: %s: the page at %llx would be writable and executable (two segments share it)\n",
+                        path, (unsigned long long)va);
+                return -ABI_ENOEXEC;
+            }
+            if (arch_map_page(as->root, va, pa, both) < 0)
+                return -ABI_ENOMEM;
+        } else if (map_segment_page(as, va, s, flags) < 0) {
+            return -ABI_ENOMEM;
+        }
+    }
+    return as_write(as, s->vaddr, file + s->offset, s->filesz);
+}
+
 /* Strings at the top of the stack, then (16-byte aligned) argc, argv[],
- * NULL, envp[], NULL: the System V initial process stack without auxv. */
+ * NULL, envp[], NULL: the System V initial process stack without auxv.
+ * The stack is demand-zero: as_write maps the pages it writes (at most
+ * ARG_BYTES plus the vectors), the rest comes on first touch. Returns the
+ * stack pointer, or 0 when memory ran out. */
 static uint64_t build_stack(struct addrspace *as, const struct exec_args *a) {
     uint64_t sp = USER_STACK_TOP;
     uint64_t argv_ptrs[MAX_ARGS + 1], envp_ptrs[MAX_ARGS + 1];
+    int r = 0;
     for (int i = a->envc - 1; i >= 0; i--) {
         size_t n = strlen(a->envp[i]) + 1;
         sp -= n;
-        as_write(as, sp, a->envp[i], n);
+        r |= as_write(as, sp, a->envp[i], n);
         envp_ptrs[i] = sp;
     }
     for (int i = a->argc - 1; i >= 0; i--) {
         size_t n = strlen(a->argv[i]) + 1;
         sp -= n;
-        as_write(as, sp, a->argv[i], n);
+        r |= as_write(as, sp, a->argv[i], n);
         argv_ptrs[i] = sp;
     }
     argv_ptrs[a->argc] = envp_ptrs[a->envc] = 0;
     size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1;
     sp = ALIGN_DOWN(sp - words * 8, 16);
     uint64_t argc = (uint64_t)a->argc, at = sp;
-    as_write(as, at, &argc, 8);
-    as_write(as, at += 8, argv_ptrs, ((size_t)a->argc + 1) * 8);
-    as_write(as, at + ((size_t)a->argc + 1) * 8, envp_ptrs, ((size_t)a->envc + 1) * 8);
-    return sp;
+    r |= as_write(as, at, &argc, 8);
+    r |= as_write(as, at += 8, argv_ptrs, ((size_t)a->argc + 1) * 8);
+    r |= as_write(as, at + ((size_t)a->argc + 1) * 8, envp_ptrs, ((size_t)a->envc + 1) * 8);
+    return r ? 0 : sp;
 }
 
 static const char *base_name(const char *path) {
@@ -146,15 +186,15 @@ static int load_program(struct proc *p, const char *path, const struct exec_args
         return -ABI_ENOMEM;
     int r = 0;
     for (int i = 0; i < img.segment_count && r == 0; i++)
-        r = load_segment(as, data, &img.segments[i]);
-    if (r == 0)
-        r = as_map_zeroed(as, USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE, USER_STACK_TOP, MAP_WRITE);
+        r = load_segment(as, data, &img.segments[i], path);
+    as->image_end = as->brk = ALIGN_UP(img.highest, PAGE_SIZE);
+    uint64_t sp = r == 0 ? build_stack(as, a) : 0;
+    if (r == 0 && sp == 0)
+        r = -ABI_ENOMEM;
     if (r < 0) {
         as_destroy(as);
         return r;
     }
-    as->image_end = as->brk = ALIGN_UP(img.highest, PAGE_SIZE);
-    uint64_t sp = build_stack(as, a);
     struct addrspace *old = p->as;
     p->as = as;
     if (p == current_proc())

@@ -19,11 +19,19 @@ static bool overlaps(uint64_t a, uint64_t b, const struct phys_range *r, size_t 
     return false;
 }
 
-static uint64_t highest_usable(const struct mb2_info *mb) {
+uint64_t frames_usable_top(const struct mb2_info *mb, uint64_t limit, uint64_t *left_out) {
     uint64_t top = 0;
-    for (size_t i = 0; i < mb->mmap_count; i++)
-        if (mb->mmap[i].type == MB2_MMAP_AVAILABLE && mb->mmap[i].addr + mb->mmap[i].len > top)
-            top = mb->mmap[i].addr + mb->mmap[i].len;
+    *left_out = 0;
+    for (size_t i = 0; i < mb->mmap_count; i++) {
+        const struct mb2_mmap_entry *e = &mb->mmap[i];
+        if (e->type != MB2_MMAP_AVAILABLE)
+            continue;
+        uint64_t end = e->addr + e->len;
+        if (end > limit)
+            *left_out += end - MAX(e->addr, limit);
+        if (MIN(end, limit) > top)
+            top = MIN(end, limit);
+    }
     return top;
 }
 
@@ -42,12 +50,13 @@ static uint64_t place_bitmap(const struct mb2_info *mb, uint64_t bytes, const st
 }
 
 static void free_available_ranges(struct frame_pool *p, const struct mb2_info *mb, const struct phys_range *res,
-                                  size_t nres) {
+                                  size_t nres, uint64_t top) {
     for (size_t i = 0; i < mb->mmap_count; i++) {
         const struct mb2_mmap_entry *e = &mb->mmap[i];
         if (e->type != MB2_MMAP_AVAILABLE)
             continue;
-        for (uint64_t a = ALIGN_UP(e->addr, PAGE_SIZE); a + PAGE_SIZE <= e->addr + e->len; a += PAGE_SIZE) {
+        uint64_t end = MIN(e->addr + e->len, top);
+        for (uint64_t a = ALIGN_UP(e->addr, PAGE_SIZE); a + PAGE_SIZE <= end; a += PAGE_SIZE) {
             if (overlaps(a, a + PAGE_SIZE, res, nres))
                 continue;
             set_free(p, a / PAGE_SIZE - p->first_pfn);
@@ -59,22 +68,31 @@ static void free_available_ranges(struct frame_pool *p, const struct mb2_info *m
 
 uint64_t frames_init(struct frame_pool *p, const struct mb2_info *mb, const struct phys_range *reserved,
                      size_t nreserved) {
-    uint64_t top = highest_usable(mb);
+    /* Only what the direct map covers can be reached (PHYS_MAP_MAX_BYTES). */
+    uint64_t left_out;
+    uint64_t top = frames_usable_top(mb, PHYS_MAP_MAX_BYTES, &left_out);
     if (!top)
         panic("memory map lists no available RAM");
+    if (left_out)
+        pr_warn("frames: %llu MiB of RAM above the direct map's %llu GiB not used\n",
+                (unsigned long long)(left_out >> 20), (unsigned long long)(PHYS_MAP_MAX_BYTES >> 30));
     p->first_pfn = 0;
     p->npfn = top / PAGE_SIZE;
-    uint64_t bytes = ALIGN_UP(ALIGN_UP(p->npfn, 64) / 8, PAGE_SIZE);
+    /* The bitmap and the reference counts share one place. */
+    uint64_t bitmap_bytes = ALIGN_UP(p->npfn, 64) / 8;
+    uint64_t bytes = ALIGN_UP(bitmap_bytes + p->npfn * sizeof *p->refs, PAGE_SIZE);
     uint64_t at = place_bitmap(mb, bytes, reserved, nreserved);
     if (!at)
-        panic("no room for the frame bitmap (%llu bytes)", (unsigned long long)bytes);
+        panic("no room for the frame bitmap and counts (%llu bytes)", (unsigned long long)bytes);
     p->bitmap_pa = at;
+    p->refs_offset = bitmap_bytes;
     p->bitmap = PHYS_TO_VIRT(at);
+    p->refs = PHYS_TO_VIRT(at + bitmap_bytes);
     memset(p->bitmap, 0, bytes);
     struct phys_range all[nreserved + 1];
     memcpy(all, reserved, nreserved * sizeof *reserved);
     all[nreserved] = (struct phys_range){at, at + bytes};
-    free_available_ranges(p, mb, all, nreserved + 1);
+    free_available_ranges(p, mb, all, nreserved + 1, top);
     spin_init(&p->lock, "frames", RANK_FRAMES);
     return top;
 }
@@ -82,6 +100,7 @@ uint64_t frames_init(struct frame_pool *p, const struct mb2_info *mb, const stru
 void frames_paging_ready(struct frame_pool *p) {
     reachable_pfn = UINT64_MAX;
     p->bitmap = PHYS_TO_VIRT(p->bitmap_pa); /* now through the direct map */
+    p->refs = PHYS_TO_VIRT(p->bitmap_pa + p->refs_offset);
 }
 
 static bool run_is_free(const struct frame_pool *p, uint64_t i, size_t n) {
@@ -107,22 +126,27 @@ static int64_t find_run(const struct frame_pool *p, size_t n) {
     return -1;
 }
 
-uint64_t pool_alloc(struct frame_pool *p, size_t n) {
+uint64_t pool_alloc_raw(struct frame_pool *p, size_t n) {
     if (n == 0)
         return 0;
     spin_lock(&p->lock);
     int64_t i = p->free >= n ? find_run(p, n) : -1;
     if (i >= 0) {
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
             set_used(p, (uint64_t)i + k);
+            __atomic_store_n(&p->refs[i + k], 1, __ATOMIC_RELAXED);
+        }
         p->free -= n;
         p->hint = (uint64_t)i + n;
     }
     spin_unlock(&p->lock);
-    if (i < 0)
-        return 0;
-    uint64_t pa = ((uint64_t)i + p->first_pfn) * PAGE_SIZE;
-    memset(PHYS_TO_VIRT(pa), 0, n * PAGE_SIZE);
+    return i < 0 ? 0 : ((uint64_t)i + p->first_pfn) * PAGE_SIZE;
+}
+
+uint64_t pool_alloc(struct frame_pool *p, size_t n) {
+    uint64_t pa = pool_alloc_raw(p, n);
+    if (pa)
+        memset(PHYS_TO_VIRT(pa), 0, n * PAGE_SIZE);
     return pa;
 }
 
@@ -131,23 +155,47 @@ bool pool_owns(const struct frame_pool *p, uint64_t pa) {
     return pfn >= p->first_pfn && pfn < p->first_pfn + p->npfn;
 }
 
-void pool_free(struct frame_pool *p, uint64_t pa, size_t n) {
+static void check_frame(const struct frame_pool *p, uint64_t pa, size_t n, const char *what) {
     if (pa % PAGE_SIZE || !pool_owns(p, pa) || !pool_owns(p, pa + (n - 1) * PAGE_SIZE))
-        panic("frame_free of %llx (%zu frames): not a frame of this pool", (unsigned long long)pa, n);
-    spin_lock(&p->lock);
+        panic("%s of %llx (%zu frames): not a frame of this pool", what, (unsigned long long)pa, n);
+}
+
+/* Each frame loses one reference; the last one returns it to the bitmap.
+ * The count is atomic: frame_ref() does not take the pool lock. */
+void pool_free(struct frame_pool *p, uint64_t pa, size_t n) {
+    check_frame(p, pa, n, "frame_free");
     uint64_t i = pa / PAGE_SIZE - p->first_pfn;
+    size_t freed = 0;
+    spin_lock(&p->lock);
     for (size_t k = 0; k < n; k++) {
-        if (bit_free(p, i + k))
+        uint16_t old = __atomic_fetch_sub(&p->refs[i + k], 1, __ATOMIC_ACQ_REL);
+        if (old == 0 || bit_free(p, i + k))
             panic("double free of frame %llx", (unsigned long long)(pa + k * PAGE_SIZE));
-        set_free(p, i + k);
+        if (old == 1) {
+            set_free(p, i + k);
+            freed++;
+        }
     }
-    p->free += n;
+    p->free += freed;
     spin_unlock(&p->lock);
+}
+
+void pool_ref(struct frame_pool *p, uint64_t pa) {
+    check_frame(p, pa, 1, "frame_ref");
+    uint16_t old = __atomic_fetch_add(&p->refs[pa / PAGE_SIZE - p->first_pfn], 1, __ATOMIC_RELAXED);
+    if (old == 0 || old == UINT16_MAX)
+        panic("frame_ref of %llx with %u references", (unsigned long long)pa, old);
+}
+
+unsigned pool_refcount(const struct frame_pool *p, uint64_t pa) {
+    check_frame(p, pa, 1, "frame_refcount");
+    return __atomic_load_n(&p->refs[pa / PAGE_SIZE - p->first_pfn], __ATOMIC_ACQUIRE);
 }
 
 static struct frame_pool *current_pool(void) { return &this_cpu()->os->frames; }
 
 uint64_t frame_alloc(void) { return pool_alloc(current_pool(), 1); }
+uint64_t frame_alloc_raw(void) { return pool_alloc_raw(current_pool(), 1); }
 uint64_t frame_alloc_contig(size_t n) { return pool_alloc(current_pool(), n); }
 void frame_free(uint64_t pa) { frame_free_contig(pa, 1); }
 uint64_t frames_free(void) { return current_pool()->free; }
@@ -155,3 +203,5 @@ uint64_t frames_total(void) { return current_pool()->total; }
 
 /* A frame goes back to the pool that owns it, whichever CPU frees it. */
 void frame_free_contig(uint64_t pa, size_t n) { pool_free(os_pool_owning(pa), pa, n); }
+void frame_ref(uint64_t pa) { pool_ref(os_pool_owning(pa), pa); }
+unsigned frame_refcount(uint64_t pa) { return pool_refcount(os_pool_owning(pa), pa); }

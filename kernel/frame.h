@@ -1,6 +1,8 @@
 /*
  * Physical frame allocator: a bitmap per pool (one bit per 4 KiB frame,
- * 1 = free). Each OS instance (os.h) owns one pool: the shared models have
+ * 1 = free) and beside it a reference count per frame (copy-on-write fork
+ * shares frames between address spaces; frame_free() drops one reference
+ * and the last one frees the frame). Each OS instance (os.h) owns one pool: the shared models have
  * one pool over all memory; `private` gives each CPU a pool over its own
  * slice. frame_alloc() takes from the pool of the instance this CPU serves.
  */
@@ -13,7 +15,9 @@
 struct frame_pool {
     struct spinlock lock;
     uint64_t *bitmap;        /* bit i = frame first_pfn + i, 1 = free */
-    uint64_t bitmap_pa;
+    uint16_t *refs;          /* refs[i]: references to frame first_pfn + i, 0 when free */
+    uint64_t bitmap_pa;      /* the bitmap, then the counts at bitmap_pa + refs_offset */
+    uint64_t refs_offset;
     uint64_t first_pfn;
     uint64_t npfn;           /* frames the bitmap covers */
     uint64_t total;          /* frames that were free at boot */
@@ -30,18 +34,29 @@ struct mb2_info;
  * the end of the highest usable RAM (for the direct map). */
 uint64_t frames_init(struct frame_pool *pool, const struct mb2_info *mb, const struct phys_range *reserved,
                      size_t nreserved);
+/* The end of the available RAM below `limit`; *left_out = the bytes of
+ * available RAM at or above it (not used). */
+uint64_t frames_usable_top(const struct mb2_info *mb, uint64_t limit, uint64_t *left_out);
 /* Until paging is up only the first 1 GiB is reachable. */
 void frames_paging_ready(struct frame_pool *boot_pool);
 
 uint64_t pool_alloc(struct frame_pool *p, size_t n);      /* zeroed, contiguous; 0 on failure */
-void pool_free(struct frame_pool *p, uint64_t pa, size_t n);
+uint64_t pool_alloc_raw(struct frame_pool *p, size_t n);  /* the same, contents left as they were */
+void pool_free(struct frame_pool *p, uint64_t pa, size_t n); /* drop one reference of each */
+void pool_ref(struct frame_pool *p, uint64_t pa);         /* one more reference */
+unsigned pool_refcount(const struct frame_pool *p, uint64_t pa);
 bool pool_owns(const struct frame_pool *p, uint64_t pa);
 
 /* The current CPU's instance's pool. */
-uint64_t frame_alloc(void);
+uint64_t frame_alloc(void);                 /* zeroed, one reference */
+/* Not zeroed: for a caller that overwrites the whole page (fork's copies,
+ * pages loaded from a file). */
+uint64_t frame_alloc_raw(void);
 uint64_t frame_alloc_contig(size_t n);
-void frame_free(uint64_t pa);
+void frame_free(uint64_t pa);               /* drop a reference; the last frees */
 void frame_free_contig(uint64_t pa, size_t n);
+void frame_ref(uint64_t pa);                /* another address space maps it too */
+unsigned frame_refcount(uint64_t pa);
 uint64_t frames_free(void);
 uint64_t frames_total(void);
 

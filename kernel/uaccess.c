@@ -1,5 +1,6 @@
 #include "kernel/uaccess.h"
 #include "kernel/proc.h"
+#include "kernel/vm.h"
 #include "user/include/abi.h"
 
 static uint64_t current_root(void) {
@@ -7,8 +8,15 @@ static uint64_t current_root(void) {
     return p && p->as ? p->as->root : 0;
 }
 
-bool user_readable(uint64_t va, size_t n) { return current_root() && arch_user_range_ok(current_root(), va, n, false); }
-bool user_writable(uint64_t va, size_t n) { return current_root() && arch_user_range_ok(current_root(), va, n, true); }
+/* Demand-zero and copy-on-write pages are made ordinary first, so that the
+ * check sees them as they will be and the copy cannot fault. */
+static bool user_range_ok(uint64_t va, size_t n, bool write) {
+    return current_root() && vm_prepare_user(current_proc()->as, va, n, write) == 0 &&
+           arch_user_range_ok(current_root(), va, n, write);
+}
+
+bool user_readable(uint64_t va, size_t n) { return user_range_ok(va, n, false); }
+bool user_writable(uint64_t va, size_t n) { return user_range_ok(va, n, true); }
 
 int copy_from_user(void *dst, uint64_t src, size_t n) {
     if (!user_readable(src, n))

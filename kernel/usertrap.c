@@ -7,6 +7,7 @@
 #include "kernel/model.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/vm.h"
 
 void leave_kernel_checks(void);
 
@@ -23,8 +24,9 @@ static int signal_for(int vector) {
     }
 }
 
-uint64_t arch_fault_address(void);
-
+/* A page fault may be one the VM resolves (a demand-zero page, a
+ * copy-on-write page): then the program goes on. vm_fault() needs the
+ * address space's lock; the big kernel lock stands in for it (kernel/vm.c). */
 void user_exception(struct trap_frame *f) {
     struct proc *p = current_proc();
     if (!p || p->is_kthread) {
@@ -32,13 +34,22 @@ void user_exception(struct trap_frame *f) {
         panic("%s in user mode, but no user process is running", trap_name((int)f->vector));
     }
     int sig = signal_for((int)f->vector);
-    if (f->vector == 14)
+    uint64_t addr = f->vector == 14 ? arch_fault_address() : 0; /* CR2, before anything can change it */
+    model->kernel_enter();
+    if (f->vector == 14) {
+        int r = vm_fault(p->as, addr, arch_fault_is_write(f));
+        if (r == 0) {
+            model->kernel_exit();
+            return;
+        }
+        if (r == -ABI_ENOMEM)
+            proc_exit(ABI_W_SIGNALED(ABI_SIGKILL)); /* vm_fault() printed why */
         pr_warn("pid %d (%s): %s at RIP %llx, address %llx: killed (signal %d)\n", p->pid, p->name,
-                trap_name((int)f->vector), (unsigned long long)f->rip, (unsigned long long)arch_fault_address(), sig);
-    else
+                trap_name((int)f->vector), (unsigned long long)f->rip, (unsigned long long)addr, sig);
+    } else {
         pr_warn("pid %d (%s): %s at RIP %llx: killed (signal %d)\n", p->pid, p->name, trap_name((int)f->vector),
                 (unsigned long long)f->rip, sig);
-    model->kernel_enter();
+    }
     proc_exit(ABI_W_SIGNALED(sig));
 }
 

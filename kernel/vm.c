@@ -1,8 +1,21 @@
+/*
+ * User address spaces: fork's copy-on-write sharing, demand-zero pages for
+ * the heap and the stack, the fault handler that fills them in, and sbrk.
+ *
+ * Locking: everything here changes one address space's page tables and
+ * its break, and must hold that address space's lock. Today the big kernel
+ * lock stands in for it (system calls and user_exception() take it); a
+ * finer-locked kernel needs a per-address-space lock (rank RANK_ADDRSPACE,
+ * above the frame pool's RANK_FRAMES, which frame_alloc() takes inside).
+ * The frame reference counts are atomic and need no further lock.
+ */
 #include "kernel/vm.h"
 #include "kernel/frame.h"
 #include "kernel/printk.h"
 #include "kernel/heap.h"
 #include "lib/string.h"
+
+#define SBRK_RESERVE_FRAMES 256 /* 1 MiB that sbrk leaves free (as_sbrk) */
 
 struct addrspace *as_create(void) {
     struct addrspace *as = kzalloc(sizeof *as);
@@ -21,6 +34,8 @@ void as_destroy(struct addrspace *as) {
     kfree(as);
 }
 
+/* fork: the child shares every page (arch_as_copy marks writable ones
+ * copy-on-write); only its page tables are new. */
 struct addrspace *as_clone(const struct addrspace *src) {
     struct addrspace *as = as_create();
     if (!as)
@@ -34,44 +49,106 @@ struct addrspace *as_clone(const struct addrspace *src) {
     return as;
 }
 
-static void unmap_range(struct addrspace *as, uint64_t start, uint64_t end) {
-    for (uint64_t va = start; va < end; va += PAGE_SIZE) {
-        uint64_t pa = arch_unmap_page(as->root, va);
-        if (pa)
-            frame_free(pa);
-    }
+/* Pages that exist without being mapped yet: the heap up to the break and
+ * the whole stack area. Their first touch maps a zeroed frame. */
+static bool demand_zero(const struct addrspace *as, uint64_t va) {
+    return (va >= as->image_end && va < ALIGN_UP(as->brk, PAGE_SIZE)) ||
+           (va >= USER_STACK_TOP - USER_STACK_MAX && va < USER_STACK_TOP);
 }
 
-int as_map_zeroed(struct addrspace *as, uint64_t start, uint64_t end, unsigned flags) {
-    for (uint64_t va = start; va < end; va += PAGE_SIZE) {
-        uint64_t pa = frame_alloc();
-        if (!pa || arch_map_page(as->root, va, pa, flags | MAP_USER) < 0) {
-            if (pa)
-                frame_free(pa);
-            unmap_range(as, start, va);
+/* Make the page at va accessible for a read (or a write): map a zeroed
+ * frame at a demand-zero address, copy (or take over) a copy-on-write page
+ * for a write. 0, -EFAULT (the access is not allowed) or -ENOMEM. */
+static int make_accessible(struct addrspace *as, uint64_t va, bool write) {
+    uint64_t pa;
+    unsigned flags;
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    if (va < USER_LO || va >= USER_TOP)
+        return -ABI_EFAULT;
+    if (!arch_translate(as->root, va, &pa, &flags)) {
+        if (!demand_zero(as, va))
+            return -ABI_EFAULT;
+        uint64_t frame = frame_alloc();
+        if (!frame)
+            return -ABI_ENOMEM;
+        if (arch_map_page(as->root, va, frame, MAP_USER | MAP_WRITE) < 0) {
+            frame_free(frame);
             return -ABI_ENOMEM;
         }
+        return 0;
+    }
+    if (!(flags & MAP_USER))
+        return -ABI_EFAULT;
+    if (!write || (flags & MAP_WRITE))
+        return 0;
+    int r = arch_cow_break(as->root, va);
+    return r == 0 ? 0 : r < 0 ? -ABI_ENOMEM : -ABI_EFAULT;
+}
+
+static void out_of_memory(uint64_t va) {
+    struct proc *p = current_proc();
+    pr_warn("pid %d (%s): out of memory for the page at %llx (first touch or copy-on-write): killed (signal %d)\n",
+            p->pid, p->name, (unsigned long long)va, ABI_SIGKILL);
+}
+
+int vm_fault(struct addrspace *as, uint64_t va, bool write) {
+    uint64_t pa;
+    unsigned flags;
+    bool present = arch_translate(as->root, ALIGN_DOWN(va, PAGE_SIZE), &pa, &flags);
+    /* A present page that faulted for a read, or a writable one for a
+     * write, broke another rule (no-execute, a kernel page): no fix-up. */
+    if (present && (!write || (flags & MAP_WRITE)))
+        return -ABI_EFAULT;
+    int r = make_accessible(as, va, write);
+    if (r == -ABI_ENOMEM)
+        out_of_memory(va);
+    return r;
+}
+
+int vm_prepare_user(struct addrspace *as, uint64_t va, size_t n, bool write) {
+    if (n == 0)
+        return 0;
+    if (va < USER_LO || va + n < va || va + n > USER_TOP)
+        return -ABI_EFAULT;
+    for (uint64_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + n; p += PAGE_SIZE) {
+        int r = make_accessible(as, p, write);
+        if (r == -ABI_ENOMEM) {
+            out_of_memory(p);
+            current_proc()->killed = ABI_SIGKILL;
+        }
+        if (r < 0)
+            return r;
     }
     return 0;
 }
 
-void as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
+int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
     const uint8_t *s = src;
     while (n) {
         uint64_t pa;
         unsigned flags;
-        if (!arch_translate(as->root, va, &pa, &flags))
-            panic("as_write to unmapped %llx", (unsigned long long)va);
+        if (!arch_translate(as->root, va, &pa, &flags) &&
+            (make_accessible(as, va, true) < 0 || !arch_translate(as->root, va, &pa, &flags)))
+            return -ABI_ENOMEM;
         size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
         memcpy(PHYS_TO_VIRT(pa), s, chunk);
         s += chunk;
         va += chunk;
         n -= chunk;
     }
+    return 0;
 }
 
 /* The break may grow up to the stack area (with a gap) and shrink down to
- * the end of the loaded image; freed pages go back to the frame pool. */
+ * the end of the loaded image. Growing maps nothing: the pages are
+ * demand-zero. So that a request memory can never satisfy fails at once
+ * (and not later, as a killed process), growth is refused when it would
+ * leave fewer than SBRK_RESERVE_FRAMES of the frames free right now: room
+ * for page tables, copy-on-write copies and the kernel's own needs, so that
+ * a program that grows its heap until ENOMEM can go on running. It is a
+ * check, not a reservation: memory can still run out at a first touch or a
+ * copy-on-write fault, which kills that process (vm_fault). Shrinking
+ * frees the pages and the page tables left empty. */
 int64_t as_sbrk(struct addrspace *as, int64_t increment) {
     uint64_t old = as->brk;
     uint64_t limit = USER_STACK_TOP - USER_STACK_MAX - (1ULL << 20);
@@ -80,10 +157,11 @@ int64_t as_sbrk(struct addrspace *as, int64_t increment) {
         (increment < 0 && (new_brk > old || new_brk < as->image_end)))
         return -ABI_ENOMEM;
     uint64_t old_top = ALIGN_UP(old, PAGE_SIZE), new_top = ALIGN_UP(new_brk, PAGE_SIZE);
-    if (new_top > old_top && as_map_zeroed(as, old_top, new_top, MAP_WRITE) < 0)
+    uint64_t free = frames_free();
+    if (new_top > old_top && (free < SBRK_RESERVE_FRAMES || (new_top - old_top) / PAGE_SIZE > free - SBRK_RESERVE_FRAMES))
         return -ABI_ENOMEM;
     if (new_top < old_top)
-        unmap_range(as, new_top, old_top); /* only this CPU runs this address space: local flush */
+        arch_unmap_user_range(as->root, new_top, old_top);
     as->brk = new_brk;
     return (int64_t)old;
 }

@@ -1,19 +1,28 @@
-/* User address spaces: creation, fork copies, the program break. */
+/* User address spaces: creation, copy-on-write fork, demand-zero heap and
+ * stack, page faults, the program break. */
 #ifndef VM_H
 #define VM_H
 
 #include "kernel/proc.h"
 
-#define USER_STACK_PAGES 32     /* 128 KiB, mapped when a program starts */
-
 struct addrspace *as_create(void);
 struct addrspace *as_clone(const struct addrspace *src);
 void as_destroy(struct addrspace *as);
-/* Map fresh zeroed pages over [start, end) (page-aligned); 0 or -ENOMEM. */
-int as_map_zeroed(struct addrspace *as, uint64_t start, uint64_t end, unsigned flags);
-/* Write into an address space that need not be the active one. */
-void as_write(struct addrspace *as, uint64_t va, const void *src, size_t n);
+/* Write into a new address space (exec's, not yet active and sharing no
+ * copy-on-write page), whatever the pages' permissions, mapping
+ * demand-zero pages on the way; 0, or -ENOMEM (also for a page that is
+ * neither mapped nor demand-zero). */
+int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n);
 /* sbrk(): returns the old break or -ENOMEM. */
 int64_t as_sbrk(struct addrspace *as, int64_t increment);
+/* A user-mode page fault at va: 0 when resolved (demand-zero page mapped,
+ * copy-on-write page copied), -EFAULT for a bad access, -ENOMEM when
+ * memory ran out (the caller kills the process; a line is printed). */
+int vm_fault(struct addrspace *as, uint64_t va, bool write);
+/* Before the kernel itself reads (or writes) [va, va+n) of the current
+ * process: fill in demand-zero pages and break copy-on-write, so that the
+ * range checks and the copy see ordinary pages. 0, -EFAULT, or -ENOMEM
+ * (then the process is marked killed). */
+int vm_prepare_user(struct addrspace *as, uint64_t va, size_t n, bool write);
 
 #endif

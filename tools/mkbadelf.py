@@ -25,6 +25,10 @@ half-built process):
   bad-wrap.elf          a PT_LOAD whose p_vaddr + p_memsz wraps around 2^64
   bad-nophdr.elf        e_phnum = 0: nothing to load
   bad-phentsize.elf     e_phentsize is not sizeof(Elf64_Phdr)
+  bad-wx-shared.elf     the writable segment moved into the free end of the text
+                        segment's last page: no byte overlaps, but that page would
+                        be writable and executable (the kernel refuses W+X pages)
+  bad-wx-segment.elf    the text segment is writable too (PF_R|PF_W|PF_X)
 
 Python 3 standard library only.
 """
@@ -162,6 +166,17 @@ def variants(src):
     e = src.copy()
     e.set_phentsize(PHDR.size // 2)
     out["bad-phentsize.elf"] = e.data
+
+    text_end = first[P_VADDR] + first[P_MEMSZ]
+    start = (text_end + 15) & ~15
+    page_end = (text_end + 0xFFF) & ~0xFFF
+    if start >= page_end:
+        die("the source's text segment fills its last page; bad-wx-shared.elf needs room after it")
+    out["bad-wx-shared.elf"] = edit_load(
+        src, -1, vaddr=start, paddr=start, offset=first[P_OFFSET] + (start - first[P_VADDR]),
+        filesz=page_end - start, memsz=page_end - start).data
+
+    out["bad-wx-segment.elf"] = edit_load(src, 0, flags=first[P_FLAGS] | 2).data  # PF_W
     return out
 
 

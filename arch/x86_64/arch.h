@@ -119,6 +119,10 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
 };
 static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
+/* Page faults: the address (CR2) and whether it was a write (error code
+ * bit 1, SDM vol. 3A 4.7). */
+uint64_t arch_fault_address(void);
+static inline bool arch_fault_is_write(const struct trap_frame *f) { return f->error & 2; }
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 void arch_set_irq_handler(int vector, irq_handler_fn fn);
 void arch_dump_frame(const struct trap_frame *f);
@@ -133,7 +137,13 @@ void arch_fpu_save(void *state);
 void arch_fpu_restore(void *state);
 uint64_t arch_as_create(void);       /* new top-level table sharing the kernel half; 0 = no memory */
 void arch_as_activate(uint64_t root);/* 0 = the kernel's own tables */
-int arch_as_copy(uint64_t dst_root, uint64_t src_root);
+int arch_as_copy(uint64_t dst_root, uint64_t src_root); /* copy-on-write sharing; 0 or -1 */
+/* A write to the user page at va: 0 when it is writable now (a shared
+ * copy-on-write page copied, or made writable as its last user), 1 when
+ * it is not a copy-on-write page, -1 when memory ran out. */
+int arch_cow_break(uint64_t root, uint64_t va);
+/* Unmap [start, end) of the lower half, dropping frames and empty tables. */
+void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end);
 void arch_as_destroy(uint64_t root);
 bool arch_user_range_ok(uint64_t root, uint64_t va, size_t len, bool write);
 void arch_user_copy(void *dst, const void *src, size_t n); /* inside a SMAP window */

@@ -13,6 +13,7 @@
 
 uint64_t phys_map_offset = KERNEL_VMA;
 static uint64_t kernel_root;
+static bool kernel_root_live; /* CR3 holds it: a changed entry must be flushed */
 static struct spinlock kernel_pt_lock = SPINLOCK_INIT("kernel page tables", RANK_KERNEL_PT);
 
 extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[], _rodata_end[];
@@ -25,8 +26,27 @@ static uint64_t *table_at(uint64_t entry) { return PHYS_TO_VIRT(entry & PTE_ADDR
 
 static unsigned level_index(uint64_t va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
 
-/* Replace a 2 MiB mapping by a table of 512 equivalent 4 KiB mappings. */
-static int split_large_page(uint64_t *pde) {
+/* A translation that changed while it may be cached: flushed once the
+ * table lock is dropped (tlb_shootdown waits for other CPUs). */
+struct stale {
+    uint64_t va;
+    size_t pages;
+};
+
+/* A map splits at most one large page, and the entry it then writes lies
+ * inside it: the wider range covers both. */
+static void note_stale(struct stale *st, uint64_t va, size_t pages) {
+    if (pages > st->pages) {
+        st->va = va;
+        st->pages = pages;
+    }
+}
+
+/* Replace a 2 MiB mapping by a table of 512 equivalent 4 KiB mappings.
+ * The TLB may hold the large translation: changing a page's size needs an
+ * invalidation of the whole range (SDM vol. 3A 4.10.2.3, 4.10.4.1), which
+ * the caller does through `st`. */
+static int split_large_page(uint64_t *pde, uint64_t va, struct stale *st) {
     uint64_t pt = frame_alloc();
     if (!pt)
         return -1;
@@ -35,11 +55,12 @@ static int split_large_page(uint64_t *pde) {
     for (int i = 0; i < 512; i++)
         t[i] = (base + (uint64_t)i * PAGE_SIZE) | flags;
     *pde = pt | PTE_P | PTE_W | (*pde & PTE_U);
+    note_stale(st, ALIGN_DOWN(va, 1ULL << 21), 512);
     return 0;
 }
 
 /* The level-1 entry for va, creating tables on the way when `create`. */
-static uint64_t *walk(uint64_t root, uint64_t va, bool create) {
+static uint64_t *walk(uint64_t root, uint64_t va, bool create, struct stale *st) {
     uint64_t *table = PHYS_TO_VIRT(root);
     uint64_t inter = PTE_P | PTE_W | (va < KERNEL_HALF ? PTE_U : 0);
     for (int level = 4; level > 1; level--) {
@@ -52,7 +73,7 @@ static uint64_t *walk(uint64_t root, uint64_t va, bool create) {
                 return NULL;
             *e = t | inter;
         } else if (level == 2 && (*e & PTE_PS)) {
-            if (!create || split_large_page(e) < 0)
+            if (!create || split_large_page(e, va, st) < 0)
                 return NULL;
         }
         table = table_at(*e);
@@ -72,28 +93,60 @@ static uint64_t pte_flags(unsigned flags) {
         f |= PTE_G;
     if (flags & MAP_NOCACHE)
         f |= PTE_PCD | PTE_PWT;
+    if (flags & MAP_COW)
+        f |= PTE_COW;
+    if (flags & MAP_NOGLOBAL)
+        f &= ~PTE_G;
     return f;
 }
 
-static int map_locked(uint64_t root, uint64_t va, uint64_t pa, unsigned flags) {
-    uint64_t *pte = walk(root, va, true);
+unsigned paging_map_flags(uint64_t e) {
+    return ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
+           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0);
+}
+
+/* Rewriting a present entry leaves the old translation in TLBs (SDM vol.
+ * 3A 4.10.4.1): it goes into `st` to be flushed. */
+static int map_locked(uint64_t root, uint64_t va, uint64_t pa, unsigned flags, struct stale *st) {
+    uint64_t *pte = walk(root, va, true, st);
     if (!pte)
         return -1;
+    bool live = *pte & PTE_P;
     *pte = (pa & PTE_ADDR) | pte_flags(flags);
+    if (live)
+        note_stale(st, va, 1);
     return 0;
+}
+
+/* Kernel mappings are global and live on every CPU: a shoot-down. A user
+ * address space runs on one CPU at a time, and the scheduler reloads CR3
+ * between processes, so only this CPU can hold its translations. */
+static void flush_stale(bool kernel, const struct stale *st) {
+    if (!st->pages)
+        return;
+    if (kernel && kernel_root_live) {
+        tlb_shootdown_range(st->va, st->pages);
+    } else {
+        for (size_t i = 0; i < st->pages; i++)
+            invlpg(st->va + i * PAGE_SIZE);
+    }
 }
 
 int arch_map_page(uint64_t root, uint64_t va, uint64_t pa, unsigned flags) {
     bool kernel = root == 0;
+    struct stale st = {0, 0};
     if (kernel) {
         root = kernel_root;
         spin_lock(&kernel_pt_lock);
     }
-    int r = map_locked(root, va, pa, flags);
+    int r = map_locked(root, va, pa, flags, &st);
     if (kernel)
         spin_unlock(&kernel_pt_lock);
+    flush_stale(kernel, &st);
     return r;
 }
+
+uint64_t *paging_pte(uint64_t root, uint64_t va) { return walk(root, va, false, NULL); }
 
 uint64_t arch_unmap_page(uint64_t root, uint64_t va) {
     bool kernel = root == 0;
@@ -102,7 +155,7 @@ uint64_t arch_unmap_page(uint64_t root, uint64_t va) {
         spin_lock(&kernel_pt_lock);
     }
     uint64_t pa = 0;
-    uint64_t *pte = walk(root, va, false);
+    uint64_t *pte = walk(root, va, false, NULL);
     if (pte && (*pte & PTE_P)) {
         pa = *pte & PTE_ADDR;
         *pte = 0;
@@ -122,8 +175,7 @@ bool arch_translate(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags) {
         if (level == 1 || (level == 2 && (e & PTE_PS))) {
             uint64_t page_mask = level == 2 ? (1ULL << 21) - 1 : PAGE_SIZE - 1;
             *pa = (e & PTE_ADDR & ~page_mask) | (va & page_mask);
-            *flags = ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
-                     ((e & PTE_PCD) ? MAP_NOCACHE : 0);
+            *flags = paging_map_flags(e) & ~MAP_COW;
             return true;
         }
         table = table_at(e);
@@ -132,6 +184,48 @@ bool arch_translate(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags) {
 }
 
 void arch_flush_tlb_page(uint64_t va) { invlpg(va); }
+
+/* ---- the AP trampoline's identity mapping ---- */
+
+/* Not global, so that no CPU keeps it across a CR3 load, and removed with
+ * its page tables after bring-up (the kernel's lower half is then empty
+ * again). Must not be shared with anything: the tables are freed. */
+void paging_map_trampoline(uint64_t pa) {
+    if (arch_map_page(0, pa, pa, MAP_EXEC | MAP_WRITE | MAP_NOGLOBAL) < 0)
+        panic("out of memory mapping the AP trampoline");
+}
+
+static bool table_empty(const uint64_t *t) {
+    for (int i = 0; i < 512; i++)
+        if (t[i] & PTE_P)
+            return false;
+    return true;
+}
+
+void paging_unmap_trampoline(uint64_t pa) {
+    spin_lock(&kernel_pt_lock);
+    uint64_t *path[4]; /* the entry at each level, 4 = PML4 */
+    uint64_t *table = PHYS_TO_VIRT(kernel_root);
+    for (int level = 4; level >= 1; level--) {
+        path[level - 1] = &table[level_index(pa, level)];
+        if (!(*path[level - 1] & PTE_P) || (level == 2 && (*path[level - 1] & PTE_PS)))
+            panic("AP trampoline at %llx is not mapped by 4 KiB page", (unsigned long long)pa);
+        if (level > 1)
+            table = table_at(*path[level - 1]);
+    }
+    *path[0] = 0; /* the page is reserved memory: never freed */
+    for (int level = 2; level <= 4; level++) {
+        uint64_t *below = table_at(*path[level - 1]);
+        if (!table_empty(below))
+            break;
+        *path[level - 1] = 0;
+        frame_free(VIRT_TO_PHYS(below));
+    }
+    spin_unlock(&kernel_pt_lock);
+    /* Every CPU that came up ran through it. INVLPG also drops the cached
+     * upper-level entries for the address (SDM vol. 3A 4.10.4.1). */
+    tlb_shootdown(pa);
+}
 
 void *arch_map_mmio(uint64_t pa, size_t len) {
     uint64_t start = pa & ~(uint64_t)(PAGE_SIZE - 1);
@@ -151,11 +245,19 @@ static unsigned section_permissions(uint64_t va) {
     return 0; /* rodata, ksyms: read-only, no execute */
 }
 
+/* The image at KERNEL_VMA with its sections' permissions, and the same
+ * permissions, minus execute, on its alias in the direct map: otherwise
+ * the direct map would be a writable view of text and rodata. The 2 MiB
+ * direct-map pages over the image are split for that. */
 static void map_kernel_image(uint64_t root) {
+    struct stale st = {0, 0}; /* root not live yet: nothing to flush */
     for (uint64_t va = (uint64_t)_kernel_start; va < (uint64_t)_kernel_end; va += PAGE_SIZE) {
+        uint64_t pa = KIMG_TO_PHYS(va);
+        if (map_locked(root, PHYS_MAP_BASE + pa, pa, section_permissions(va) & ~MAP_EXEC, &st) < 0)
+            panic("out of memory building kernel page tables");
         if (va == (uint64_t)boot_stack_guard)
             continue; /* the boot stack's guard page stays unmapped */
-        if (map_locked(root, va, va - KERNEL_VMA, section_permissions(va)) < 0)
+        if (map_locked(root, va, pa, section_permissions(va), &st) < 0)
             panic("out of memory building kernel page tables");
     }
 }
@@ -205,8 +307,10 @@ void arch_paging_init(uint64_t max_phys) {
     kernel_root = root;
     write_cr4(read_cr4() | CR4_PGE);
     write_cr3(root);
+    kernel_root_live = true;
     phys_map_offset = PHYS_MAP_BASE;
-    pr_info("paging: direct map of %llu MiB at %llx; kernel text R-X, rodata R--, data RW- NX\n",
+    pr_info("paging: direct map of %llu MiB at %llx (kernel image read-only there); kernel text R-X, rodata R--, "
+            "data RW- NX\n",
             (unsigned long long)(ALIGN_UP(max_phys, 1ULL << 21) >> 20), (unsigned long long)PHYS_MAP_BASE);
 }
 

@@ -12,9 +12,22 @@
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
 #define PTE_G (1ULL << 8)
+#define PTE_COW (1ULL << 9) /* software bit (ignored by the MMU): a copy-on-write page */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 #define PTE_ADDR_2M 0x000FFFFFFFE00000ULL
 #define KERNEL_HALF 0xFFFF800000000000ULL
+
+/* Page flags beyond arch.h's, for arch/ only. */
+#define MAP_COW (1u << 8)      /* read-only now, copied on the first write */
+#define MAP_NOGLOBAL (1u << 9) /* a kernel mapping without the global bit */
+
+/* The level-1 entry of va in root's tables (0 = kernel), or NULL. */
+uint64_t *paging_pte(uint64_t root, uint64_t va);
+/* The MAP_* flags of a page-table entry. */
+unsigned paging_map_flags(uint64_t pte);
+/* The AP trampoline's identity mapping (arch/x86_64/smp.c), during bring-up. */
+void paging_map_trampoline(uint64_t pa);
+void paging_unmap_trampoline(uint64_t pa);
 
 #endif

@@ -82,7 +82,7 @@ static void install_trampoline(void) {
     memcpy(PHYS_TO_VIRT(AP_TRAMPOLINE_PHYS), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
     /* The AP turns paging on while running at the trampoline's physical
      * address, so that page must be identity-mapped for the moment. */
-    arch_map_page(0, AP_TRAMPOLINE_PHYS, AP_TRAMPOLINE_PHYS, MAP_EXEC | MAP_WRITE);
+    paging_map_trampoline(AP_TRAMPOLINE_PHYS);
 }
 
 static int enabled_in_madt(void) {
@@ -113,7 +113,7 @@ void arch_smp_start(unsigned maxcpus) {
             ncpus++;
         }
     }
-    arch_unmap_page(0, AP_TRAMPOLINE_PHYS);
+    paging_unmap_trampoline(AP_TRAMPOLINE_PHYS);
     pr_info("smp: %d/%d CPUs online\n", ncpus, enabled_in_madt());
 }
 

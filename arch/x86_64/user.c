@@ -110,23 +110,90 @@ static int walk_user(uint64_t root, int (*fn)(uint64_t va, uint64_t *pte, void *
     return 0;
 }
 
-static int copy_page(uint64_t va, uint64_t *pte, void *ctx) {
+/* fork: share every user page. A writable page becomes read-only and
+ * copy-on-write (PTE_COW) in both address spaces; the first write in
+ * either copies it (arch_cow_break). Read-only pages are simply shared.
+ * Each sharing adds a frame reference. */
+static int share_page(uint64_t va, uint64_t *pte, void *ctx) {
     uint64_t dst_root = *(uint64_t *)ctx;
-    uint64_t pa = frame_alloc();
-    if (!pa)
+    if (*pte & (PTE_W | PTE_COW))
+        *pte = (*pte & ~PTE_W) | PTE_COW;
+    uint64_t pa = *pte & PTE_ADDR;
+    if (arch_map_page(dst_root, va, pa, paging_map_flags(*pte)) < 0)
         return -1;
-    memcpy(PHYS_TO_VIRT(pa), PHYS_TO_VIRT(*pte & PTE_ADDR), PAGE_SIZE);
-    unsigned flags = MAP_USER | ((*pte & PTE_W) ? MAP_WRITE : 0) | ((*pte & PTE_NX) ? 0 : MAP_EXEC);
-    if (arch_map_page(dst_root, va, pa, flags) < 0) {
-        frame_free(pa);
-        return -1;
-    }
+    frame_ref(pa);
     return 0;
 }
 
-/* fork: an eager copy of every user page. Returns 0 or -1 (out of memory;
- * the caller destroys the partial copy). */
-int arch_as_copy(uint64_t dst_root, uint64_t src_root) { return walk_user(src_root, copy_page, &dst_root); }
+/* Returns 0 or -1 (out of memory for the child's page tables; the caller
+ * destroys the partial copy, which drops the references taken so far).
+ * Only this CPU runs the source address space (the scheduler loads the
+ * kernel's tables between processes), so a local flush of its now
+ * read-only entries is enough. Needs the source's address-space lock. */
+int arch_as_copy(uint64_t dst_root, uint64_t src_root) {
+    int r = walk_user(src_root, share_page, &dst_root);
+    if ((read_cr3() & PTE_ADDR) == src_root)
+        write_cr3(read_cr3()); /* drop the writable translations (SDM vol. 3A 4.10.4.1) */
+    return r;
+}
+
+int arch_cow_break(uint64_t root, uint64_t va) {
+    uint64_t *pte = paging_pte(root, va);
+    if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U))
+        return 1;
+    if (*pte & PTE_W)
+        return 0; /* already resolved (a stale translation) */
+    if (!(*pte & PTE_COW))
+        return 1;
+    uint64_t old = *pte & PTE_ADDR;
+    /* The last reference: nobody else can take a new one (that needs this
+     * address space's lock), so the page is ours to write. */
+    if (frame_refcount(old) == 1) {
+        *pte = (*pte & ~PTE_COW) | PTE_W;
+    } else {
+        uint64_t pa = frame_alloc_raw();
+        if (!pa)
+            return -1;
+        memcpy(PHYS_TO_VIRT(pa), PHYS_TO_VIRT(old), PAGE_SIZE);
+        *pte = (*pte & ~(PTE_COW | PTE_ADDR)) | pa | PTE_W;
+        frame_free(old);
+    }
+    if ((read_cr3() & PTE_ADDR) == root)
+        invlpg(va);
+    return 0;
+}
+
+/* Free the user pages of [start, end) and every page table under it that
+ * is empty afterwards. Absent tables are skipped whole, so a huge range
+ * costs only what is mapped in it. */
+static void unmap_level(uint64_t *table, int level, uint64_t base, uint64_t start, uint64_t end) {
+    uint64_t span = 1ULL << (12 + 9 * (level - 1));
+    for (int i = 0; i < (level == 4 ? 256 : 512); i++) {
+        uint64_t lo = base + (uint64_t)i * span, hi = lo + span;
+        if (hi <= start || lo >= end || !(table[i] & PTE_P))
+            continue;
+        if (level == 1) {
+            frame_free(table[i] & PTE_ADDR);
+            table[i] = 0;
+            continue;
+        }
+        unmap_level(PHYS_TO_VIRT(table[i] & PTE_ADDR), level - 1, lo, start, end);
+        uint64_t *below = PHYS_TO_VIRT(table[i] & PTE_ADDR);
+        bool empty = true;
+        for (int k = 0; k < 512 && empty; k++)
+            empty = !(below[k] & PTE_P);
+        if (empty) {
+            frame_free(table[i] & PTE_ADDR);
+            table[i] = 0;
+        }
+    }
+}
+
+void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end) {
+    unmap_level(PHYS_TO_VIRT(root), 4, 0, start, end);
+    if ((read_cr3() & PTE_ADDR) == root)
+        write_cr3(read_cr3());
+}
 
 static int free_page(uint64_t va, uint64_t *pte, void *ctx) {
     (void)va;

@@ -3,10 +3,12 @@
 #include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
 #include "kernel/os.h"
+#include "kernel/vm.h"
+#include "lib/mb2.h"
 #include "lib/string.h"
 #include "arch.h"
 
-extern char _boot_start[], _kernel_end[], _rodata_start[], _data_start[];
+extern char _boot_start[], _kernel_end[], _rodata_start[], _data_start[], _text_start[];
 
 static bool in_range(uint64_t pa, uint64_t start, uint64_t end) { return pa + PAGE_SIZE > start && pa < end; }
 
@@ -76,6 +78,42 @@ KTEST(frames, exhaustion_and_reserved_regions) {
     KT_ASSERT_EQ(left, 0);
     KT_ASSERT_EQ(count, before);
     KT_ASSERT_EQ(frames_free(), before);
+}
+
+/* A shared frame stays allocated until its last reference goes. */
+KTEST(frames, reference_counts) {
+    uint64_t before = frames_free();
+    uint64_t pa = frame_alloc_raw();
+    KT_ASSERT(pa);
+    KT_ASSERT_EQ(frame_refcount(pa), 1);
+    frame_ref(pa);
+    frame_ref(pa);
+    KT_ASSERT_EQ(frame_refcount(pa), 3);
+    frame_free(pa);
+    frame_free(pa);
+    KT_ASSERT_EQ(frame_refcount(pa), 1);
+    KT_ASSERT_EQ(frames_free(), before - 1); /* still in use */
+    frame_free(pa);
+    KT_ASSERT_EQ(frame_refcount(pa), 0);
+    KT_ASSERT_EQ(frames_free(), before);
+}
+
+/* RAM above what the direct map covers is left out, and counted. */
+KTEST(frames, usable_top_stops_at_the_direct_map) {
+    static struct mb2_info mb; /* large: not on the stack */
+    memset(&mb, 0, sizeof mb);
+    mb.mmap[0] = (struct mb2_mmap_entry){0x100000, (2ULL << 30) - 0x100000, MB2_MMAP_AVAILABLE};
+    mb.mmap[1] = (struct mb2_mmap_entry){2ULL << 30, 2ULL << 30, MB2_MMAP_RESERVED};
+    mb.mmap[2] = (struct mb2_mmap_entry){4ULL << 30, 600ULL << 30, MB2_MMAP_AVAILABLE};
+    mb.mmap[3] = (struct mb2_mmap_entry){700ULL << 30, 1ULL << 30, MB2_MMAP_AVAILABLE};
+    mb.mmap_count = 4;
+    uint64_t left;
+    KT_ASSERT_EQ(frames_usable_top(&mb, PHYS_MAP_MAX_BYTES, &left), PHYS_MAP_MAX_BYTES);
+    KT_ASSERT_EQ(left, (604ULL << 30) - PHYS_MAP_MAX_BYTES + (1ULL << 30));
+    KT_ASSERT_EQ(frames_usable_top(&mb, 8ULL << 30, &left), 8ULL << 30);
+    mb.mmap_count = 1; /* all below the limit: nothing left out */
+    KT_ASSERT_EQ(frames_usable_top(&mb, PHYS_MAP_MAX_BYTES, &left), 2ULL << 30);
+    KT_ASSERT_EQ(left, 0);
 }
 
 KTEST(heap, sizes_and_alignment) {
@@ -206,4 +244,151 @@ KTEST(paging, kernel_stack_guard_page) {
     arch_free_kstack(top);
     KT_ASSERT_EQ(c.vector, 14);
     KT_ASSERT_EQ(c.error & 1, 0); /* not present */
+}
+
+/* The direct map's view of the kernel image has the image's permissions,
+ * minus execute: writing text or rodata through it faults as well. */
+static void expect_alias_write_faults(struct ktest_ctx *kt_, const void *kernel_va, const char *what) {
+    volatile uint8_t *alias = PHYS_TO_VIRT(KIMG_TO_PHYS(kernel_va));
+    uint64_t pa;
+    unsigned flags;
+    KT_ASSERT(arch_translate(0, (uint64_t)alias, &pa, &flags));
+    KT_ASSERT_EQ(pa, KIMG_TO_PHYS(kernel_va));
+    KT_ASSERT(!(flags & MAP_WRITE));
+    KT_ASSERT(!(flags & MAP_EXEC));
+    struct kcatch c = {0};
+    if (KCATCH(&c) == 0) {
+        *alias = *alias;
+        this_cpu()->catch = NULL;
+        KT_FAIL("write to the direct-map alias of %s did not fault", what);
+    }
+    KT_ASSERT_EQ(c.vector, 14);
+    KT_ASSERT_EQ(c.fault_addr, (uint64_t)alias);
+    KT_ASSERT_EQ(c.error & 3, 3); /* present page, write access */
+}
+
+KTEST(paging, direct_map_alias_of_text_is_read_only) { expect_alias_write_faults(kt_, _text_start, "text"); }
+KTEST(paging, direct_map_alias_of_rodata_is_read_only) { expect_alias_write_faults(kt_, &rodata_word, "rodata"); }
+
+KTEST(paging, direct_map_alias_of_data_is_writable) {
+    static volatile uint64_t word = 1;
+    volatile uint64_t *alias = PHYS_TO_VIRT(KIMG_TO_PHYS(&word));
+    *alias = 2;
+    KT_ASSERT_EQ(word, 2);
+}
+
+/* The AP trampoline's identity mapping is gone after bring-up, with the
+ * page tables it needed: the kernel's lower half is empty again (x86_64:
+ * PML4 entries 0-255 are all zero). */
+KTEST(paging, trampoline_unmapped_after_bringup) {
+    uint64_t pa;
+    unsigned flags;
+    KT_ASSERT(!arch_translate(0, AP_TRAMPOLINE_PHYS, &pa, &flags));
+    const uint64_t *pml4 = PHYS_TO_VIRT(arch_kernel_root());
+    for (int i = 0; i < 256; i++)
+        if (pml4[i])
+            KT_FAIL("kernel PML4 entry %d is %llx after bring-up", i, (unsigned long long)pml4[i]);
+}
+
+/* ---- user address spaces: demand-zero, copy-on-write, sbrk ---- */
+
+#define TEST_HEAP 0x10000000ULL
+
+/* Free frames, not counting the heap's slab pages (which stay with the
+ * heap once kmalloc took them; struct addrspace comes from there). */
+static uint64_t frames_free_but_slabs(void) { return frames_free() + this_os()->heap.slab_pages; }
+
+static struct addrspace *test_as(void) {
+    struct addrspace *as = as_create();
+    if (as)
+        as->image_end = as->brk = TEST_HEAP;
+    return as;
+}
+
+KTEST(vm, sbrk_maps_nothing_and_first_touch_maps_a_zero_page) {
+    uint64_t before = frames_free_but_slabs();
+    struct addrspace *as = test_as();
+    KT_ASSERT(as);
+    uint64_t after_create = frames_free();
+    KT_ASSERT_EQ(as_sbrk(as, 16 * PAGE_SIZE), (int64_t)TEST_HEAP);
+    KT_ASSERT_EQ(frames_free(), after_create); /* nothing mapped yet */
+    uint64_t pa;
+    unsigned flags;
+    KT_ASSERT(!arch_translate(as->root, TEST_HEAP + 5 * PAGE_SIZE, &pa, &flags));
+    KT_ASSERT_EQ(vm_fault(as, TEST_HEAP + 5 * PAGE_SIZE + 123, false), 0);
+    KT_ASSERT(arch_translate(as->root, TEST_HEAP + 5 * PAGE_SIZE, &pa, &flags));
+    KT_ASSERT((flags & MAP_USER) && (flags & MAP_WRITE) && !(flags & MAP_EXEC));
+    const uint8_t *p = PHYS_TO_VIRT(pa);
+    for (int i = 0; i < PAGE_SIZE; i++)
+        KT_ASSERT_EQ(p[i], 0);
+    /* above the break, below the stack area: not demand-zero */
+    KT_ASSERT_EQ(vm_fault(as, TEST_HEAP + 16 * PAGE_SIZE, true), -ABI_EFAULT);
+    /* the stack area is, all of it */
+    KT_ASSERT_EQ(vm_fault(as, USER_STACK_TOP - USER_STACK_MAX, true), 0);
+    KT_ASSERT_EQ(vm_fault(as, USER_STACK_TOP - USER_STACK_MAX - 1, true), -ABI_EFAULT);
+    as_destroy(as);
+    KT_ASSERT_EQ(frames_free_but_slabs(), before);
+}
+
+KTEST(vm, sbrk_huge_fails_and_shrinking_frees_page_tables) {
+    struct addrspace *as = test_as();
+    KT_ASSERT(as);
+    uint64_t start = frames_free();
+    KT_ASSERT_EQ(as_sbrk(as, 0x400000000000LL), -ABI_ENOMEM);
+    KT_ASSERT_EQ(as_sbrk(as, (int64_t)(frames_free() * PAGE_SIZE)), -ABI_ENOMEM);
+    KT_ASSERT_EQ(as->brk, TEST_HEAP);
+    KT_ASSERT_EQ(frames_free(), start);
+    /* 8 MiB touched every 64 pages (several page tables), then given back */
+    KT_ASSERT_EQ(as_sbrk(as, 8 << 20), (int64_t)TEST_HEAP);
+    for (uint64_t va = TEST_HEAP; va < TEST_HEAP + (8 << 20); va += 64 * PAGE_SIZE)
+        KT_ASSERT_EQ(vm_fault(as, va, true), 0);
+    KT_ASSERT(frames_free() < start - 32);
+    KT_ASSERT_EQ(as_sbrk(as, -(8 << 20)), (int64_t)(TEST_HEAP + (8 << 20)));
+    KT_ASSERT_EQ(frames_free(), start); /* pages and page tables */
+    as_destroy(as);
+}
+
+KTEST(vm, fork_shares_pages_copy_on_write) {
+    uint64_t before = frames_free_but_slabs();
+    struct addrspace *parent = test_as();
+    KT_ASSERT(parent);
+    KT_ASSERT_EQ(as_sbrk(parent, 2 * PAGE_SIZE), (int64_t)TEST_HEAP);
+    KT_ASSERT_EQ(vm_fault(parent, TEST_HEAP, true), 0);
+    KT_ASSERT_EQ(vm_fault(parent, TEST_HEAP + PAGE_SIZE, true), 0);
+    uint64_t pa0, pa1, c0, c1;
+    unsigned flags;
+    KT_ASSERT(arch_translate(parent->root, TEST_HEAP, &pa0, &flags));
+    KT_ASSERT(arch_translate(parent->root, TEST_HEAP + PAGE_SIZE, &pa1, &flags));
+    *(uint64_t *)PHYS_TO_VIRT(pa0) = 0x1111;
+    uint64_t before_fork = frames_free();
+    struct addrspace *child = as_clone(parent);
+    KT_ASSERT(child);
+    KT_ASSERT(before_fork - frames_free() <= 4); /* page tables only, no page copied */
+    KT_ASSERT(arch_translate(child->root, TEST_HEAP, &c0, &flags));
+    KT_ASSERT_EQ(c0, pa0);
+    KT_ASSERT(!(flags & MAP_WRITE)); /* shared read-only, in both */
+    KT_ASSERT(arch_translate(parent->root, TEST_HEAP, &pa0, &flags));
+    KT_ASSERT(!(flags & MAP_WRITE));
+    KT_ASSERT_EQ(frame_refcount(pa0), 2);
+    /* the child writes: it gets its own copy with the same contents */
+    KT_ASSERT_EQ(vm_fault(child, TEST_HEAP, true), 0);
+    KT_ASSERT(arch_translate(child->root, TEST_HEAP, &c0, &flags));
+    KT_ASSERT_NE(c0, pa0);
+    KT_ASSERT(flags & MAP_WRITE);
+    KT_ASSERT_EQ(*(uint64_t *)PHYS_TO_VIRT(c0), 0x1111);
+    KT_ASSERT_EQ(frame_refcount(pa0), 1);
+    /* the parent, now its only user, takes the page back without a copy */
+    uint64_t free_now = frames_free();
+    KT_ASSERT_EQ(vm_fault(parent, TEST_HEAP, true), 0);
+    KT_ASSERT(arch_translate(parent->root, TEST_HEAP, &pa0, &flags));
+    KT_ASSERT(flags & MAP_WRITE);
+    KT_ASSERT_EQ(frames_free(), free_now);
+    /* a read fault on a shared page is no fix-up: it is not a COW write */
+    KT_ASSERT_EQ(vm_fault(parent, TEST_HEAP + PAGE_SIZE, false), -ABI_EFAULT);
+    KT_ASSERT(arch_translate(child->root, TEST_HEAP + PAGE_SIZE, &c1, &flags));
+    KT_ASSERT_EQ(c1, pa1);
+    as_destroy(child);
+    KT_ASSERT_EQ(frame_refcount(pa1), 1);
+    as_destroy(parent);
+    KT_ASSERT_EQ(frames_free_but_slabs(), before);
 }
