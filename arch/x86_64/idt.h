@@ -18,4 +18,11 @@
 
 void idt_build(void);
 void idt_load(void);
+
+struct trap_frame;
+/* Panics unless RFLAGS.AC and DF are clear: the entry stubs' promise. */
+void trap_entry_check(void);
+/* Tests only (tests/kernel/test_entry.c): called first by the NMI handler,
+ * with the NMI's trap frame, when set. */
+extern void (*volatile nmi_test_probe)(const struct trap_frame *f);
 #endif

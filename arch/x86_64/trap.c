@@ -79,8 +79,27 @@ static void kernel_exception(struct trap_frame *f) {
     panic("%s in kernel mode at RIP %016llx", trap_name((int)f->vector), (unsigned long long)f->rip);
 }
 
+/*
+ * The entry code promises C code AC = 0 (SMAP in force: SDM vol. 3A 4.6.1)
+ * and DF = 0 (the psABI's string direction), whatever flags the interrupted
+ * code had: vectors.S clears both, SYSCALL through IA32_FMASK. Checked on
+ * every entry, so a path that forgets is a clear panic the first time a
+ * program with AC or DF set enters through it (usertests rflags_entry).
+ */
+void trap_entry_check(void) {
+    uint64_t fl = read_rflags();
+    if (fl & (RFLAGS_AC | RFLAGS_DF))
+        panic("kernel entered with RFLAGS %llx: AC or DF not cleared on entry", (unsigned long long)fl);
+}
+
+void (*volatile nmi_test_probe)(const struct trap_frame *f);
+
 void trap_dispatch(struct trap_frame *f) {
+    trap_entry_check();
     if (f->vector == VEC_NMI) {
+        void (*probe)(const struct trap_frame *) = nmi_test_probe;
+        if (probe)
+            probe(f);
         nmi_received(f);
         return;
     }
