@@ -41,6 +41,9 @@
  * nested-task IRET. */
 #define SYSCALL_FMASK (RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL | RFLAGS_NT | RFLAGS_AC)
 
+/* DR6.BS: the debug exception was a single-step trap (SDM vol. 3B 18.2.3). */
+#define DR6_BS (1 << 14)
+
 #define MSR_EFER 0xC0000080
 #define MSR_STAR 0xC0000081
 #define MSR_LSTAR 0xC0000082

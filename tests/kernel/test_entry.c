@@ -128,3 +128,23 @@ KTEST(entry, exception_entry_clears_ac_and_df) {
     KT_ASSERT_EQ(c.vector, VEC_BREAKPOINT);
     KT_ASSERT_EQ(read_rflags() & (RFLAGS_AC | RFLAGS_DF), 0); /* kcatch restored the flags of the setjmp */
 }
+
+/* A single-step trap in kernel mode (TF set, as a user's TF leaking through
+ * an entry would leave it) is absorbed: TF cleared, counted, no panic. If
+ * it were not, the kernel would panic, or trap after every instruction. */
+KTEST(entry, kernel_single_step_is_absorbed) {
+    uint64_t before = kernel_single_steps;
+    uint64_t flags = arch_irq_save();
+    __asm__ volatile("pushfq\n\t"
+                     "orq %0, (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "nop\n\t"
+                     "nop\n\t"
+                     :
+                     : "i"(RFLAGS_TF)
+                     : "memory", "cc");
+    uint64_t tf = read_rflags() & RFLAGS_TF;
+    arch_irq_restore(flags);
+    KT_ASSERT_EQ(tf, 0);
+    KT_ASSERT_EQ(kernel_single_steps, before + 1);
+}
