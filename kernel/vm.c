@@ -6,7 +6,7 @@
  * its break, and must hold that address space's lock. Today the big kernel
  * lock stands in for it (system calls and user_exception() take it); a
  * finer-locked kernel needs a per-address-space lock (rank RANK_ADDRSPACE,
- * above the frame pool's RANK_FRAMES, which frame_alloc() takes inside).
+ * below the frame pool's RANK_FRAMES, which frame_alloc() takes inside it).
  * The frame reference counts are atomic and need no further lock.
  */
 #include "kernel/vm.h"
