@@ -101,7 +101,7 @@ int vm_fault(struct addrspace *as, uint64_t va, bool write) {
         return -ABI_EFAULT;
     int r = make_accessible(as, va, write);
     if (r == -ABI_ENOMEM)
-        out_of_memory(va, write ? "page fault, first touch or copy-on-write" : "page fault, first touch");
+        out_of_memory(va, present ? "copy-on-write fault" : "page fault, first touch");
     return r;
 }
 

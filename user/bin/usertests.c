@@ -2758,7 +2758,8 @@ static void t_oom_kills_faulting_process(void)
     uint64_t before = free_frames_settled(free_frames());
     int pid = xfork();
     if (pid == 0) {
-        intptr_t pages = (intptr_t)free_frames() - 300;
+        intptr_t free_now = (intptr_t)free_frames();
+        intptr_t pages = free_now - free_now / 512 - 300; /* room for its page tables */
         char *heap = sbrk(pages * (intptr_t)PAGE);
         if (heap == (char *)-1)
             _exit(2);
