@@ -6,7 +6,7 @@
  * its break, and must hold that address space's lock. Today the big kernel
  * lock stands in for it (system calls and user_exception() take it); a
  * finer-locked kernel needs a per-address-space lock (rank RANK_ADDRSPACE,
- * above the frame pool's RANK_FRAMES, which frame_alloc() takes inside).
+ * below the frame pool's RANK_FRAMES, which frame_alloc() takes inside it).
  * The frame reference counts are atomic and need no further lock.
  */
 #include "kernel/vm.h"
@@ -85,10 +85,10 @@ static int make_accessible(struct addrspace *as, uint64_t va, bool write) {
     return r == 0 ? 0 : r < 0 ? -ABI_ENOMEM : -ABI_EFAULT;
 }
 
-static void out_of_memory(uint64_t va) {
+static void out_of_memory(uint64_t va, const char *where) {
     struct proc *p = current_proc();
-    pr_warn("pid %d (%s): out of memory for the page at %llx (first touch or copy-on-write): killed (signal %d)\n",
-            p->pid, p->name, (unsigned long long)va, ABI_SIGKILL);
+    pr_warn("pid %d (%s): out of memory for the page at %llx (%s): killed (signal %d)\n", p->pid, p->name,
+            (unsigned long long)va, where, ABI_SIGKILL);
 }
 
 int vm_fault(struct addrspace *as, uint64_t va, bool write) {
@@ -101,7 +101,7 @@ int vm_fault(struct addrspace *as, uint64_t va, bool write) {
         return -ABI_EFAULT;
     int r = make_accessible(as, va, write);
     if (r == -ABI_ENOMEM)
-        out_of_memory(va);
+        out_of_memory(va, present ? "copy-on-write fault" : "page fault, first touch");
     return r;
 }
 
@@ -113,7 +113,7 @@ int vm_prepare_user(struct addrspace *as, uint64_t va, size_t n, bool write) {
     for (uint64_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + n; p += PAGE_SIZE) {
         int r = make_accessible(as, p, write);
         if (r == -ABI_ENOMEM) {
-            out_of_memory(p);
+            out_of_memory(p, "the kernel copying into the program's memory");
             current_proc()->killed = ABI_SIGKILL;
         }
         if (r < 0)

@@ -2539,6 +2539,286 @@ static void t_procinfo(void)
 }
 
 /* ======================================================================
+ * Memory: copy-on-write fork, demand-zero heap and stack, sbrk limits
+ * ====================================================================== */
+
+/* Read the first n bytes of numbers.txt into dst; the count or -1. */
+static long read_numbers(char *dst, size_t n)
+{
+    int fd = open("numbers.txt", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    long r = read(fd, dst, n);
+    close(fd);
+    return r;
+}
+
+static char cow_data[3 * 4096]; /* shared copy-on-write after a fork */
+
+/* The kernel writes into copy-on-write and not-yet-mapped pages itself:
+ * read() into a shared page, waitpid's status into one, read() into heap
+ * pages never touched. Each works, and only the writer sees the change. */
+static void t_cow_kernel_writes(void)
+{
+    static char expect[6000];
+    long want = read_numbers(expect, sizeof expect);
+    if (want < 200) { /* read at 4000 below must cross a page boundary */
+        fail("numbers.txt: read %ld bytes, expected at least 200", want);
+        return;
+    }
+    memset(cow_data, 'p', sizeof cow_data);
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0) {
+        /* across a page boundary of a page the parent shares */
+        long n = read_numbers(cow_data + 4000, (size_t)want);
+        if (n != want)
+            _exit(2);
+        if (memcmp(cow_data + 4000, expect, (size_t)want) != 0 || cow_data[3999] != 'p')
+            _exit(3);
+        _exit(0);
+    }
+    static int status = -1; /* .data: copy-on-write since the fork */
+    int w;
+    do
+        w = waitpid(pid, &status, 0);
+    while (w < 0 && errno == EINTR);
+    if (w != pid)
+        fail("waitpid into a copy-on-write page: %d, errno %d", w, errno);
+    else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        fail("child reading into a copy-on-write page: %s (2 = short read, 3 = wrong bytes)",
+             st_str(status));
+    for (size_t i = 0; i < sizeof cow_data; i++) {
+        if (cow_data[i] != 'p') {
+            fail("the child's read() changed the parent's byte %zu to 0x%02x", i,
+                 (unsigned char)cow_data[i]);
+            break;
+        }
+    }
+    /* heap pages nobody touched yet: the kernel maps them for read() */
+    char *heap = sbrk(3 * (intptr_t)PAGE);
+    if (heap == (char *)-1) {
+        fail("sbrk(3 pages): errno %d", errno);
+        return;
+    }
+    long n = read_numbers(heap + 10, (size_t)want);
+    if (n != want)
+        fail("read() into untouched heap pages: %ld, expected %ld (errno %d)", n, want, errno);
+    else if (memcmp(heap + 10, expect, (size_t)want) != 0)
+        fail("read() into untouched heap pages: wrong bytes");
+    for (int i = 0; i < 10; i++)
+        if (heap[i] != 0)
+            fail("heap byte %d before the read is 0x%02x, expected 0", i, (unsigned char)heap[i]);
+    sbrk(-3 * (intptr_t)PAGE);
+}
+
+/* Recursion with a page of locals per level, each level checked on the way
+ * back: the stack grows on demand. */
+__attribute__((noinline)) static int deep_stack(int depth, int max)
+{
+    volatile char frame[4000];
+    for (size_t i = 0; i < sizeof frame; i += 512)
+        frame[i] = (char)(depth + (int)i);
+    int below = depth < max ? deep_stack(depth + 1, max) : 0;
+    for (size_t i = 0; i < sizeof frame; i += 512)
+        if (frame[i] != (char)(depth + (int)i))
+            return -1;
+    return below < 0 ? -1 : below + 1;
+}
+
+static void t_stack_grows(void)
+{
+    int pid = xfork();
+    if (pid == 0)
+        _exit(deep_stack(0, 255) == 256 ? 0 : 1); /* 256 levels: 1 MiB */
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    int st = reap(pid, "recursing child");
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)
+        fail("1 MiB of recursion: a stack frame changed");
+    else
+        expect_exit(st, 0, "1 MiB of recursion on the stack");
+}
+
+/* Recursion without end: past USER_STACK_MAX (8 MiB) it is a SIGSEGV, the
+ * memory comes back and this process goes on. */
+static void t_stack_limit(void)
+{
+    uint64_t before = free_frames_settled(free_frames());
+    int pid = xfork();
+    if (pid == 0) {
+        deep_stack(0, 1 << 30);
+        _exit(5);
+    }
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    expect_signal(reap(pid, "endlessly recursing child"), SIGSEGV, "recursion past the stack limit");
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before, %llu after the child overflowed its stack",
+             (unsigned long long)before, (unsigned long long)after);
+}
+
+/* sbrk(huge) fails at once and takes nothing; heap grown, touched and given
+ * back returns every frame, page tables included. */
+static void t_sbrk_huge(void)
+{
+    uint64_t before = free_frames_settled(free_frames());
+    char *b0 = brk_now();
+    static const intptr_t huge[] = { (intptr_t)0x400000000000, (intptr_t)1 << 45 };
+    for (unsigned i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        errno = 0;
+        void *r = sbrk(huge[i]);
+        if (r != (void *)-1 || errno != ENOMEM)
+            fail("sbrk(0x%lx) = %p errno %d, expected ENOMEM", (unsigned long)huge[i], r, errno);
+    }
+    /* more than the free memory, though inside the address space */
+    intptr_t more = (intptr_t)(free_frames() + 16) * (intptr_t)PAGE;
+    errno = 0;
+    void *r = sbrk(more);
+    if (r != (void *)-1 || errno != ENOMEM)
+        fail("sbrk(%ld), more than the free memory: %p errno %d, expected ENOMEM", (long)more, r, errno);
+    if (brk_now() != b0)
+        fail("failed sbrk calls moved the break from %p to %p", (void *)b0, (void *)brk_now());
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before, %llu after the failed sbrk calls", (unsigned long long)before,
+             (unsigned long long)after);
+
+    const intptr_t grow = 12 << 20; /* several page tables' worth */
+    char *p = sbrk(grow);
+    if (p == (char *)-1) {
+        fail("sbrk(12 MiB): errno %d", errno);
+        return;
+    }
+    for (intptr_t off = 0; off < grow; off += (intptr_t)PAGE)
+        p[off] = 1;
+    if (free_frames() + 3072 > before)
+        fail("12 MiB touched, yet only %lld frames fewer are free",
+             (long long)(before - free_frames()));
+    sbrk(-grow);
+    after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before, %llu after growing, touching and shrinking the heap",
+             (unsigned long long)before, (unsigned long long)after);
+}
+
+/* Let the kernel map (or copy) the pages of [p, p + pages) all in one
+ * system call: read() prepares its whole buffer, though the file is short.
+ * Much cheaper under emulation than a fault per page. */
+static void prepare_by_read(char *p, intptr_t pages)
+{
+    int fd = open("numbers.txt", O_RDONLY);
+    if (fd >= 0) {
+        read(fd, p, (size_t)pages * PAGE);
+        close(fd);
+    }
+}
+
+/* A child of this process writes every page of a heap it shares with it
+ * copy-on-write; exit 0 when it was killed by SIGKILL and the heap here
+ * stayed as it was. `faults`: the child first has the kernel copy all but
+ * 1500 of the pages it can get, so that memory runs out in a fault of its
+ * own; otherwise it has the kernel copy them all, and runs out there. */
+static int cow_victim(char *heap, intptr_t pages, int faults)
+{
+    fflush(stdout);
+    int g = fork();
+    if (g == 0) {
+        intptr_t n = faults ? (intptr_t)free_frames() - 1500 : pages;
+        prepare_by_read(heap, n < 0 ? 0 : n < pages ? n : pages);
+        for (intptr_t i = 0; i < pages; i++)
+            heap[i * (intptr_t)PAGE] = 2; /* each a copy, until none can be had */
+        _exit(3);
+    }
+    if (g < 0)
+        return 4;
+    int gst;
+    if (waitpid(g, &gst, 0) != g)
+        return 5;
+    for (intptr_t i = 0; i < pages; i++)
+        if (heap[i * (intptr_t)PAGE] != 1)
+            return 6; /* the dying child's writes leaked into us */
+    return WIFSIGNALED(gst) && WTERMSIG(gst) == SIGKILL ? 0 : WIFEXITED(gst) ? 7 : 8;
+}
+
+/* Memory runs out at a first touch (the stack, after a heap that took
+ * nearly everything), at a copy-on-write fault and in a copy-on-write break
+ * the kernel makes for read(): each time only that process is killed
+ * (SIGKILL, with a line on the console), and everything comes back. */
+static void t_oom_kills_faulting_process(void)
+{
+    uint64_t before = free_frames_settled(free_frames());
+    int pid = xfork();
+    if (pid == 0) {
+        intptr_t free_now = (intptr_t)free_frames();
+        intptr_t pages = free_now - free_now / 512 - 300; /* room for its page tables */
+        char *heap = sbrk(pages * (intptr_t)PAGE);
+        if (heap == (char *)-1)
+            _exit(2);
+        prepare_by_read(heap, pages);
+        deep_stack(0, 1 << 30); /* 8 MiB of stack: there are not that many frames left */
+        _exit(3);
+    }
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    int st = reap(pid, "child exhausting memory with heap and stack");
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2)
+        fail("sbrk of all but 300 free frames failed");
+    else
+        expect_signal(st, SIGKILL, "first touch with no memory left");
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames %llu before, %llu after the first-touch victim", (unsigned long long)before,
+             (unsigned long long)after);
+
+    for (int faults = 1; faults >= 0; faults--) {
+        const char *how = faults ? "a copy-on-write fault" : "read() into copy-on-write pages";
+        pid = xfork();
+        if (pid == 0) {
+            intptr_t pages = (intptr_t)free_frames() * 3 / 5;
+            char *heap = sbrk(pages * (intptr_t)PAGE);
+            if (heap == (char *)-1)
+                _exit(2);
+            prepare_by_read(heap, pages);
+            for (intptr_t i = 0; i < pages; i++)
+                heap[i * (intptr_t)PAGE] = 1;
+            _exit(cow_victim(heap, pages, faults));
+        }
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        st = reap(pid, "parent of the copy-on-write victim");
+        if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+            static const char *why[] = { "sbrk of 3/5 of the free frames failed",
+                                         "the child writing the shared heap was not killed",
+                                         "fork failed", "waitpid failed",
+                                         "the killed child's writes showed in the parent",
+                                         "the child writing the shared heap exited normally",
+                                         "the child writing the shared heap died of another signal" };
+            int c = WEXITSTATUS(st);
+            fail("out of memory in %s: %s (exit %d)", how, c >= 2 && c <= 8 ? why[c - 2] : "?", c);
+        } else {
+            expect_exit(st, 0, "parent of the copy-on-write victim");
+        }
+        after = free_frames_settled(before);
+        if (after != before)
+            fail("free frames %llu before, %llu after the victim of %s", (unsigned long long)before,
+                 (unsigned long long)after, how);
+    }
+}
+
+/* ======================================================================
  * The runner
  * ====================================================================== */
 
@@ -2929,6 +3209,11 @@ static const struct test tests[] = {
     { "sleep_huge", t_sleep_huge, 60 },
     { "lseek_overflow", t_lseek_overflow, 30 },
     { "rflags_entry", t_rflags_entry, 120 },
+    { "cow_kernel_writes", t_cow_kernel_writes, 30 },
+    { "stack_grows", t_stack_grows, 30 },
+    { "stack_limit", t_stack_limit, 60 },
+    { "sbrk_huge", t_sbrk_huge, 60 },
+    { "oom_kills_faulting_process", t_oom_kills_faulting_process, 180 },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
