@@ -481,11 +481,18 @@ def cell_count_problems(cell):
     """What is wrong with a booted cell's banner and test counts (empty: nothing)."""
     problems = []
     want = expected_model(cell.cmdline)
+    if (cell.expect or cell.panic_expected) and not cell.closings:
+        # A cell judged by its @expect/@panic lines alone ran no tests. One
+        # that expects the kernel to refuse its command line (pc-bad-model:
+        # an unknown model, @exit=35) or to stop before the banner (no NX,
+        # too little memory) is judged by those lines; one that expects a
+        # clean run must still have booted the organisation it named.
+        if cell.exit == EXIT_PASS and cell.banner_model not in (None, want):
+            problems.append("organisation %r ran, the cell asked for %r"
+                            % (cell.banner_model, want))
+        return problems
     if cell.banner_model is None:
-        # A cell that expects a panic or a message before the banner (a CPU
-        # without NX, too little memory) judges its output with @expect/@panic.
-        if not (cell.expect or cell.panic_expected):
-            problems.append("no boot banner naming the organisation (wanted %r)" % want)
+        problems.append("no boot banner naming the organisation (wanted %r)" % want)
     elif cell.banner_model != want:
         problems.append("organisation %r ran, the cell asked for %r"
                         % (cell.banner_model, want))
