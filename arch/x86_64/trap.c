@@ -75,6 +75,7 @@ static bool catch_kernel_fault(struct trap_frame *f) {
  * in the interrupted context, reported once, counted for the tests.
  */
 volatile uint64_t kernel_single_steps;
+struct cpu *volatile kernel_single_step_cpu;
 
 static bool absorb_kernel_single_step(struct trap_frame *f) {
     uint64_t dr6;
@@ -83,6 +84,7 @@ static bool absorb_kernel_single_step(struct trap_frame *f) {
         return false;
     __asm__ volatile("mov %0, %%dr6" ::"r"(dr6 & ~(uint64_t)DR6_BS));
     f->rflags &= ~(uint64_t)RFLAGS_TF;
+    kernel_single_step_cpu = this_cpu();
     if (kernel_single_steps++ == 0)
         pr_warn("trap: single-step trap in kernel mode at %016llx: TF cleared\n", (unsigned long long)f->rip);
     return true;

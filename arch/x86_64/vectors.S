@@ -3,7 +3,7 @@
  * 6.14 "Exception and interrupt handling in 64-bit mode"). Vectors with a
  * CPU-pushed error code (8, 10-14, 17, 21, 29, 30) skip the dummy push, so
  * every trap frame has the same layout (struct trap_frame in arch.h).
- * The vectors that run on an IST stack (#DF 8, NMI 2, #MC 18: idt.c) go
+ * The vectors that run on an IST stack (#DB 1, NMI 2, #DF 8, #MC 18: idt.c) go
  * through paranoid_common, all others through trap_common.
  */
 #include "arch/x86_64/frame.inc"
@@ -16,7 +16,7 @@ vector_\vector:
     pushq $0
     .endif
     pushq $\vector
-    .if ((\vector == 2) + (\vector == 8) + (\vector == 18)) == 0
+    .if ((\vector == 1) + (\vector == 2) + (\vector == 8) + (\vector == 18)) == 0
     jmp trap_common
     .else
     jmp paranoid_common
@@ -78,7 +78,7 @@ trap_return:
     iretq
 
 /*
- * NMI, machine check and double fault: they can arrive anywhere, also
+ * NMI, machine check, double fault and debug: they can arrive anywhere, also
  * between SYSCALL and its SWAPGS, between the SWAPGS and the IRETQ on the
  * way out, or between an interrupt gate and trap_common's SWAPGS. There the
  * saved CS says "kernel" while GS still holds the user's base, so CS is no
