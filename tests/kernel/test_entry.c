@@ -131,12 +131,9 @@ KTEST(entry, exception_entry_clears_ac_and_df) {
     KT_ASSERT_EQ(read_rflags() & (RFLAGS_AC | RFLAGS_DF), 0); /* kcatch restored the flags of the setjmp */
 }
 
-/* A single-step trap in kernel mode (TF set, as a user's TF leaking through
- * an entry would leave it) is absorbed: TF cleared, counted, no panic. If
- * it were not, the kernel would panic, or trap after every instruction. */
-KTEST(entry, kernel_single_step_is_absorbed) {
-    uint64_t before = kernel_single_steps;
-    uint64_t flags = arch_irq_save();
+/* Set TF in kernel mode: the single-step trap comes after the next
+ * instruction, and the handler clears TF again. */
+static void set_tf_and_step(void) {
     __asm__ volatile("pushfq\n\t"
                      "orq %0, (%%rsp)\n\t"
                      "popfq\n\t"
@@ -145,6 +142,15 @@ KTEST(entry, kernel_single_step_is_absorbed) {
                      :
                      : "i"(RFLAGS_TF)
                      : "memory", "cc");
+}
+
+/* A single-step trap in kernel mode (TF set, as a user's TF leaking through
+ * an entry would leave it) is absorbed: TF cleared, counted, no panic. If
+ * it were not, the kernel would panic, or trap after every instruction. */
+KTEST(entry, kernel_single_step_is_absorbed) {
+    uint64_t before = kernel_single_steps;
+    uint64_t flags = arch_irq_save();
+    set_tf_and_step();
     uint64_t tf = read_rflags() & RFLAGS_TF;
     arch_irq_restore(flags);
     KT_ASSERT_EQ(tf, 0);
@@ -164,14 +170,7 @@ KTEST(entry, single_step_with_user_gs_is_absorbed) {
     uint64_t saved_kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
     wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)&decoy);
     swapgs();
-    __asm__ volatile("pushfq\n\t"
-                     "orq %0, (%%rsp)\n\t"
-                     "popfq\n\t"
-                     "nop\n\t"
-                     "nop\n\t"
-                     :
-                     : "i"(RFLAGS_TF)
-                     : "memory", "cc");
+    set_tf_and_step();
     uint64_t gs_after = rdmsr(MSR_GS_BASE);
     swapgs();
     wrmsr(MSR_KERNEL_GS_BASE, saved_kernel_gs);
