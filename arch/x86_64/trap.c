@@ -121,6 +121,12 @@ void (*volatile nmi_test_probe)(const struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f) {
     trap_entry_check();
+    /* From user mode the frame is the top of the process's kernel stack,
+     * also for the IST vectors (vectors.S moves it there), so whatever the
+     * handler does (end the process, reschedule) it does on its own stack. */
+    if (trap_from_user(f) && (uint64_t)(f + 1) != this_cpu()->kstack_top)
+        panic("trap from user mode with its frame at %p, not at the top of the kernel stack %llx", (void *)f,
+              (unsigned long long)this_cpu()->kstack_top);
     if (f->vector == VEC_NMI) {
         void (*probe)(const struct trap_frame *) = nmi_test_probe;
         if (probe)
