@@ -4,7 +4,9 @@
 #include "kernel/printk.h"
 
 static struct gdt_tss gdts[MAX_CPUS];
-static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] __attribute__((aligned(16)));
+/* IST1 #DF, IST2 NMI, IST3 #MC, IST4 #DB (idt.c). */
+#define NIST 4
+static uint8_t ist_stacks[MAX_CPUS][NIST][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Code/data descriptors: in 64-bit mode only L, D, P, DPL and type matter. */
 #define DESC_KCODE 0x00AF9A000000FFFFULL
@@ -27,15 +29,16 @@ void gdt_init_cpu(struct cpu *c) {
     g->gdt[3] = DESC_UDATA;
     g->gdt[4] = DESC_UCODE;
     g->tss = (struct tss){.iomap_base = sizeof(struct tss)};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NIST; i++) {
         /* The top 16 bytes hold this CPU's struct cpu pointer, for the
          * paranoid entry (vectors.S), which cannot trust GS; the CPU pushes
          * its frame below them (the IST pointer stays 16-byte aligned). */
         uint64_t *top = (uint64_t *)&ist_stacks[c->id][i][IST_STACK_SIZE];
         top[-2] = (uint64_t)c;
         top[-1] = 0;
-        c->arch.ist_stacks[i] = (uint64_t)&top[-2];
-        g->tss.ist[i] = c->arch.ist_stacks[i]; /* IST1 #DF, IST2 NMI, IST3 #MC */
+        g->tss.ist[i] = (uint64_t)&top[-2];
+        if (i < 3)
+            c->arch.ist_stacks[i] = g->tss.ist[i];
     }
     set_tss_descriptor(&g->gdt[5], &g->tss);
     c->arch.gdt = g;

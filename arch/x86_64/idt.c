@@ -1,4 +1,5 @@
-/* The IDT: 256 interrupt gates (SDM vol. 3A 6.14.1 "64-bit mode IDT"). */
+/* The IDT: 256 interrupt gates (SDM vol. 3A 6.14.1 "64-bit mode IDT"); four
+ * vectors run on their own interrupt stacks (IST, SDM vol. 3A 6.14.5). */
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/gdt.h"
 
@@ -34,6 +35,10 @@ void idt_build(void) {
     set_gate(VEC_DOUBLE_FAULT, vector_table[VEC_DOUBLE_FAULT], 1);
     set_gate(VEC_NMI, vector_table[VEC_NMI], 2);
     set_gate(VEC_MACHINE_CHECK, vector_table[VEC_MACHINE_CHECK], 3);
+    /* #DB on its own stack too: a single-step trap could come on the first
+     * instruction of an entry, before its SWAPGS, so it takes the paranoid
+     * path (vectors.S) like NMI and #MC. */
+    set_gate(VEC_DEBUG, vector_table[VEC_DEBUG], 4);
 }
 
 void idt_load(void) {

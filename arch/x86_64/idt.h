@@ -21,6 +21,7 @@ void idt_build(void);
 void idt_load(void);
 
 struct trap_frame;
+struct cpu;
 /* Panics unless RFLAGS.AC and DF are clear: the entry stubs' promise. */
 void trap_entry_check(void);
 /* Tests only (tests/kernel/test_entry.c): called first by the NMI handler,
@@ -28,4 +29,5 @@ void trap_entry_check(void);
 extern void (*volatile nmi_test_probe)(const struct trap_frame *f);
 /* Single-step traps taken (and absorbed) in kernel mode (trap.c). */
 extern volatile uint64_t kernel_single_steps;
+extern struct cpu *volatile kernel_single_step_cpu; /* this_cpu() in the last one */
 #endif

@@ -75,6 +75,7 @@ static bool catch_kernel_fault(struct trap_frame *f) {
  * in the interrupted context, reported once, counted for the tests.
  */
 volatile uint64_t kernel_single_steps;
+struct cpu *volatile kernel_single_step_cpu;
 
 static bool absorb_kernel_single_step(struct trap_frame *f) {
     uint64_t dr6;
@@ -83,6 +84,7 @@ static bool absorb_kernel_single_step(struct trap_frame *f) {
         return false;
     __asm__ volatile("mov %0, %%dr6" ::"r"(dr6 & ~(uint64_t)DR6_BS));
     f->rflags &= ~(uint64_t)RFLAGS_TF;
+    kernel_single_step_cpu = this_cpu();
     if (kernel_single_steps++ == 0)
         pr_warn("trap: single-step trap in kernel mode at %016llx: TF cleared\n", (unsigned long long)f->rip);
     return true;
@@ -119,6 +121,12 @@ void (*volatile nmi_test_probe)(const struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f) {
     trap_entry_check();
+    /* From user mode the frame is the top of the process's kernel stack,
+     * also for the IST vectors (vectors.S moves it there), so whatever the
+     * handler does (end the process, reschedule) it does on its own stack. */
+    if (trap_from_user(f) && (uint64_t)(f + 1) != this_cpu()->kstack_top)
+        panic("trap from user mode with its frame at %p, not at the top of the kernel stack %llx", (void *)f,
+              (unsigned long long)this_cpu()->kstack_top);
     if (f->vector == VEC_NMI) {
         void (*probe)(const struct trap_frame *) = nmi_test_probe;
         if (probe)

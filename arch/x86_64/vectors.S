@@ -3,7 +3,7 @@
  * 6.14 "Exception and interrupt handling in 64-bit mode"). Vectors with a
  * CPU-pushed error code (8, 10-14, 17, 21, 29, 30) skip the dummy push, so
  * every trap frame has the same layout (struct trap_frame in arch.h).
- * The vectors that run on an IST stack (#DF 8, NMI 2, #MC 18: idt.c) go
+ * The vectors that run on an IST stack (#DB 1, NMI 2, #DF 8, #MC 18: idt.c) go
  * through paranoid_common, all others through trap_common.
  */
 #include "arch/x86_64/frame.inc"
@@ -16,7 +16,7 @@ vector_\vector:
     pushq $0
     .endif
     pushq $\vector
-    .if ((\vector == 2) + (\vector == 8) + (\vector == 18)) == 0
+    .if ((\vector == 1) + (\vector == 2) + (\vector == 8) + (\vector == 18)) == 0
     jmp trap_common
     .else
     jmp paranoid_common
@@ -57,9 +57,10 @@ vector_table:
  */
 trap_common:
     testb $3, 24(%rsp)          /* saved CS, above vector and error code */
-    jz 1f
+    jz kernel_gs_ready
     swapgs
-1:  PUSH_GPRS
+kernel_gs_ready:
+    PUSH_GPRS
     CLEAR_AC_DF
     mov %rsp, %rdi
     xor %ebp, %ebp              /* backtraces stop at the trap frame */
@@ -78,7 +79,7 @@ trap_return:
     iretq
 
 /*
- * NMI, machine check and double fault: they can arrive anywhere, also
+ * NMI, machine check, double fault and debug: they can arrive anywhere, also
  * between SYSCALL and its SWAPGS, between the SWAPGS and the IRETQ on the
  * way out, or between an interrupt gate and trap_common's SWAPGS. There the
  * saved CS says "kernel" while GS still holds the user's base, so CS is no
@@ -89,8 +90,34 @@ trap_return:
  * table"). SWAPGS (SDM vol. 2B "SWAPGS") only when they differ, and the
  * same SWAPGS again on the way out, so the interrupted code gets back the
  * exact GS state it had. rbx, callee-saved in C, remembers the decision.
+ *
+ * From user mode (CS RPL 3 is the truth in that direction: the CPU was at
+ * CPL 3) the event is an ordinary entry: the CPU's frame is moved from the
+ * IST stack to the process's kernel stack and trap_common goes on from
+ * there. So a fault that ends the process (user_exception) or a reschedule
+ * never leaves a thread running on this CPU's IST stack, where it could
+ * move to another CPU, or be overwritten by the next event of this vector.
+ * GS:16 (the SYSCALL entry's scratch slot, unused while in user mode) holds
+ * rax meanwhile.
  */
 paranoid_common:
+    testb $3, 24(%rsp)
+    jz paranoid_kernel
+    swapgs
+    movq %rax, %gs:16
+    movq %rsp, %rax             /* the frame on the IST stack */
+    movq %gs:8, %rsp            /* this process's kernel stack (TSS RSP0) */
+    pushq 48(%rax)              /* ss */
+    pushq 40(%rax)              /* rsp */
+    pushq 32(%rax)              /* rflags */
+    pushq 24(%rax)              /* cs */
+    pushq 16(%rax)              /* rip */
+    pushq 8(%rax)               /* error code */
+    pushq 0(%rax)               /* vector */
+    movq %gs:16, %rax
+    jmp kernel_gs_ready
+
+paranoid_kernel:
     PUSH_GPRS
     CLEAR_AC_DF
     movl $MSR_GS_BASE, %ecx
@@ -105,10 +132,7 @@ paranoid_common:
 1:  mov %rsp, %rdi
     xor %ebp, %ebp
     call trap_dispatch
-    testb $3, FRAME_CS(%rsp)
-    jz 2f
-    SANITIZE_USER_RFLAGS %rsp
-2:  testl %ebx, %ebx
+    testl %ebx, %ebx            /* back to kernel mode, on the GS it had */
     jz 3f
     swapgs
 3:  POP_GPRS

@@ -7,6 +7,7 @@
 #include "kernel/ktest.h"
 #include "kernel/cpu.h"
 #include "arch.h"
+#include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
@@ -94,9 +95,10 @@ KTEST(entry, nmi_with_user_gs_sees_this_cpu) {
 /* The IST stacks carry this CPU's pointer where paranoid_common reads it. */
 KTEST(entry, ist_stacks_hold_the_cpu_pointer) {
     struct cpu *me = this_cpu();
-    for (int i = 0; i < 3; i++) {
-        KT_ASSERT_EQ(me->arch.ist_stacks[i] % 16, 0);
-        KT_ASSERT_EQ(*(struct cpu **)me->arch.ist_stacks[i], me);
+    for (int i = 0; i < 4; i++) {
+        uint64_t ist = me->arch.gdt->tss.ist[i];
+        KT_ASSERT_EQ(ist % 16, 0);
+        KT_ASSERT_EQ(*(struct cpu **)ist, me);
     }
 }
 
@@ -129,12 +131,9 @@ KTEST(entry, exception_entry_clears_ac_and_df) {
     KT_ASSERT_EQ(read_rflags() & (RFLAGS_AC | RFLAGS_DF), 0); /* kcatch restored the flags of the setjmp */
 }
 
-/* A single-step trap in kernel mode (TF set, as a user's TF leaking through
- * an entry would leave it) is absorbed: TF cleared, counted, no panic. If
- * it were not, the kernel would panic, or trap after every instruction. */
-KTEST(entry, kernel_single_step_is_absorbed) {
-    uint64_t before = kernel_single_steps;
-    uint64_t flags = arch_irq_save();
+/* Set TF in kernel mode: the single-step trap comes after the next
+ * instruction, and the handler clears TF again. */
+static void set_tf_and_step(void) {
     __asm__ volatile("pushfq\n\t"
                      "orq %0, (%%rsp)\n\t"
                      "popfq\n\t"
@@ -143,8 +142,40 @@ KTEST(entry, kernel_single_step_is_absorbed) {
                      :
                      : "i"(RFLAGS_TF)
                      : "memory", "cc");
+}
+
+/* A single-step trap in kernel mode (TF set, as a user's TF leaking through
+ * an entry would leave it) is absorbed: TF cleared, counted, no panic. If
+ * it were not, the kernel would panic, or trap after every instruction. */
+KTEST(entry, kernel_single_step_is_absorbed) {
+    uint64_t before = kernel_single_steps;
+    uint64_t flags = arch_irq_save();
+    set_tf_and_step();
     uint64_t tf = read_rflags() & RFLAGS_TF;
     arch_irq_restore(flags);
     KT_ASSERT_EQ(tf, 0);
     KT_ASSERT_EQ(kernel_single_steps, before + 1);
+}
+
+/* The same trap between a SWAPGS and the next (as on the first instruction
+ * of an entry, before its SWAPGS): #DB takes the paranoid path, so the
+ * handler finds this CPU, not the decoy, and GS comes back as it was. */
+KTEST(entry, single_step_with_user_gs_is_absorbed) {
+    decoy.self = &decoy;
+    decoy.id = -1;
+    struct cpu *me = this_cpu();
+    uint64_t before = kernel_single_steps;
+    kernel_single_step_cpu = NULL;
+    uint64_t flags = arch_irq_save();
+    uint64_t saved_kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
+    wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)&decoy);
+    swapgs();
+    set_tf_and_step();
+    uint64_t gs_after = rdmsr(MSR_GS_BASE);
+    swapgs();
+    wrmsr(MSR_KERNEL_GS_BASE, saved_kernel_gs);
+    arch_irq_restore(flags);
+    KT_ASSERT_EQ(kernel_single_steps, before + 1);
+    KT_ASSERT_EQ(kernel_single_step_cpu, me);
+    KT_ASSERT_EQ(gs_after, (uint64_t)&decoy);
 }
