@@ -34,11 +34,26 @@ tramp32:
     /* Only the AP this data block was written for may go on: one that
      * answers a STARTUP IPI too late (after the boot CPU gave up on it and
      * moved on to the next CPU) would otherwise share that CPU's stack.
-     * CPUID.01H:EBX[31:24] is the initial APIC id. */
-    mov $1, %eax
+     * tramp_apic_id is the 32-bit id the boot CPU read from the MADT (an
+     * x2APIC id may be above 255), so compare it with the 32-bit x2APIC id
+     * of CPUID leaf 0BH (EDX) where the CPU has that leaf (SDM vol. 3A
+     * 10.12.8.1: it is also the xAPIC id when that fits in 8 bits), else
+     * with the 8-bit initial APIC id of CPUID.01H:EBX[31:24]. */
+    xor %eax, %eax
     cpuid
-    shr $24, %ebx
-    cmp TRAMP(tramp_apic_id), %ebx
+    cmp $0xB, %eax
+    jb 1f                           /* no leaf 0BH */
+    mov $0xB, %eax
+    xor %ecx, %ecx
+    cpuid
+    test $0xFFFF, %ebx              /* EBX[15:0] = 0: leaf 0BH not implemented */
+    jz 1f
+    mov %edx, %ebx                  /* x2APIC id, 32 bits */
+    jmp 2f
+1:  mov $1, %eax
+    cpuid
+    shr $24, %ebx                   /* initial APIC id, 8 bits */
+2:  cmp TRAMP(tramp_apic_id), %ebx
     jne park
     mov %cr4, %eax
     or $((1 << 5) | (1 << 7)), %eax /* PAE, PGE */

@@ -136,9 +136,9 @@ static long console_read(uint64_t ubuf, size_t n) {
 long file_read(struct file *f, void *buf, size_t n, bool to_user) {
     if (f->type == F_CONSOLE)
         return to_user ? console_read((uint64_t)buf, n) : -ABI_EINVAL;
-    if (f->offset >= f->size)
+    if (f->offset >= f->size) /* also any offset lseek set past the end */
         return 0;
-    size_t k = MIN(n, f->size - f->offset);
+    size_t k = MIN(n, f->size - f->offset); /* so f->offset + k <= f->size: no overflow */
     if (to_user) {
         if (copy_to_user((uint64_t)buf, f->data + f->offset, k) < 0)
             return -ABI_EFAULT;
@@ -169,8 +169,11 @@ int64_t file_lseek(struct file *f, int64_t off, int whence) {
         return -ABI_ESPIPE;
     int64_t base = whence == ABI_SEEK_SET ? 0 : whence == ABI_SEEK_CUR ? (int64_t)f->offset
                    : whence == ABI_SEEK_END ? (int64_t)f->size : -1;
-    if (base < 0 || base + off < 0)
+    int64_t pos;
+    /* base + off can pass INT64_MAX (seek far, then SEEK_CUR far again):
+     * checked, so the offset never wraps around to a small or negative one. */
+    if (base < 0 || __builtin_add_overflow(base, off, &pos) || pos < 0)
         return -ABI_EINVAL;
-    f->offset = (uint64_t)(base + off);
-    return (int64_t)f->offset;
+    f->offset = (uint64_t)pos;
+    return pos;
 }

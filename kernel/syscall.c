@@ -1,8 +1,8 @@
 /*
  * System calls: the entry from user mode (syscall_dispatch, called by
  * arch/x86_64/syscall.S) and one handler per call of user/include/abi.h.
- * Arguments arrive in rdi, rsi, rdx, r10, r8, r9; every pointer is checked
- * through uaccess.h.
+ * Arguments arrive in rdi, rsi, rdx, r10, r8, r9 and are decoded by the
+ * rule below (syscall_run); every pointer is checked through uaccess.h.
  */
 #include "kernel/syscall.h"
 #include "kernel/model.h"
@@ -14,23 +14,44 @@
 #include "kernel/vm.h"
 #include "lib/string.h"
 
-#define A1 (f->rdi)
-#define A2 (f->rsi)
-#define A3 (f->rdx)
+/*
+ * Arguments. Each call declares the type of each argument register in its
+ * table entry below, and syscall_run() decodes them all in one place
+ * before the handler runs (docs/abi.md, "Argument widths"):
+ *   ARG_INT  a C int. Valid when the 64-bit register holds the int
+ *            sign-extended, as a compiler leaves it when it passes an int
+ *            in a 64-bit register (-1 is 0xffffffffffffffff). Any other
+ *            value (0x100000000, or 0xffffffff for -1) is rejected: the
+ *            call does nothing and returns -EINVAL.
+ *   ARG_U64  a pointer, size or 64-bit count: all 64 bits are used as
+ *            they are (pointers are then checked through uaccess.h).
+ *   ARG_S64  a signed 64-bit value (an offset or increment).
+ * Registers a call does not declare are ignored.
+ */
+enum arg_kind { ARG_NONE, ARG_INT, ARG_U64, ARG_S64 };
+#define MAX_ARGS 6
+
+union sysarg {
+    int i;
+    uint64_t u;
+    int64_t s;
+};
+
+static bool int_arg_ok(uint64_t reg) { return (int64_t)reg == (int64_t)(int32_t)reg; }
 
 static struct file *fd_file(int fd) {
     struct proc *p = current_proc();
     return fd >= 0 && fd < NOFILE ? p->files[fd] : NULL;
 }
 
-static long sys_exit(struct trap_frame *f) { proc_exit(ABI_W_EXITED((int)A1)); }
-static long sys_fork(struct trap_frame *f) { (void)f; return proc_fork(); }
-static long sys_execve(struct trap_frame *f) { return sys_execve_impl(A1, A2, A3); }
-static long sys_waitpid(struct trap_frame *f) { return proc_wait((int)A1, A2, (int)A3); }
-static long sys_getpid(struct trap_frame *f) { (void)f; return current_proc()->pid; }
+static long sys_exit(const union sysarg *a) { proc_exit(ABI_W_EXITED(a[0].i)); }
+static long sys_fork(const union sysarg *a) { (void)a; return proc_fork(); }
+static long sys_execve(const union sysarg *a) { return sys_execve_impl(a[0].u, a[1].u, a[2].u); }
+static long sys_waitpid(const union sysarg *a) { return proc_wait(a[0].i, a[1].u, a[2].i); }
+static long sys_getpid(const union sysarg *a) { (void)a; return current_proc()->pid; }
 
-static long sys_getppid(struct trap_frame *f) {
-    (void)f;
+static long sys_getppid(const union sysarg *a) {
+    (void)a;
     model->sched_lock(); /* the parent may exit and hand us to init meanwhile */
     struct proc *parent = current_proc()->parent;
     int ppid = parent ? parent->pid : 0;
@@ -38,30 +59,30 @@ static long sys_getppid(struct trap_frame *f) {
     return ppid;
 }
 
-static long sys_kill(struct trap_frame *f) { return proc_kill((int)A1, (int)A2); }
-static long sys_sbrk(struct trap_frame *f) { return as_sbrk(current_proc()->as, (int64_t)A1); }
+static long sys_kill(const union sysarg *a) { return proc_kill(a[0].i, a[1].i); }
+static long sys_sbrk(const union sysarg *a) { return as_sbrk(current_proc()->as, a[0].s); }
 
-static long sys_write(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
+static long sys_write(const union sysarg *a) {
+    struct file *file = fd_file(a[0].i);
     if (!file)
         return -ABI_EBADF;
-    if (!user_readable(A2, A3))
+    if (!user_readable(a[1].u, a[2].u))
         return -ABI_EFAULT;
-    return file_write(file, (const void *)A2, A3);
+    return file_write(file, (const void *)a[1].u, a[2].u);
 }
 
-static long sys_read(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
+static long sys_read(const union sysarg *a) {
+    struct file *file = fd_file(a[0].i);
     if (!file)
         return -ABI_EBADF;
-    if (!user_writable(A2, A3))
+    if (!user_writable(a[1].u, a[2].u))
         return -ABI_EFAULT;
-    return file_read(file, (void *)A2, A3, true);
+    return file_read(file, (void *)a[1].u, a[2].u, true);
 }
 
-static long sys_open(struct trap_frame *f) {
+static long sys_open(const union sysarg *a) {
     char path[128];
-    long len = copy_string_from_user(path, A1, sizeof path);
+    long len = copy_string_from_user(path, a[0].u, sizeof path);
     if (len < 0)
         return len;
     struct proc *p = current_proc();
@@ -71,68 +92,72 @@ static long sys_open(struct trap_frame *f) {
     if (fd == NOFILE)
         return -ABI_EMFILE;
     int err = 0;
-    struct file *file = file_open(path, (int)A2, &err);
+    struct file *file = file_open(path, a[1].i, &err);
     if (!file)
         return err;
     p->files[fd] = file;
     return fd;
 }
 
-static long sys_close(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
+static long sys_close(const union sysarg *a) {
+    int fd = a[0].i;
+    struct file *file = fd_file(fd);
     if (!file)
         return -ABI_EBADF;
-    current_proc()->files[A1] = NULL;
+    current_proc()->files[fd] = NULL;
     file_close(file);
     return 0;
 }
 
-static long sys_lseek(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
-    return file ? file_lseek(file, (int64_t)A2, (int)A3) : -ABI_EBADF;
+static long sys_lseek(const union sysarg *a) {
+    struct file *file = fd_file(a[0].i);
+    return file ? file_lseek(file, a[1].s, a[2].i) : -ABI_EBADF;
 }
 
-static long sys_fstat(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
+static long sys_fstat(const union sysarg *a) {
+    struct file *file = fd_file(a[0].i);
     if (!file)
         return -ABI_EBADF;
     struct abi_stat st = {.size = file->size, .mode = file->mode, .ino = file->ino, .blksize = 512};
     if (file->type == F_INITRD && !(st.mode & ABI_S_IFMT))
         st.mode |= ABI_S_IFREG;
-    return copy_to_user(A2, &st, sizeof st);
+    return copy_to_user(a[1].u, &st, sizeof st);
 }
 
-static long sys_isatty(struct trap_frame *f) {
-    struct file *file = fd_file((int)A1);
+static long sys_isatty(const union sysarg *a) {
+    struct file *file = fd_file(a[0].i);
     if (!file)
         return -ABI_EBADF;
     return file->type == F_CONSOLE ? 1 : -ABI_ENOTTY;
 }
 
-static long sys_sched_yield(struct trap_frame *f) {
-    (void)f;
+static long sys_sched_yield(const union sysarg *a) {
+    (void)a;
     yield();
     return 0;
 }
 
-static long sys_sleep(struct trap_frame *f) { return sleep_ms(A1); }
+/* sleep_ms() adds ms * 10^6 to the uptime: longer sleeps are cut to 2^62 ns
+ * (146 years), so the sum cannot wrap around into a sleep that ends at once. */
+#define SLEEP_MS_MAX ((1ULL << 62) / 1000000)
+static long sys_sleep(const union sysarg *a) { return sleep_ms(MIN(a[0].u, SLEEP_MS_MAX)); }
 
-static long sys_uptime(struct trap_frame *f) {
+static long sys_uptime(const union sysarg *a) {
     uint64_t ns = uptime_ns();
-    return copy_to_user(A1, &ns, sizeof ns);
+    return copy_to_user(a[0].u, &ns, sizeof ns);
 }
 
 static uint64_t ns_to_clock(uint64_t ns) { return ns / (1000000000ULL / ABI_CLOCKS_PER_SEC); }
 
-static long sys_times(struct trap_frame *f) {
+static long sys_times(const union sysarg *a) {
     struct proc *p = current_proc();
     uint64_t run = p->runtime_ns + (uptime_ns() - p->last_switch_in);
     struct abi_tms t = {.utime = ns_to_clock(run), .cutime = ns_to_clock(p->child_runtime_ns),
                         .elapsed = ns_to_clock(uptime_ns())};
-    return copy_to_user(A1, &t, sizeof t) < 0 ? -ABI_EFAULT : (long)t.elapsed; /* POSIX: elapsed ticks */
+    return copy_to_user(a[0].u, &t, sizeof t) < 0 ? -ABI_EFAULT : (long)t.elapsed; /* POSIX: elapsed ticks */
 }
 
-static long sys_getcpu(struct trap_frame *f) { (void)f; return cpu_id(); }
+static long sys_getcpu(const union sysarg *a) { (void)a; return cpu_id(); }
 
 static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->apic_id = c->arch.apic_id;
@@ -147,7 +172,7 @@ static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->ipis = c->count.ipis;
 }
 
-static long sys_sysinfo(struct trap_frame *f) {
+static long sys_sysinfo(const union sysarg *a) {
     struct abi_sysinfo *si = kzalloc(sizeof *si);
     if (!si)
         return -ABI_ENOMEM;
@@ -162,7 +187,7 @@ static long sys_sysinfo(struct trap_frame *f) {
         si->nprocs += this_os()->procs[i].state != P_UNUSED;
     for (int i = 0; i < ncpus && i < ABI_MAX_CPUS; i++)
         fill_cpuinfo(&si->cpu[i], &cpus[i]);
-    long r = copy_to_user(A1, si, sizeof *si);
+    long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;
 }
@@ -171,11 +196,11 @@ static const uint32_t abi_states[] = {[P_EMBRYO] = ABI_P_RUNNABLE, [P_RUNNABLE] 
                                       [P_RUNNING] = ABI_P_RUNNING, [P_SLEEPING] = ABI_P_SLEEPING,
                                       [P_ZOMBIE] = ABI_P_ZOMBIE};
 
-static long sys_procinfo(struct trap_frame *f) {
-    int slot = (int)A1;
+static long sys_procinfo(const union sysarg *a) {
+    int slot = a[0].i;
     if (slot < 0 || slot >= MAX_PROCS)
         return -ABI_EINVAL;
-    if (!user_writable(A2, sizeof(struct abi_procinfo)))
+    if (!user_writable(a[1].u, sizeof(struct abi_procinfo)))
         return -ABI_EFAULT;
     struct proc *p = &this_os()->procs[slot];
     model->sched_lock(); /* a consistent snapshot of the slot */
@@ -190,19 +215,19 @@ static long sys_procinfo(struct trap_frame *f) {
     model->sched_unlock();
     if (!used)
         return 0;
-    return copy_to_user(A2, &pi, sizeof pi) < 0 ? -ABI_EFAULT : 1;
+    return copy_to_user(a[1].u, &pi, sizeof pi) < 0 ? -ABI_EFAULT : 1;
 }
 
-static long sys_readdir(struct trap_frame *f) {
+static long sys_readdir(const union sysarg *a) {
     struct abi_dirent d;
-    if (!user_writable(A2, sizeof d))
+    if (!user_writable(a[1].u, sizeof d))
         return -ABI_EFAULT;
-    int r = fs_readdir((int)A1, &d);
-    return r == 1 && copy_to_user(A2, &d, sizeof d) < 0 ? -ABI_EFAULT : r;
+    int r = fs_readdir(a[0].i, &d);
+    return r == 1 && copy_to_user(a[1].u, &d, sizeof d) < 0 ? -ABI_EFAULT : r;
 }
 
-static long sys_setprio(struct trap_frame *f) {
-    int pid = (int)A1, prio = (int)A2;
+static long sys_setprio(const union sysarg *a) {
+    int pid = a[0].i, prio = a[1].i;
     if (prio < 0 || prio >= NPRIO)
         return -ABI_EINVAL;
     model->sched_lock();
@@ -215,37 +240,93 @@ static long sys_setprio(struct trap_frame *f) {
 }
 
 void machine_poweroff(int code);
-static long sys_poweroff(struct trap_frame *f) {
-    machine_poweroff((int)A1);
+static long sys_poweroff(const union sysarg *a) {
+    machine_poweroff(a[0].i);
     return 0;
 }
 
 uint64_t arch_rtc_boot_epoch(void);
-static long sys_gettimeofday(struct trap_frame *f) {
+static long sys_gettimeofday(const union sysarg *a) {
     uint64_t ns = uptime_ns();
     struct abi_timeval tv = {(int64_t)(arch_rtc_boot_epoch() + ns / 1000000000ULL),
                              (int64_t)(ns / 1000 % 1000000)};
-    return copy_to_user(A1, &tv, sizeof tv);
+    return copy_to_user(a[0].u, &tv, sizeof tv);
 }
 
-typedef long (*syscall_fn)(struct trap_frame *f);
-static const syscall_fn table[SYS_COUNT] = {
-    [SYS_exit] = sys_exit,         [SYS_fork] = sys_fork,         [SYS_execve] = sys_execve,
-    [SYS_waitpid] = sys_waitpid,   [SYS_getpid] = sys_getpid,     [SYS_getppid] = sys_getppid,
-    [SYS_kill] = sys_kill,         [SYS_sbrk] = sys_sbrk,         [SYS_write] = sys_write,
-    [SYS_read] = sys_read,         [SYS_open] = sys_open,         [SYS_close] = sys_close,
-    [SYS_lseek] = sys_lseek,       [SYS_fstat] = sys_fstat,       [SYS_isatty] = sys_isatty,
-    [SYS_sched_yield] = sys_sched_yield, [SYS_sleep] = sys_sleep, [SYS_uptime] = sys_uptime,
-    [SYS_times] = sys_times,       [SYS_getcpu] = sys_getcpu,     [SYS_sysinfo] = sys_sysinfo,
-    [SYS_procinfo] = sys_procinfo, [SYS_readdir] = sys_readdir,   [SYS_setprio] = sys_setprio,
-    [SYS_poweroff] = sys_poweroff, [SYS_gettimeofday] = sys_gettimeofday,
+struct syscall_desc {
+    long (*fn)(const union sysarg *a);
+    uint8_t args[MAX_ARGS]; /* enum arg_kind of rdi, rsi, rdx, r10, r8, r9 */
 };
 
+#define I ARG_INT
+#define U ARG_U64
+#define S ARG_S64
+/* One line per call of abi.h, with the kinds of its arguments in order;
+ * docs/abi.md's table "Argument widths" is this table in words. */
+static const struct syscall_desc table[SYS_COUNT] = {
+    [SYS_exit] = {sys_exit, {I}},
+    [SYS_fork] = {sys_fork, {0}},
+    [SYS_execve] = {sys_execve, {U, U, U}},
+    [SYS_waitpid] = {sys_waitpid, {I, U, I}},
+    [SYS_getpid] = {sys_getpid, {0}},
+    [SYS_getppid] = {sys_getppid, {0}},
+    [SYS_kill] = {sys_kill, {I, I}},
+    [SYS_sbrk] = {sys_sbrk, {S}},
+    [SYS_write] = {sys_write, {I, U, U}},
+    [SYS_read] = {sys_read, {I, U, U}},
+    [SYS_open] = {sys_open, {U, I}},
+    [SYS_close] = {sys_close, {I}},
+    [SYS_lseek] = {sys_lseek, {I, S, I}},
+    [SYS_fstat] = {sys_fstat, {I, U}},
+    [SYS_isatty] = {sys_isatty, {I}},
+    [SYS_sched_yield] = {sys_sched_yield, {0}},
+    [SYS_sleep] = {sys_sleep, {U}},
+    [SYS_uptime] = {sys_uptime, {U}},
+    [SYS_times] = {sys_times, {U}},
+    [SYS_getcpu] = {sys_getcpu, {0}},
+    [SYS_sysinfo] = {sys_sysinfo, {U}},
+    [SYS_procinfo] = {sys_procinfo, {I, U}},
+    [SYS_readdir] = {sys_readdir, {I, U}},
+    [SYS_setprio] = {sys_setprio, {I, I}},
+    [SYS_poweroff] = {sys_poweroff, {I}},
+    [SYS_gettimeofday] = {sys_gettimeofday, {U}},
+};
+#undef I
+#undef U
+#undef S
+
+/* The one place the argument rule is applied: -EINVAL when an int
+ * argument is out of range, else the decoded arguments in a[]. */
+static long decode_args(const struct syscall_desc *d, const struct trap_frame *f, union sysarg *a) {
+    const uint64_t regs[MAX_ARGS] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
+    for (int i = 0; i < MAX_ARGS; i++) {
+        switch (d->args[i]) {
+        case ARG_INT:
+            if (!int_arg_ok(regs[i]))
+                return -ABI_EINVAL;
+            a[i].i = (int32_t)regs[i];
+            break;
+        case ARG_U64:
+            a[i].u = regs[i];
+            break;
+        case ARG_S64:
+            a[i].s = (int64_t)regs[i];
+            break;
+        default:
+            a[i].u = 0; /* undeclared registers are ignored */
+            break;
+        }
+    }
+    return 0;
+}
+
 long syscall_run(struct trap_frame *f) {
-    uint64_t n = f->rax;
-    if (n >= SYS_COUNT || !table[n])
+    uint64_t n = f->rax; /* all 64 bits: 0x100000004 is no call */
+    if (n >= SYS_COUNT || !table[n].fn)
         return -ABI_ENOSYS;
-    return table[n](f);
+    union sysarg a[MAX_ARGS];
+    long err = decode_args(&table[n], f, a);
+    return err ? err : table[n].fn(a);
 }
 
 /* Back to user mode: a pending kill ends the process, a used-up time slice

@@ -28,7 +28,13 @@ void gdt_init_cpu(struct cpu *c) {
     g->gdt[4] = DESC_UCODE;
     g->tss = (struct tss){.iomap_base = sizeof(struct tss)};
     for (int i = 0; i < 3; i++) {
-        c->arch.ist_stacks[i] = (uint64_t)&ist_stacks[c->id][i][IST_STACK_SIZE];
+        /* The top 16 bytes hold this CPU's struct cpu pointer, for the
+         * paranoid entry (vectors.S), which cannot trust GS; the CPU pushes
+         * its frame below them (the IST pointer stays 16-byte aligned). */
+        uint64_t *top = (uint64_t *)&ist_stacks[c->id][i][IST_STACK_SIZE];
+        top[-2] = (uint64_t)c;
+        top[-1] = 0;
+        c->arch.ist_stacks[i] = (uint64_t)&top[-2];
         g->tss.ist[i] = c->arch.ist_stacks[i]; /* IST1 #DF, IST2 NMI, IST3 #MC */
     }
     set_tss_descriptor(&g->gdt[5], &g->tss);

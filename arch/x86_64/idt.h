@@ -3,6 +3,7 @@
 #include "lib/types.h"
 
 #define VEC_DIVIDE 0
+#define VEC_DEBUG 1
 #define VEC_NMI 2
 #define VEC_BREAKPOINT 3
 #define VEC_INVALID_OPCODE 6
@@ -18,4 +19,13 @@
 
 void idt_build(void);
 void idt_load(void);
+
+struct trap_frame;
+/* Panics unless RFLAGS.AC and DF are clear: the entry stubs' promise. */
+void trap_entry_check(void);
+/* Tests only (tests/kernel/test_entry.c): called first by the NMI handler,
+ * with the NMI's trap frame, when set. */
+extern void (*volatile nmi_test_probe)(const struct trap_frame *f);
+/* Single-step traps taken (and absorbed) in kernel mode (trap.c). */
+extern volatile uint64_t kernel_single_steps;
 #endif

@@ -1,11 +1,14 @@
 /*
  * SYSCALL entry (Intel SDM vol. 2B "SYSCALL", vol. 3A 5.8.8): the CPU has
  * put the user RIP in RCX and RFLAGS in R11, loaded the kernel CS/SS from
- * IA32_STAR and cleared the RFLAGS bits in IA32_FMASK (IF among them), but
- * it has not switched stacks. SWAPGS makes GS point at this CPU's struct
- * cpu, where the kernel stack of the running process is kept (GS:8).
+ * IA32_STAR and cleared the RFLAGS bits in IA32_FMASK (SYSCALL_FMASK in
+ * x86.h: IF, TF, DF, AC, IOPL, NT), but it has not switched stacks. SWAPGS
+ * makes GS point at this CPU's struct cpu, where the kernel stack of the
+ * running process is kept (GS:8). An NMI or machine check that arrives
+ * before the SWAPGS finds the user's GS: vectors.S paranoid_common copes.
  * We build the same trap frame an interrupt would, so both leave through
- * trap_return (IRETQ), which also copes with any user RIP and RSP.
+ * trap_return (IRETQ), which also copes with any user RIP and RSP and
+ * sanitises the user's RFLAGS (R11, saved in the frame).
  */
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/frame.inc"
@@ -23,9 +26,9 @@ syscall_entry:
     pushq $0                        /* error code */
     pushq $0x80                     /* "vector": marks a system call */
     PUSH_GPRS
-    cld
+    xorl %ebp, %ebp                 /* backtraces stop at the trap frame */
+    call trap_entry_check           /* FMASK cleared AC and DF: checked */
     movq %rsp, %rdi
-    xorl %ebp, %ebp
     call syscall_dispatch
     jmp trap_return
 

@@ -16,11 +16,13 @@ static bool smap_enabled;
 static uint8_t default_fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 
 /* IA32_STAR: kernel CS in bits 47:32; bits 63:48 + 16 = user CS and + 8 =
- * user SS for SYSRET (SDM vol. 3A 5.8.8) -- hence the GDT order kdata, udata, ucode. */
+ * user SS for SYSRET (SDM vol. 3A 5.8.8) -- hence the GDT order kdata, udata, ucode.
+ * IA32_FMASK: the RFLAGS bits SYSCALL clears (SYSCALL_FMASK in x86.h says
+ * which and why); the user's own RFLAGS stay in R11 and in the trap frame. */
 static void syscall_msrs_init(void) {
     wrmsr(MSR_STAR, ((uint64_t)(SEL_UDATA - 8 - 3) << 48) | ((uint64_t)SEL_KCODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-    wrmsr(MSR_SFMASK, RFLAGS_IF | (1 << 10) /* DF */ | (1 << 8) /* TF */ | RFLAGS_AC);
+    wrmsr(MSR_SFMASK, SYSCALL_FMASK);
 }
 
 /* SMEP: the kernel never executes user pages; SMAP: it never reads or

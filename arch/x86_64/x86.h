@@ -1,7 +1,59 @@
-/* Thin wrappers over single x86 instructions (arch-private). */
+/* Thin wrappers over single x86 instructions, and the register bits and MSR
+ * numbers they use (arch-private). The #defines are shared with the
+ * assembly entry code (vectors.S, syscall.S). */
 #ifndef X86_H
 #define X86_H
 
+/* RFLAGS (SDM vol. 1 3.4.3). */
+#define RFLAGS_CF (1 << 0)
+#define RFLAGS_FIXED1 (1 << 1)   /* reserved, always 1 */
+#define RFLAGS_PF (1 << 2)
+#define RFLAGS_AF (1 << 4)
+#define RFLAGS_ZF (1 << 6)
+#define RFLAGS_SF (1 << 7)
+#define RFLAGS_TF (1 << 8)
+#define RFLAGS_IF (1 << 9)
+#define RFLAGS_DF (1 << 10)
+#define RFLAGS_OF (1 << 11)
+#define RFLAGS_IOPL (3 << 12)
+#define RFLAGS_NT (1 << 14)
+#define RFLAGS_RF (1 << 16)
+#define RFLAGS_VM (1 << 17)
+#define RFLAGS_AC (1 << 18)
+#define RFLAGS_VIF (1 << 19)
+#define RFLAGS_VIP (1 << 20)
+#define RFLAGS_ID (1 << 21)
+
+/* The bits a user program may carry through a system call or interrupt:
+ * the arithmetic flags, TF (single-stepping itself), DF, AC (alignment
+ * checking, which CPL 3 may turn on), ID (the CPUID probe), and RF (set
+ * by the CPU in a fault's frame so the instruction can be restarted).
+ * Everything else is the kernel's: on the way back to user mode IF is
+ * forced on and IOPL, NT, VM, VIF and VIP off (vectors.S trap_return). */
+#define RFLAGS_USER_KEEP                                                                      \
+    (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_TF | RFLAGS_DF | RFLAGS_OF | \
+     RFLAGS_RF | RFLAGS_AC | RFLAGS_ID)
+#define RFLAGS_USER_FORCE (RFLAGS_IF | RFLAGS_FIXED1)
+
+/* Cleared by SYSCALL through IA32_FMASK (SDM vol. 3A 5.8.8): no interrupts
+ * before the kernel stack is set up, no single-step trap into the kernel,
+ * string instructions forward, no SMAP bypass, no I/O privilege and no
+ * nested-task IRET. */
+#define SYSCALL_FMASK (RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL | RFLAGS_NT | RFLAGS_AC)
+
+/* DR6.BS: the debug exception was a single-step trap (SDM vol. 3B 18.2.3). */
+#define DR6_BS (1 << 14)
+
+#define MSR_EFER 0xC0000080
+#define MSR_STAR 0xC0000081
+#define MSR_LSTAR 0xC0000082
+#define MSR_SFMASK 0xC0000084
+#define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_APIC_BASE 0x1B
+
+#ifndef __ASSEMBLY__
 #include "lib/types.h"
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -57,17 +109,6 @@ static inline uint64_t read_rflags(void) {
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
-#define RFLAGS_IF (1ULL << 9)
-#define RFLAGS_AC (1ULL << 18)
-
-#define MSR_EFER 0xC0000080
-#define MSR_STAR 0xC0000081
-#define MSR_LSTAR 0xC0000082
-#define MSR_SFMASK 0xC0000084
-#define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
-#define MSR_KERNEL_GS_BASE 0xC0000102
-#define MSR_APIC_BASE 0x1B
 #define EFER_SCE (1 << 0)
 #define EFER_NXE (1 << 11)
 
@@ -81,5 +122,8 @@ static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 /* SMAP user-access windows (SDM vol. 3A 4.6.1): STAC/CLAC toggle EFLAGS.AC. */
 static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
 static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
+/* Exchange GS base with IA32_KERNEL_GS_BASE (SDM vol. 2B "SWAPGS"). */
+static inline void swapgs(void) { __asm__ volatile("swapgs" ::: "memory"); }
 
+#endif /* __ASSEMBLY__ */
 #endif

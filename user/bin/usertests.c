@@ -2527,6 +2527,350 @@ struct test {
     int limit_s; /* watchdog */
 };
 
+/* ======================================================================
+ * The paths between user mode and the kernel: argument widths, offsets
+ * and user RFLAGS (docs/abi.md "Argument widths" and "Flags"). Each must
+ * leave the kernel running whatever a program puts in its registers.
+ * ====================================================================== */
+
+/* Flipping these bits of a sign-extended int leaves a register that is not
+ * any int's sign extension: 0x100000000 for 0, 0xffffffff for -1. */
+static const uint64_t int_flips[] = { 1ull << 32, 0xffffffff00000000ull };
+#define JUNK 0x5a5a5a5a00000001ll /* in the registers a call does not use */
+
+struct width_call {
+    int nr;
+    const char *name;
+    const char *kinds; /* per argument: i = int, u = 64 bits */
+    long args[5];      /* valid values */
+    int check;         /* 0: not called as is; 1: returns `want`; 2: returns >= 0 */
+    long want;
+};
+
+static long call_args(int nr, const long a[5])
+{
+    return raw_syscall(nr, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* Every call of abi.h with an int argument: with the upper half of each
+ * int flipped it must fail with EINVAL and do nothing (close(0x100000000)
+ * was a kernel page fault); with the int sign-extended, and junk in the
+ * registers it does not use, it must give its ordinary result. */
+static void t_abi_int_width(void)
+{
+    static int st;
+    static struct abi_stat abst;
+    static struct abi_procinfo pi;
+    static struct abi_dirent de;
+    static char buf[8];
+    const struct width_call calls[] = {
+        { SYS_exit, "exit", "i", { 0x63 }, 0, 0 },
+        { SYS_waitpid, "waitpid", "iui", { -1, (long)&st, WNOHANG }, 1, -ECHILD },
+        { SYS_kill, "kill", "ii", { -12345, SIGTERM }, 1, -ESRCH },
+        { SYS_write, "write", "iuu", { 1, (long)buf, 0 }, 1, 0 },
+        { SYS_read, "read", "iuu", { -1, (long)buf, 1 }, 1, -EBADF },
+        { SYS_open, "open", "ui", { (long)"no-such-file", O_RDONLY }, 1, -ENOENT },
+        { SYS_lseek, "lseek", "iui", { 0, 0, SEEK_SET }, 1, -ESPIPE },
+        { SYS_fstat, "fstat", "iu", { 1, (long)&abst }, 1, 0 },
+        { SYS_isatty, "isatty", "i", { 1 }, 1, 1 },
+        { SYS_procinfo, "procinfo", "iu", { 0, (long)&pi }, 2, 0 },
+        { SYS_readdir, "readdir", "iu", { 0, (long)&de }, 1, 1 },
+        { SYS_setprio, "setprio", "ii", { 0, 4 }, 1, 0 },
+        { SYS_close, "close", "i", { 0 }, 1, 0 }, /* last use of fd 0 */
+        { SYS_poweroff, "poweroff", "i", { 0x55 }, 0, 0 },
+    };
+    for (unsigned c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+        const struct width_call *w = &calls[c];
+        long a[5];
+        size_t n = strlen(w->kinds);
+        for (int k = 0; k < 5; k++)
+            a[k] = k < (int)n ? w->args[k] : JUNK;
+        for (size_t k = 0; k < n; k++) {
+            if (w->kinds[k] != 'i')
+                continue;
+            for (unsigned f = 0; f < sizeof int_flips / sizeof int_flips[0]; f++) {
+                long b[5];
+                memcpy(b, a, sizeof b);
+                b[k] = (long)((uint64_t)a[k] ^ int_flips[f]);
+                long r = call_args(w->nr, b);
+                if (r != -EINVAL)
+                    fail("%s with argument %zu = 0x%llx: %ld, expected -EINVAL (%d)", w->name, k + 1,
+                         (unsigned long long)b[k], r, -EINVAL);
+            }
+        }
+        if (w->check) {
+            long r = call_args(w->nr, a);
+            if (w->check == 1 ? r != w->want : r < 0)
+                fail("%s with valid (sign-extended) arguments and junk in unused registers: %ld, "
+                     "expected %s%ld", w->name, r, w->check == 1 ? "" : ">= ", w->want);
+        }
+    }
+
+    /* The calls without int arguments ignore the registers they do not
+     * use, and take their 64-bit arguments whole. */
+    long pid = getpid();
+    long r;
+    if ((r = raw_syscall(SYS_getpid, JUNK, JUNK, JUNK, JUNK, JUNK)) != pid)
+        fail("getpid with junk in every register: %ld, expected %ld", r, pid);
+    if ((r = raw_syscall(SYS_getppid, JUNK, JUNK, JUNK, JUNK, JUNK)) != getppid())
+        fail("getppid with junk in every register: %ld", r);
+    if ((r = raw_syscall(SYS_getcpu, JUNK, JUNK, JUNK, JUNK, JUNK)) < 0 || r >= (long)si.ncpus)
+        fail("getcpu with junk in every register: %ld", r);
+    if ((r = raw_syscall(SYS_sched_yield, JUNK, JUNK, JUNK, JUNK, JUNK)) != 0)
+        fail("sched_yield with junk in every register: %ld", r);
+    static uint64_t ns;
+    static struct abi_tms tms;
+    static struct abi_timeval tv;
+    static const struct { int nr; const char *name; void *p; } ptr_calls[] = {
+        { SYS_uptime, "uptime", &ns }, { SYS_times, "times", &tms },
+        { SYS_sysinfo, "sysinfo", &si }, { SYS_gettimeofday, "gettimeofday", &tv },
+    };
+    for (unsigned i = 0; i < sizeof ptr_calls / sizeof ptr_calls[0]; i++) {
+        /* a good pointer with a high bit set is a different (kernel or
+         * non-canonical) address: EFAULT, not the good pointer */
+        for (int bit = 32; bit < 64; bit += 31) {
+            long p = (long)((uint64_t)(uintptr_t)ptr_calls[i].p | (1ull << bit));
+            if ((r = raw_syscall(ptr_calls[i].nr, p, JUNK, JUNK, JUNK, JUNK)) != -EFAULT)
+                fail("%s(0x%lx): %ld, expected -EFAULT", ptr_calls[i].name, p, r);
+        }
+        if ((r = raw_syscall(ptr_calls[i].nr, (long)ptr_calls[i].p, JUNK, JUNK, JUNK, JUNK)) < 0)
+            fail("%s(good pointer) with junk in the unused registers: %ld", ptr_calls[i].name, r);
+    }
+    long path = (long)((uint64_t)(uintptr_t)"ut_args" | (1ull << 32));
+    if ((r = raw_syscall(SYS_execve, path, 0, 0, JUNK, JUNK)) != -EFAULT)
+        fail("execve(\"ut_args\" | 1 << 32): %ld, expected -EFAULT", r);
+    if ((r = raw_syscall(SYS_sbrk, (long)1 << 62, JUNK, 0, 0, 0)) != -ENOMEM)
+        fail("sbrk(1 << 62): %ld, expected -ENOMEM", r);
+    if ((r = raw_syscall(SYS_sbrk, LONG_MIN, JUNK, 0, 0, 0)) != -ENOMEM)
+        fail("sbrk(LONG_MIN): %ld, expected -ENOMEM", r);
+
+    /* The call number is all of rax. */
+    if ((r = raw_syscall((long)((1ull << 32) | SYS_getpid), 0, 0, 0, 0, 0)) != -ENOSYS)
+        fail("call number 0x100000000 + SYS_getpid: %ld, expected -ENOSYS", r);
+    if ((r = raw_syscall(-1, 0, 0, 0, 0, 0)) != -ENOSYS)
+        fail("call number -1: %ld, expected -ENOSYS", r);
+    if ((r = raw_syscall(SYS_COUNT, 0, 0, 0, 0, 0)) != -ENOSYS)
+        fail("call number SYS_COUNT: %ld, expected -ENOSYS", r);
+}
+
+/* sleep_ms(UINT64_MAX): ms * 10^6 must not wrap around into a sleep that
+ * is over at once. The child should still be asleep when it is killed. */
+static void t_sleep_huge(void)
+{
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0)
+        _exit((int)raw_syscall(SYS_sleep, -1, 0, 0, 0, 0) == 0 ? 3 : 4);
+    int late;
+    int st = reap_within(pid, 500, &late);
+    if (st != -1 && !late)
+        fail("sleep_ms(UINT64_MAX) returned within 500 ms: child %s (3: it returned 0)", st_str(st));
+    else
+        expect_signal(st, SIGKILL, "sleep_ms(UINT64_MAX), killed");
+}
+
+/* lseek offsets near INT64_MAX: base + offset must not wrap around. */
+static void t_lseek_overflow(void)
+{
+    int fd = open("numbers.txt", O_RDONLY);
+    if (fd < 0) {
+        fail("open numbers.txt: errno %d", errno);
+        return;
+    }
+    long r;
+    if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_SET, 0, 0)) != LONG_MAX)
+        fail("lseek(fd, INT64_MAX, SEEK_SET): %ld, expected INT64_MAX", r);
+    if ((r = raw_syscall(SYS_lseek, fd, 1, SEEK_CUR, 0, 0)) != -EINVAL)
+        fail("lseek(fd, 1, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_CUR, 0, 0)) != -EINVAL)
+        fail("lseek(fd, INT64_MAX, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_lseek, fd, 0, SEEK_CUR, 0, 0)) != LONG_MAX)
+        fail("the failed seeks moved the offset: now %ld, expected INT64_MAX", r);
+    char c;
+    if ((r = raw_syscall(SYS_read, fd, (long)&c, 1, 0, 0)) != 0)
+        fail("read at offset INT64_MAX: %ld, expected 0 (end of file)", r);
+    if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_END, 0, 0)) != -EINVAL)
+        fail("lseek(fd, INT64_MAX, SEEK_END): %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_lseek, fd, LONG_MIN, SEEK_END, 0, 0)) != -EINVAL)
+        fail("lseek(fd, INT64_MIN, SEEK_END): %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_lseek, fd, LONG_MIN, SEEK_CUR, 0, 0)) != -EINVAL)
+        fail("lseek(fd, INT64_MIN, SEEK_CUR): %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_lseek, fd, 0, SEEK_SET, 0, 0)) != 0 ||
+        (r = raw_syscall(SYS_read, fd, (long)&c, 1, 0, 0)) != 1)
+        fail("after the seeks, seek to 0 and read 1 byte: %ld", r);
+    close(fd);
+}
+
+#define UF_CF 0x1ull
+#define UF_TF 0x100ull
+#define UF_IF 0x200ull
+#define UF_DF 0x400ull
+#define UF_IOPL 0x3000ull
+#define UF_NT 0x4000ull
+#define UF_AC 0x40000ull
+#define UF_ID 0x200000ull
+
+/* Set `set` in RFLAGS, make the system call nr (no arguments), read RFLAGS
+ * right after it, then clear `set` again. Returns the call's result. */
+static long syscall_with_flags(uint64_t set, long nr, uint64_t *after)
+{
+    long r = nr;
+    uint64_t a;
+    __asm__ volatile("pushfq\n\t"
+                     "orq %[set], (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "syscall\n\t"
+                     "pushfq\n\t"
+                     "popq %[a]\n\t"
+                     "pushfq\n\t"
+                     "andq %[keep], (%%rsp)\n\t"
+                     "popfq\n\t"
+                     : "+a"(r), [a] "=&r"(a)
+                     : [set] "r"(set), [keep] "r"(~set)
+                     : "rcx", "r11", "rdi", "rsi", "rdx", "r10", "r8", "r9", "memory", "cc");
+    *after = a;
+    return r;
+}
+
+/* Spin with `set` in RFLAGS for n iterations (timer interrupts come and
+ * go meanwhile); RFLAGS at the end, before `set` is cleared again. */
+static uint64_t spin_with_flags(uint64_t set, unsigned long n)
+{
+    uint64_t a;
+    __asm__ volatile("pushfq\n\t"
+                     "orq %[set], (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "1: dec %[n]\n\t"
+                     "jnz 1b\n\t"
+                     "pushfq\n\t"
+                     "popq %[a]\n\t"
+                     "pushfq\n\t"
+                     "andq %[keep], (%%rsp)\n\t"
+                     "popfq\n\t"
+                     : [n] "+r"(n), [a] "=&r"(a)
+                     : [set] "r"(set), [keep] "r"(~set)
+                     : "memory", "cc");
+    return a;
+}
+
+/* In a child: set `set` in RFLAGS and do `what`, which must end it. */
+enum flag_fault { FF_INT3, FF_UD2, FF_NULL_WRITE, FF_NOP, FF_SYSCALL, FF_CLI };
+static _Noreturn void fault_with_flags(uint64_t set, enum flag_fault what)
+{
+    volatile int *null = hide(0);
+    uint64_t after;
+    switch (what) {
+    case FF_INT3:
+        __asm__ volatile("pushfq; orq %0, (%%rsp); popfq; int3" ::"r"(set) : "memory", "cc");
+        break;
+    case FF_UD2:
+        __asm__ volatile("pushfq; orq %0, (%%rsp); popfq; ud2" ::"r"(set) : "memory", "cc");
+        break;
+    case FF_NULL_WRITE:
+        __asm__ volatile("pushfq; orq %0, (%%rsp); popfq; movl $1, (%1)" ::"r"(set), "r"(null)
+                         : "memory", "cc");
+        break;
+    case FF_NOP:
+        __asm__ volatile("pushfq; orq %0, (%%rsp); popfq; nop; nop" ::"r"(set) : "memory", "cc");
+        break;
+    case FF_SYSCALL:
+        syscall_with_flags(set, SYS_getpid, &after);
+        break;
+    case FF_CLI:
+        __asm__ volatile("pushfq; orq %0, (%%rsp); popfq; cli" ::"r"(set) : "memory", "cc");
+        break;
+    }
+    _exit(4);
+}
+
+static const struct flag_case {
+    const char *name;
+    uint64_t set;
+} flag_cases[] = {
+    { "NT", UF_NT }, { "AC", UF_AC }, { "DF", UF_DF }, { "IOPL=3", UF_IOPL },
+    { "ID", UF_ID }, { "CF", UF_CF }, { "NT|AC|DF|IOPL", UF_NT | UF_AC | UF_DF | UF_IOPL },
+};
+#define NFLAGCASES (sizeof flag_cases / sizeof flag_cases[0])
+
+/* User RFLAGS before `syscall`, during interrupts and before a fault: the
+ * program survives what it may do (NT before syscall used to reset the
+ * machine), gets the documented signal for a fault, its own flags back
+ * except NT and IOPL, and the kernel lives on. The kernel checks on every
+ * entry that AC and DF are clear in kernel mode (trap.c trap_entry_check):
+ * a path that lets a user's AC through panics here. */
+static void t_rflags_entry(void)
+{
+    long pid = getpid();
+    for (unsigned i = 0; i < NFLAGCASES; i++) {
+        const struct flag_case *c = &flag_cases[i];
+        uint64_t set = c->set, after = 0;
+        long r = syscall_with_flags(set, SYS_getpid, &after);
+        if (r != pid)
+            fail("%s set, getpid: %ld, expected %ld", c->name, r, pid);
+        uint64_t kept = set & (UF_AC | UF_DF | UF_ID | UF_CF);
+        if ((after & kept) != kept)
+            fail("%s set, after syscall RFLAGS 0x%llx: lost 0x%llx", c->name, (unsigned long long)after,
+                 (unsigned long long)(kept & ~after));
+        if (after & (UF_NT | UF_IOPL))
+            fail("%s set, after syscall RFLAGS 0x%llx: NT or IOPL set", c->name, (unsigned long long)after);
+        if (!(after & UF_IF))
+            fail("%s set, after syscall RFLAGS 0x%llx: IF clear", c->name, (unsigned long long)after);
+
+        /* Timer interrupts from user mode with the flags set: spin for at
+         * least 100 ms of uptime (several ticks) in short stretches. */
+        uint64_t end = uptime_ns() + 100 * MS;
+        do {
+            after = spin_with_flags(set, 200000);
+            if ((after & kept) != kept || !(after & UF_IF) || (after & UF_IOPL))
+                fail("%s set, after a spin RFLAGS 0x%llx", c->name, (unsigned long long)after);
+        } while (uptime_ns() < end && !cur_failed);
+    }
+
+    /* Faults with the flags set end only the faulting child. */
+    static const struct { enum flag_fault what; const char *name; int sig; } faults[] = {
+        { FF_INT3, "int3", SIGSEGV }, /* INT3 through a DPL 0 gate: #GP */
+        { FF_UD2, "ud2", SIGILL },
+        { FF_NULL_WRITE, "null write", SIGSEGV },
+        { FF_CLI, "cli", SIGSEGV },   /* IOPL stays 0 */
+    };
+    for (unsigned i = 0; i < NFLAGCASES; i++)
+        for (unsigned f = 0; f < sizeof faults / sizeof faults[0]; f++) {
+            char what[64];
+            snprintf(what, sizeof what, "%s set, then %s", flag_cases[i].name, faults[f].name);
+            int child = xfork();
+            if (child < 0) {
+                fail("fork: errno %d", errno);
+                return;
+            }
+            if (child == 0)
+                fault_with_flags(flag_cases[i].set, faults[f].what);
+            expect_signal(reap(child, what), faults[f].sig, what);
+        }
+
+    /* TF: the single-step trap comes in user mode, after the first
+     * instruction (SYSCALL's FMASK keeps it out of the kernel); like any
+     * exception without a signal of its own it ends the process with
+     * SIGSEGV. */
+    static const struct { enum flag_fault what; const char *name; } tf_cases[] = {
+        { FF_NOP, "TF set, then nop" }, { FF_SYSCALL, "TF set, then syscall" },
+        { FF_INT3, "TF set, then int3" },
+    };
+    for (unsigned i = 0; i < sizeof tf_cases / sizeof tf_cases[0]; i++) {
+        int child = xfork();
+        if (child < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (child == 0)
+            fault_with_flags(UF_TF | UF_AC | UF_NT, tf_cases[i].what);
+        expect_signal(reap(child, tf_cases[i].name), SIGSEGV, tf_cases[i].name);
+    }
+    check_still_fine("faults with user RFLAGS set");
+}
+
 static const struct test tests[] = {
     { "getpid", t_getpid, 30 },
     { "sysinfo", t_sysinfo, 30 },
@@ -2560,6 +2904,10 @@ static const struct test tests[] = {
     { "fork_exhaust", t_fork_exhaust, 120 },
     { "fork_exhaust_mem", t_fork_exhaust_mem, 120 },
     { "sbrk_exhaust", t_sbrk_exhaust, 120 },
+    { "abi_int_width", t_abi_int_width, 60 },
+    { "sleep_huge", t_sleep_huge, 60 },
+    { "lseek_overflow", t_lseek_overflow, 30 },
+    { "rflags_entry", t_rflags_entry, 120 },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
