@@ -4,7 +4,7 @@
  *   fuzz [-s seed] [-n calls] [-p procs] [-w worker -f from] [-v] [-x what,...]
  *
  *   -s seed    the seed (default 1: the test cell is reproducible)
- *   -n calls   system calls in all, shared out between the workers (default 6000)
+ *   -n calls   system calls in all, shared out between the workers (default 10000)
  *   -p procs   worker processes running at once (default 4)
  *   -w W       run only worker W (its calls are the same as in a run with all)
  *   -f FROM    start at call FROM of the worker (a "life" start, see below)
@@ -60,7 +60,8 @@
 #define SCRATCH_SIZE (64 * 1024ull)
 #define LIFE_MAX 400          /* calls in a life that meets no ending call */
 #define MAX_KIDS 4            /* children of a life alive at once (fork bombs) */
-#define LONG_SLEEP_MS 50      /* longer sleeps end the life (a child kills it) */
+#define SHORT_SLEEP_MS 50     /* longest sleep a life makes and survives */
+#define LONG_SLEEP_MS 10000   /* longer sleeps end the life (a child kills it) */
 #define KILLER_DELAY_MS 100
 
 /* Exit codes of a life that ends by itself (the manager expects them). */
@@ -90,7 +91,7 @@
  * Options
  * ------------------------------------------------------------------- */
 static uint64_t opt_seed = 1;
-static uint64_t opt_calls = 6000;
+static uint64_t opt_calls = 10000;
 static int opt_procs = 4;
 static int opt_worker = -1;
 static uint64_t opt_from;
@@ -277,6 +278,10 @@ static void plan(int w, uint64_t j, struct call *c)
         c->a[0] = val(some_value(&r, 1));
         c->terminal = 1;
         c->exit_ok = (int)(c->a[0].v & 0xff);
+        /* an int whose register is not its sign extension: truncated or
+         * refused with EINVAL, the kernel's choice (docs/abi.md) */
+        if (c->a[0].v != (uint64_t)(int64_t)(int32_t)c->a[0].v)
+            c->may_survive = 1;
         break;
     case SYS_kill: {
         int self;
@@ -302,6 +307,8 @@ static void plan(int w, uint64_t j, struct call *c)
     case SYS_sleep:
         if (chance(&r, 6) && !(opt_exclude & X_SLEEP)) {
             c->a[0] = val(some_value(&r, 1));
+            if (c->a[0].v > SHORT_SLEEP_MS && c->a[0].v <= LONG_SLEEP_MS)
+                c->a[0].v %= SHORT_SLEEP_MS; /* neither quick nor sure to outlast the killer */
             if (c->a[0].v > LONG_SLEEP_MS) {
                 c->terminal = 1;
                 c->long_sleep = 1;
