@@ -626,11 +626,22 @@ static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
             nkids = 0;
         }
         if (c.long_sleep) {
-            long k = raw_syscall(SYS_fork, 0, 0, 0, 0, 0);
+            /* Without its killer the life would sleep for ever: when the
+             * process table is full (many workers), wait for room. */
+            long k;
+            for (int tries = 0; (k = raw_syscall(SYS_fork, 0, 0, 0, 0, 0)) < 0 && tries < 6000; tries++)
+                raw_syscall(SYS_sleep, 10, 0, 0, 0, 0);
             if (k == 0) {
                 raw_syscall(SYS_sleep, KILLER_DELAY_MS, 0, 0, 0, 0);
                 raw_syscall(SYS_kill, self, ABI_SIGKILL, 0, 0, 0);
                 life_exit(0);
+            }
+            if (k < 0) {
+                life_header(&b, w, j);
+                put_s(&b, "FAIL: cannot fork the killer of a long sleep: ");
+                put_x(&b, (uint64_t)k);
+                life_say(&b);
+                life_exit(LIFE_BAD_REGS);
             }
         }
         if (opt_verbose) {
