@@ -5,6 +5,7 @@
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
 #   make lockranks  print the lock-rank table (kernel/lockrank.h)
+#   make bench-smp  user/bin/bench at -smp 1 and -smp 2: rates and their ratio (a benchmark, no test)
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
 
 BUILD := build
@@ -39,7 +40,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps kernel user iso run debug test test-full test-host clean lockranks FORCE
+.PHONY: all deps kernel user iso run debug test test-full test-host clean lockranks bench-smp FORCE
 all: iso
 
 deps:
@@ -124,6 +125,10 @@ test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/testrun.py --matrix tests/matrix-full.txt --kernel $(BUILD)/kernel.elf \
 	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+
+# A benchmark, not a test (docs/testing.md): the table and build/bench/smp.csv.
+bench-smp: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+	python3 tools/bench-smp.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
 
 lockranks:
 	@python3 tools/lockranks.py kernel/lockrank.h
