@@ -174,7 +174,7 @@ static void run(struct cpu *c, struct proc *p) {
     c->need_resched = false;
     c->count.switches++;
     arch_set_kernel_stack(p->kstack_top);
-    arch_as_activate(p->as ? p->as->root : 0);
+    arch_as_activate(p->as ? p->as->root : 0); /* a CR3 write on every switch: arch_free_kstack() relies on it */
     if (!p->is_kthread)
         arch_fpu_restore(p->fpu);
     check_switch_state(c, "switching to a thread");

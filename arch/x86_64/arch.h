@@ -89,6 +89,7 @@ extern uint64_t phys_map_offset;
 #define MAP_EXEC (1u << 1)
 #define MAP_USER (1u << 2)
 #define MAP_NOCACHE (1u << 3)
+#define MAP_GLOBAL (1u << 4) /* reported by arch_translate(): kept in every TLB across CR3 writes */
 
 /* Build the kernel's own page tables from the memory map and switch to them.
  * `max_phys` is the end of the highest RAM range to put in the direct map. */
@@ -109,6 +110,9 @@ uint64_t arch_kernel_root(void);
 /* Allocate a kernel stack with an unmapped guard page below it: returns the
  * top, or 0 when memory ran out. */
 uint64_t arch_alloc_kstack(void);
+/* Kernel stacks are non-global mappings: freeing one flushes only this CPU,
+ * which is safe because every CPU reloads CR3 before it switches onto a
+ * thread (kernel/sched.c run(); see arch/x86_64/paging.c). */
 void arch_free_kstack(uint64_t top);
 
 /* ---- traps ---- */

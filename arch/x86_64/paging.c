@@ -102,7 +102,7 @@ static uint64_t pte_flags(unsigned flags) {
 
 unsigned paging_map_flags(uint64_t e) {
     return ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
-           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0);
+           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0) | ((e & PTE_G) ? MAP_GLOBAL : 0);
 }
 
 /* Rewriting a present entry leaves the old translation in TLBs (SDM vol.
@@ -332,17 +332,34 @@ static int claim_kstack_slot(void) {
     return slot;
 }
 
-/* Other CPUs that ran on this stack may still hold its (global) TLB
- * entries: shoot them down before the frames and the slot are reused. */
+/*
+ * Kernel stacks are mapped non-global, so that freeing one needs no TLB
+ * shoot-down (an IPI to every CPU and a wait for all of them on each
+ * exit: under emulation, a host thread wake-up per idle CPU). A MOV to CR3
+ * invalidates every non-global translation (SDM vol. 3A 4.10.4.1), and
+ * every CPU writes CR3 before it switches onto a thread's stack (run() in
+ * kernel/sched.c activates the thread's address space, or the kernel's,
+ * for every switch). So a CPU can hold a stale translation of a freed stack
+ * only from before its last switch, and it touches another thread's stack
+ * only through its own current thread: the CPU that allocates a stack
+ * (fork writes the child's first frame there) flushes the range locally,
+ * and any CPU that later switches onto the stack has reloaded CR3 since.
+ * (The processor may cache translations speculatively, SDM 4.10.2.3: this
+ * is why the allocating CPU flushes even though it never used the old
+ * mapping.)
+ */
+static void flush_kstack_locally(uint64_t base) {
+    for (int i = 0; i < KSTACK_PAGES; i++)
+        invlpg(base + (uint64_t)i * PAGE_SIZE);
+}
+
 void arch_free_kstack(uint64_t top) {
     uint64_t base = top - KSTACK_SIZE;
-    uint64_t frames[KSTACK_PAGES];
-    for (int i = 0; i < KSTACK_PAGES; i++)
-        frames[i] = arch_unmap_page(0, base + (uint64_t)i * PAGE_SIZE);
-    tlb_shootdown_range(base, KSTACK_PAGES);
-    for (int i = 0; i < KSTACK_PAGES; i++)
-        if (frames[i])
-            frame_free(frames[i]);
+    for (int i = 0; i < KSTACK_PAGES; i++) {
+        uint64_t pa = arch_unmap_page(0, base + (uint64_t)i * PAGE_SIZE); /* flushes this CPU */
+        if (pa)
+            frame_free(pa);
+    }
     int slot = (int)((base - PAGE_SIZE - KSTACK_AREA) / KSTACK_SLOT);
     spin_lock(&kernel_pt_lock);
     kstack_used[slot] = 0;
@@ -357,12 +374,13 @@ uint64_t arch_alloc_kstack(void) {
     uint64_t top = base + KSTACK_SIZE;
     for (uint64_t va = base; va < top; va += PAGE_SIZE) {
         uint64_t pa = frame_alloc();
-        if (!pa || arch_map_page(0, va, pa, MAP_WRITE) < 0) {
+        if (!pa || arch_map_page(0, va, pa, MAP_WRITE | MAP_NOGLOBAL) < 0) {
             if (pa)
                 frame_free(pa);
             arch_free_kstack(top);
             return 0;
         }
     }
+    flush_kstack_locally(base);
     return top;
 }

@@ -233,6 +233,10 @@ KTEST(paging, kernel_stack_guard_page) {
     uint64_t pa;
     unsigned flags;
     KT_ASSERT(arch_translate(0, top - 8, &pa, &flags));
+    /* Not global: freeing a stack then needs no shoot-down (paging.c). */
+    KT_ASSERT(!(flags & MAP_GLOBAL));
+    KT_ASSERT(arch_translate(0, (uint64_t)&ktest_run, &pa, &flags));
+    KT_ASSERT(flags & MAP_GLOBAL); /* the kernel text is, so the check above can tell */
     KT_ASSERT(!arch_translate(0, top - KSTACK_SIZE - 8, &pa, &flags)); /* the guard */
     struct kcatch c = {0};
     if (KCATCH(&c) == 0) {
