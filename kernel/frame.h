@@ -60,4 +60,17 @@ unsigned frame_refcount(uint64_t pa);
 uint64_t frames_free(void);
 uint64_t frames_total(void);
 
+/* Many reference changes at once, all of one kind: a reference more
+ * (add = true: fork sharing pages) or one less (exit, unmapping). The
+ * changes take effect at frame_batch_flush(), which the user must call
+ * before anything relies on them (and before the batch goes out of scope). */
+#define FRAME_BATCH 64
+struct frame_batch {
+    bool add;
+    size_t n;
+    uint64_t pa[FRAME_BATCH];
+};
+void frame_batch_put(struct frame_batch *b, uint64_t pa);
+void frame_batch_flush(struct frame_batch *b);
+
 #endif

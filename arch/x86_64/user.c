@@ -116,14 +116,19 @@ static int walk_user(uint64_t root, int (*fn)(uint64_t va, uint64_t *pte, void *
  * copy-on-write (PTE_COW) in both address spaces; the first write in
  * either copies it (arch_cow_break). Read-only pages are simply shared.
  * Each sharing adds a frame reference. */
+struct share {
+    uint64_t dst_root;
+    struct frame_batch refs; /* the child's new references, taken in batches */
+};
+
 static int share_page(uint64_t va, uint64_t *pte, void *ctx) {
-    uint64_t dst_root = *(uint64_t *)ctx;
+    struct share *sh = ctx;
     if (*pte & (PTE_W | PTE_COW))
         *pte = (*pte & ~PTE_W) | PTE_COW;
     uint64_t pa = *pte & PTE_ADDR;
-    if (arch_map_page(dst_root, va, pa, paging_map_flags(*pte)) < 0)
+    if (arch_map_page(sh->dst_root, va, pa, paging_map_flags(*pte)) < 0)
         return -1;
-    frame_ref(pa);
+    frame_batch_put(&sh->refs, pa);
     return 0;
 }
 
@@ -133,7 +138,9 @@ static int share_page(uint64_t va, uint64_t *pte, void *ctx) {
  * kernel's tables between processes), so a local flush of its now
  * read-only entries is enough. Needs the source's address-space lock. */
 int arch_as_copy(uint64_t dst_root, uint64_t src_root) {
-    int r = walk_user(src_root, share_page, &dst_root);
+    struct share sh = {.dst_root = dst_root, .refs = {.add = true}};
+    int r = walk_user(src_root, share_page, &sh);
+    frame_batch_flush(&sh.refs); /* also on failure: the caller's destroy drops them */
     if ((read_cr3() & PTE_ADDR) == src_root)
         write_cr3(read_cr3()); /* drop the writable translations (SDM vol. 3A 4.10.4.1) */
     return r;
@@ -168,18 +175,19 @@ int arch_cow_break(uint64_t root, uint64_t va) {
 /* Free the user pages of [start, end) and every page table under it that
  * is empty afterwards. Absent tables are skipped whole, so a huge range
  * costs only what is mapped in it. */
-static void unmap_level(uint64_t *table, int level, uint64_t base, uint64_t start, uint64_t end) {
+static void unmap_level(uint64_t *table, int level, uint64_t base, uint64_t start, uint64_t end,
+                        struct frame_batch *drops) {
     uint64_t span = 1ULL << (12 + 9 * (level - 1));
     for (int i = 0; i < (level == 4 ? 256 : 512); i++) {
         uint64_t lo = base + (uint64_t)i * span, hi = lo + span;
         if (hi <= start || lo >= end || !(table[i] & PTE_P))
             continue;
         if (level == 1) {
-            frame_free(table[i] & PTE_ADDR);
+            frame_batch_put(drops, table[i] & PTE_ADDR);
             table[i] = 0;
             continue;
         }
-        unmap_level(PHYS_TO_VIRT(table[i] & PTE_ADDR), level - 1, lo, start, end);
+        unmap_level(PHYS_TO_VIRT(table[i] & PTE_ADDR), level - 1, lo, start, end, drops);
         uint64_t *below = PHYS_TO_VIRT(table[i] & PTE_ADDR);
         bool empty = true;
         for (int k = 0; k < 512 && empty; k++)
@@ -192,15 +200,16 @@ static void unmap_level(uint64_t *table, int level, uint64_t base, uint64_t star
 }
 
 void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end) {
-    unmap_level(PHYS_TO_VIRT(root), 4, 0, start, end);
+    struct frame_batch drops = {.add = false};
+    unmap_level(PHYS_TO_VIRT(root), 4, 0, start, end, &drops);
+    frame_batch_flush(&drops);
     if ((read_cr3() & PTE_ADDR) == root)
         write_cr3(read_cr3());
 }
 
 static int free_page(uint64_t va, uint64_t *pte, void *ctx) {
     (void)va;
-    (void)ctx;
-    frame_free(*pte & PTE_ADDR);
+    frame_batch_put(ctx, *pte & PTE_ADDR);
     *pte = 0;
     return 0;
 }
@@ -216,7 +225,9 @@ static void free_tables(uint64_t table_pa, int level) {
 /* Free every user page and page table, then the root. Must not be the
  * address space this CPU is using. */
 void arch_as_destroy(uint64_t root) {
-    walk_user(root, free_page, NULL);
+    struct frame_batch drops = {.add = false};
+    walk_user(root, free_page, &drops);
+    frame_batch_flush(&drops);
     free_tables(root, 4);
 }
 

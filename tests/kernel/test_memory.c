@@ -98,6 +98,32 @@ KTEST(frames, reference_counts) {
     KT_ASSERT_EQ(frames_free(), before);
 }
 
+/* A batch applies every change it was given, more than FRAME_BATCH of
+ * them included (it flushes itself when full), and nothing before its
+ * flush. */
+KTEST(frames, batch_applies_every_change) {
+    uint64_t before = frames_free();
+    uint64_t a = frame_alloc_raw(), b = frame_alloc_raw();
+    KT_ASSERT(a && b);
+    struct frame_batch refs = {.add = true};
+    for (int k = 0; k < FRAME_BATCH + 10; k++)
+        frame_batch_put(&refs, k % 2 ? b : a);
+    frame_batch_flush(&refs);
+    KT_ASSERT_EQ(frame_refcount(a), 1 + (FRAME_BATCH + 10) / 2);
+    KT_ASSERT_EQ(frame_refcount(b), 1 + (FRAME_BATCH + 10) / 2);
+    struct frame_batch drops = {.add = false};
+    for (int k = 0; k < FRAME_BATCH + 10; k++)
+        frame_batch_put(&drops, k % 2 ? b : a);
+    frame_batch_put(&drops, a);
+    KT_ASSERT_EQ(frames_free(), before - 2); /* the last drops wait for the flush */
+    frame_batch_flush(&drops);
+    KT_ASSERT_EQ(frame_refcount(a), 0);
+    KT_ASSERT_EQ(frame_refcount(b), 1);
+    KT_ASSERT_EQ(frames_free(), before - 1);
+    frame_free(b);
+    KT_ASSERT_EQ(frames_free(), before);
+}
+
 /* RAM above what the direct map covers is left out, and counted. */
 KTEST(frames, usable_top_stops_at_the_direct_map) {
     static struct mb2_info mb; /* large: not on the stack */
