@@ -32,12 +32,24 @@ int copy_to_user(uint64_t dst, const void *src, size_t n) {
     return 0;
 }
 
+/* Page by page, so that a demand-zero or copy-on-write page the string
+ * reaches is made ordinary first, and one beyond its end is not touched. */
 long copy_string_from_user(char *dst, uint64_t src, size_t max) {
     if (!current_root())
         return -ABI_EFAULT;
-    long len = arch_user_strnlen(current_root(), src, max);
-    if (len < 0)
-        return len == -2 ? -ABI_ENAMETOOLONG : -ABI_EFAULT;
-    arch_user_copy(dst, (const void *)src, (size_t)len + 1);
-    return len;
+    for (size_t done = 0; done < max;) {
+        uint64_t va = src + done;
+        size_t chunk = MIN(max - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        if (va < src || !user_readable(va, chunk))
+            return -ABI_EFAULT;
+        long len = arch_user_strnlen(current_root(), va, chunk);
+        if (len == -1)
+            return -ABI_EFAULT;
+        if (len >= 0) {
+            arch_user_copy(dst, (const void *)src, done + (size_t)len + 1);
+            return (long)done + len;
+        }
+        done += chunk;
+    }
+    return -ABI_ENAMETOOLONG;
 }

@@ -2558,6 +2558,29 @@ static char cow_data[3 * 4096]; /* shared copy-on-write after a fork */
 /* The kernel writes into copy-on-write and not-yet-mapped pages itself:
  * read() into a shared page, waitpid's status into one, read() into heap
  * pages never touched. Each works, and only the writer sees the change. */
+/* A path the kernel reads from pages not touched yet: a fresh heap page
+ * reads as zeros (the empty path), and a name that runs from a written page
+ * into an untouched one ends at its first byte. Both are valid memory:
+ * ENOENT, never EFAULT. */
+static void t_string_in_fresh_heap(void)
+{
+    char *fresh = sbrk(3 * (intptr_t)PAGE);
+    if (fresh == (char *)-1) {
+        fail("sbrk(3 pages): errno %d", errno);
+        return;
+    }
+    fresh = (char *)(((uintptr_t)fresh + PAGE - 1) & ~(PAGE - 1)); /* a whole untouched page */
+    errno = 0;
+    if (open(fresh, O_RDONLY) != -1 || errno != ENOENT)
+        fail("open of an empty path in an untouched heap page: errno %d, expected ENOENT (%d)", errno, ENOENT);
+    char *name = fresh + 2 * PAGE - 2; /* "zz" at the end of page 2, the NUL in untouched page 3 */
+    name[0] = 'z';
+    name[1] = 'z';
+    errno = 0;
+    if (open(name, O_RDONLY) != -1 || errno != ENOENT)
+        fail("open of a name ending in an untouched page: errno %d, expected ENOENT (%d)", errno, ENOENT);
+}
+
 static void t_cow_kernel_writes(void)
 {
     static char expect[6000];
@@ -3210,6 +3233,7 @@ static const struct test tests[] = {
     { "lseek_overflow", t_lseek_overflow, 30 },
     { "rflags_entry", t_rflags_entry, 120 },
     { "cow_kernel_writes", t_cow_kernel_writes, 30 },
+    { "string_in_fresh_heap", t_string_in_fresh_heap, 30 },
     { "stack_grows", t_stack_grows, 30 },
     { "stack_limit", t_stack_limit, 60 },
     { "sbrk_huge", t_sbrk_huge, 60 },
