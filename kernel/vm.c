@@ -7,7 +7,8 @@
  * lock stands in for it (system calls and user_exception() take it); a
  * finer-locked kernel needs a per-address-space lock (rank RANK_ADDRSPACE,
  * below the frame pool's RANK_FRAMES, which frame_alloc() takes inside it).
- * The frame reference counts are atomic and need no further lock.
+ * The frame reference counts have their own lock (the frame pool's, in
+ * frame.c) and need nothing more from here.
  */
 #include "kernel/vm.h"
 #include "kernel/frame.h"
