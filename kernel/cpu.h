@@ -22,6 +22,8 @@ struct cpu_counters {
     uint64_t switches;
     uint64_t irqs;
     uint64_t ipis;
+    uint64_t handlers;      /* system-call handlers run here (syscall_run) */
+    uint64_t table_locks;   /* locks over the kernel's tables taken here (lockrank.h) */
 };
 
 struct cpu {

@@ -36,4 +36,9 @@ enum lock_rank {
 #undef LOCK_RANK_ENUM
 };
 
+/* Ranks up to here guard the kernel's tables (an OS instance's state);
+ * those above guard devices and diagnostics. Each CPU counts the table
+ * locks it takes (cpus: TABLOCKS): under `leader` a follower takes none. */
+#define RANK_LAST_TABLE RANK_FRAMES
+
 #endif

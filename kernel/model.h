@@ -9,6 +9,7 @@
 #include "arch.h"
 
 struct proc;
+struct abi_model_stat;
 
 struct model_ops {
     const char *name;
@@ -39,6 +40,9 @@ struct model_ops {
      * this CPU (NULL: nothing to run). Called with the scheduler lock. */
     void (*enqueue)(struct proc *p);
     struct proc *(*pick_next)(void);
+    /* Take runnable p off the ready queue again (before its affinity
+     * changes). Called with the scheduler lock. */
+    void (*dequeue)(struct proc *p);
     /* Ready processes waiting for `cpu`. Lock-free and possibly stale:
      * an idle CPU looks here before it takes any lock, and sysinfo shows it.
      * A count that enqueue() raised is seen by a CPU that afterwards marks
@@ -49,6 +53,19 @@ struct model_ops {
      * such as the waker's own when it is about to sleep or has just forked
      * p, will take it). Scheduler lock held. */
     int (*cpu_to_wake)(struct proc *p);
+    /* In this CPU's scheduler loop, right after p gave up the CPU, with the
+     * scheduler lock held: p's stack is no longer in use here, so p may now
+     * be handed to another CPU. */
+    void (*switched_out)(struct proc *p);
+    /* An idle CPU with nothing in ready_count() waits here. Interrupts are
+     * off on entry and on return; in between the organisation may halt
+     * until an interrupt (sti; hlt) or poll shared memory. */
+    void (*idle_wait)(void);
+    /* What `cpus` and sysinfo show: the CPU's role in this organisation
+     * ("cpu", "leader", "follower", ...) and up to `max` named counters of
+     * the organisation's own (returns how many it filled). */
+    const char *(*cpu_role)(int cpu);
+    int (*stats)(struct abi_model_stat *out, int max);
 };
 
 extern const struct model_ops *model;

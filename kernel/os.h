@@ -26,7 +26,6 @@ struct os_instance {
     struct proc *procs;             /* process table (MAX_PROCS slots) */
     int next_pid;
     struct list_node ready[ABI_NPRIO]; /* priority ready queues */
-    int nready;
     struct file files[MAX_FILES];   /* open-file table */
 };
 

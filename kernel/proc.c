@@ -59,6 +59,8 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
     p->kstack_top = kstack;
     p->prio = DEFAULT_PRIO;
     p->cpu = cpu_id();
+    p->user_cpu = cpu_id();
+    p->affinity = -1;
     p->started_ns = uptime_ns();
     list_init(&p->rq);
     str_copy(p->name, name, sizeof p->name);
@@ -142,6 +144,7 @@ int proc_fork(void) {
     for (int fd = 0; fd < NOFILE; fd++)
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
     child->prio = parent->prio;
+    child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
     model->sched_lock();
     child->parent = parent;
     make_runnable(child);
@@ -248,6 +251,33 @@ int proc_kill(int pid, int sig) {
             make_runnable(p); /* it notices `killed` when its sleep returns */
     }
     model->sched_unlock();
+    return r;
+}
+
+/* Pin process pid (0: the caller) to `cpu`, or let it run anywhere (-1).
+ * The organisation's pick_next honours it from the next switch on; the
+ * caller moves at once (it gives up the CPU when this one is not allowed). */
+int proc_set_affinity(int pid, int cpu) {
+    if (cpu < -1 || cpu >= ncpus || (cpu >= 0 && !cpus[cpu].online))
+        return -ABI_EINVAL;
+    model->sched_lock();
+    struct proc *p = pid == 0 ? current_proc() : proc_find(pid);
+    int r = 0;
+    if (!p || p->state == P_ZOMBIE)
+        r = -ABI_ESRCH;
+    else if (p->is_kthread && p != current_proc())
+        r = -ABI_EPERM;
+    else if (p->state == P_RUNNABLE) {
+        model->dequeue(p); /* queued where the old affinity allowed: queue it again */
+        p->affinity = cpu;
+        make_runnable(p);
+    } else {
+        p->affinity = cpu;
+    }
+    bool move = r == 0 && p == current_proc() && !proc_may_run_on(p, cpu_id());
+    model->sched_unlock();
+    if (move)
+        yield();
     return r;
 }
 

@@ -32,6 +32,8 @@ struct proc {
     char name[ABI_NAME_MAX];
     int prio;
     int cpu;                    /* CPU running it, or the last one that did */
+    int user_cpu;               /* CPU its user code ran on when it last entered the kernel */
+    int affinity;               /* the one CPU it may run on, or -1: any (setaffinity) */
     bool is_kthread;
     void (*kfn)(void *);        /* kernel threads: what to run */
     void *karg;
@@ -55,6 +57,9 @@ struct proc {
 };
 
 static inline struct proc *current_proc(void) { return this_cpu()->current; }
+/* Its affinity lets p run on `cpu`: every organisation's pick_next asks. */
+static inline bool proc_may_run_on(const struct proc *p, int cpu) { return p->affinity < 0 || p->affinity == cpu; }
+int proc_set_affinity(int pid, int cpu);
 
 /* Lifecycle (kernel/proc.c). */
 void proc_free(struct proc *p);

@@ -184,6 +184,8 @@ static void run(struct cpu *c, struct proc *p) {
     arch_as_activate(0);
     if (p->state == P_ZOMBIE && !p->parent)
         proc_free(p); /* nobody will wait for it; its stack is no longer in use */
+    else
+        model->switched_out(p); /* its stack is free here: it may go to another CPU */
 }
 
 /* Runs with interrupts off throughout, except while halted. An idle CPU
@@ -207,7 +209,7 @@ void scheduler(void) {
         }
         __atomic_store_n(&c->idle, true, __ATOMIC_SEQ_CST);
         if (model->ready_count(c->id) == 0)
-            arch_wait_for_interrupt(); /* sti; hlt: a resched IPI or the timer ends it */
+            model->idle_wait(); /* bkl: sti; hlt, until a resched IPI or the timer */
         arch_irq_disable();
         __atomic_store_n(&c->idle, false, __ATOMIC_SEQ_CST);
     }

@@ -88,6 +88,8 @@ static void note_acquired(struct spinlock *l, const char *site, uint64_t waited,
     l->site = site;
     l->acquired_at = arch_cycles();
     l->stats.acquisitions++;
+    if (l->rank <= RANK_LAST_TABLE)
+        c->count.table_locks++;
     if (contended) {
         l->stats.contended++;
         l->stats.spin_cycles += waited;

@@ -157,7 +157,11 @@ static long sys_times(const union sysarg *a) {
     return copy_to_user(a[0].u, &t, sizeof t) < 0 ? -ABI_EFAULT : (long)t.elapsed; /* POSIX: elapsed ticks */
 }
 
-static long sys_getcpu(const union sysarg *a) { (void)a; return cpu_id(); }
+/* Where the caller's own code runs: the CPU it entered the kernel from,
+ * which under `leader` is not the one that runs this handler. */
+static long sys_getcpu(const union sysarg *a) { (void)a; return current_proc()->user_cpu; }
+
+static long sys_setaffinity(const union sysarg *a) { return proc_set_affinity(a[0].i, a[1].i); }
 
 static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->apic_id = c->arch.apic_id;
@@ -170,6 +174,10 @@ static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->switches = c->count.switches;
     ci->irqs = c->count.irqs;
     ci->ipis = c->count.ipis;
+    ci->handlers = c->count.handlers;
+    ci->table_locks = c->count.table_locks;
+    ci->os_instance = c->os ? (uint32_t)c->os->id : 0;
+    str_copy(ci->role, model->cpu_role(c->id), sizeof ci->role);
 }
 
 static long sys_sysinfo(const union sysarg *a) {
@@ -187,6 +195,8 @@ static long sys_sysinfo(const union sysarg *a) {
         si->nprocs += this_os()->procs[i].state != P_UNUSED;
     for (int i = 0; i < ncpus && i < ABI_MAX_CPUS; i++)
         fill_cpuinfo(&si->cpu[i], &cpus[i]);
+    si->os_instance = (uint32_t)this_os()->id;
+    si->nstats = (uint32_t)model->stats(si->stat, ABI_MAX_MODEL_STATS);
     long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;
@@ -290,6 +300,7 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_setprio] = {sys_setprio, {I, I}},
     [SYS_poweroff] = {sys_poweroff, {I}},
     [SYS_gettimeofday] = {sys_gettimeofday, {U}},
+    [SYS_setaffinity] = {sys_setaffinity, {I, I}},
 };
 #undef I
 #undef U
@@ -326,7 +337,10 @@ long syscall_run(struct trap_frame *f) {
         return -ABI_ENOSYS;
     union sysarg a[MAX_ARGS];
     long err = decode_args(&table[n], f, a);
-    return err ? err : table[n].fn(a);
+    if (err)
+        return err;
+    this_cpu()->count.handlers++; /* where handlers run: the organisations differ here */
+    return table[n].fn(a);
 }
 
 /* Back to user mode: a pending kill ends the process, a used-up time slice
@@ -342,6 +356,7 @@ void leave_kernel_checks(void) {
 /* From arch/x86_64/syscall.S, with interrupts off. */
 void syscall_dispatch(struct trap_frame *f) {
     this_cpu()->count.syscalls++;
+    current_proc()->user_cpu = cpu_id();
     model->kernel_enter();
     f->rax = (uint64_t)model->syscall(f);
     leave_kernel_checks();

@@ -35,6 +35,7 @@ void user_exception(struct trap_frame *f) {
     }
     int sig = signal_for((int)f->vector);
     uint64_t addr = f->vector == 14 ? arch_fault_address() : 0; /* CR2, before anything can change it */
+    p->user_cpu = cpu_id();
     model->kernel_enter();
     if (f->vector == 14) {
         int r = vm_fault(p->as, addr, arch_fault_is_write(f));

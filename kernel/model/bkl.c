@@ -14,6 +14,7 @@
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "kernel/syscall.h"
+#include "lib/string.h"
 
 static struct spinlock bkl = SPINLOCK_INIT("big kernel lock", RANK_BKL);
 
@@ -69,28 +70,48 @@ static void bkl_init(void) {
         list_init(&os->ready[i]);
 }
 
-/* Priority ready queues: highest priority (0) first, round robin within. */
-static void bkl_enqueue(struct proc *p) {
-    struct os_instance *os = this_os();
-    list_push_back(&os->ready[p->prio], &p->rq);
-    __atomic_store_n(&os->nready, os->nready + 1, __ATOMIC_SEQ_CST); /* read without the lock */
+/* Ready processes that any CPU may take, and those pinned to one CPU
+ * (setaffinity), so that an idle CPU does not spin on work it may not run.
+ * Written under the lock, read without it. */
+static int ready_anywhere, ready_pinned[MAX_CPUS];
+
+static int *ready_counter(const struct proc *p) {
+    return p->affinity < 0 ? &ready_anywhere : &ready_pinned[p->affinity];
 }
 
+static void count_ready(const struct proc *p, int delta) {
+    int *n = ready_counter(p);
+    __atomic_store_n(n, *n + delta, __ATOMIC_SEQ_CST);
+}
+
+/* Priority ready queues: highest priority (0) first, round robin within. */
+static void bkl_enqueue(struct proc *p) {
+    list_push_back(&this_os()->ready[p->prio], &p->rq);
+    count_ready(p, +1);
+}
+
+/* The first process in priority order that may run here. */
 static struct proc *bkl_pick_next(void) {
     struct os_instance *os = this_os();
-    for (int prio = 0; prio < NPRIO; prio++) {
-        struct list_node *n = list_pop_front(&os->ready[prio]);
-        if (n) {
-            __atomic_store_n(&os->nready, os->nready - 1, __ATOMIC_RELAXED);
-            return list_entry(n, struct proc, rq);
+    for (int prio = 0; prio < NPRIO; prio++)
+        for (struct list_node *n = os->ready[prio].next; n != &os->ready[prio]; n = n->next) {
+            struct proc *p = list_entry(n, struct proc, rq);
+            if (!proc_may_run_on(p, cpu_id()))
+                continue;
+            list_remove(n);
+            count_ready(p, -1);
+            return p;
         }
-    }
     return NULL;
 }
 
+static void bkl_dequeue(struct proc *p) {
+    list_remove(&p->rq);
+    count_ready(p, -1);
+}
+
 static int bkl_ready_count(int cpu) {
-    (void)cpu;
-    return __atomic_load_n(&this_os()->nready, __ATOMIC_SEQ_CST); /* one shared queue: all of it */
+    return __atomic_load_n(&ready_anywhere, __ATOMIC_SEQ_CST) + __atomic_load_n(&ready_pinned[cpu], __ATOMIC_SEQ_CST);
 }
 
 /* Any CPU takes from the one queue, so an idle CPU is worth waking (a host
@@ -100,6 +121,8 @@ static int bkl_ready_count(int cpu) {
  * and this one when its process is going to sleep or exit, or has just
  * forked p (it usually waits for the child next, as a shell does). */
 static int bkl_cpu_to_wake(struct proc *p) {
+    if (p->affinity >= 0) /* only that CPU will take it: wake it if it sleeps */
+        return __atomic_load_n(&cpus[p->affinity].idle, __ATOMIC_SEQ_CST) ? p->affinity : -1;
     struct proc *cur = current_proc();
     int looking = (!cur || cur->state != P_RUNNING || p->parent == cur) ? 1 : 0;
     int idle_cpu = -1;
@@ -119,6 +142,32 @@ static int bkl_cpu_to_wake(struct proc *p) {
 /* A system call runs right here, on the calling CPU, under the lock. */
 static long bkl_syscall(struct trap_frame *f) { return syscall_run(f); }
 
+static void bkl_switched_out(struct proc *p) { (void)p; } /* the lock already kept p here */
+
+static void bkl_idle_wait(void) { arch_wait_for_interrupt(); } /* sti; hlt: a resched IPI or the timer ends it */
+
+static const char *bkl_cpu_role(int cpu) {
+    (void)cpu;
+    return "cpu"; /* every CPU is alike */
+}
+
+/* The big lock's own counters, as `locks` shows them. */
+static int bkl_stats(struct abi_model_stat *out, int max) {
+    const struct { const char *name; uint64_t value; } s[] = {
+        {"bkl.acquired", bkl.stats.acquisitions},
+        {"bkl.contended", bkl.stats.contended},
+        {"bkl.spin_cycles", bkl.stats.spin_cycles},
+        {"bkl.max_hold_cycles", bkl.stats.max_hold},
+    };
+    int n = 0;
+    for (; n < max && n < (int)ARRAY_SIZE(s); n++) {
+        str_copy(out[n].name, s[n].name, sizeof out[n].name);
+        out[n].cpu = -1;
+        out[n].value = s[n].value;
+    }
+    return n;
+}
+
 const struct model_ops model_bkl = {
     .name = "bkl",
     .init = bkl_init,
@@ -132,6 +181,11 @@ const struct model_ops model_bkl = {
     .switch_restore = bkl_switch_restore,
     .enqueue = bkl_enqueue,
     .pick_next = bkl_pick_next,
+    .dequeue = bkl_dequeue,
     .ready_count = bkl_ready_count,
     .cpu_to_wake = bkl_cpu_to_wake,
+    .switched_out = bkl_switched_out,
+    .idle_wait = bkl_idle_wait,
+    .cpu_role = bkl_cpu_role,
+    .stats = bkl_stats,
 };

@@ -44,6 +44,10 @@ enum {
     SYS_setprio = 23,    /* int setprio(int pid, int prio) (0 = pid of caller) */
     SYS_poweroff = 24,   /* int poweroff(int code): stops the machine (QEMU exits) */
     SYS_gettimeofday = 25, /* int gettimeofday(struct abi_timeval *tv): wall clock from the RTC */
+    SYS_setaffinity = 26, /* int setaffinity(int pid, int cpu): run only on `cpu` (-1: anywhere; pid 0 = caller) */
+    /* Numbers reserved for what is being built: 27-29 the private
+     * organisation (shared memory between instances), 30-59 the disk and
+     * file-system calls, 60-69 the POSIX process interface. */
     SYS_COUNT
 };
 
@@ -125,7 +129,21 @@ struct abi_cpuinfo {
     uint64_t switches;    /* context switches */
     uint64_t irqs;        /* interrupts other than the timer */
     uint64_t ipis;        /* inter-processor interrupts received */
+    uint64_t handlers;    /* system-call handlers run on this CPU (leader: the followers' too) */
+    uint64_t table_locks; /* locks over the kernel's tables taken on this CPU */
+    uint32_t os_instance; /* the OS instance this CPU serves */
+    char role[12];        /* what the organisation makes of it: "cpu", "leader", "follower", ... */
 };
+
+/* A counter of the running organisation, by name (sysinfo().stat[]): the
+ * leader's request queue, the balancer's migrations, ... cpu is the CPU it
+ * belongs to, or -1 for the whole machine. */
+struct abi_model_stat {
+    char name[20];
+    int32_t cpu;
+    uint64_t value;
+};
+#define ABI_MAX_MODEL_STATS 160
 
 struct abi_sysinfo {
     uint32_t ncpus;
@@ -136,7 +154,10 @@ struct abi_sysinfo {
     uint64_t uptime_ns;
     uint64_t total_frames;
     uint64_t free_frames;
+    uint32_t os_instance;  /* the OS instance that answered */
+    uint32_t nstats;       /* entries used in stat[] */
     struct abi_cpuinfo cpu[ABI_MAX_CPUS];
+    struct abi_model_stat stat[ABI_MAX_MODEL_STATS];
 };
 
 enum { ABI_P_RUNNABLE = 1, ABI_P_RUNNING = 2, ABI_P_SLEEPING = 3, ABI_P_ZOMBIE = 4 };

@@ -20,6 +20,10 @@ int procinfo(int slot, struct abi_procinfo *p);
 int os_readdir(int index, struct abi_dirent *d);
 /* Set the priority (0 highest .. ABI_NPRIO-1) of process pid (0: the caller). */
 int setprio(int pid, int prio);
+/* Let process pid (0: the caller) run only on CPU `cpu`, or anywhere
+ * (-1). It moves there at its next switch. EINVAL for a CPU that is not
+ * online, ESRCH for no such process. */
+int setaffinity(int pid, int cpu);
 /* Power the machine off; QEMU exits with a status derived from `code`. */
 int poweroff(int code);
 /* Sleep for at least ms milliseconds. */

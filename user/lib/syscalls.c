@@ -382,6 +382,11 @@ int setprio(int pid, int prio)
     return (int)check(SC2(SYS_setprio, pid, prio));
 }
 
+int setaffinity(int pid, int cpu)
+{
+    return (int)check(SC2(SYS_setaffinity, pid, cpu));
+}
+
 int poweroff(int code)
 {
     return (int)check(SC1(SYS_poweroff, code));
