@@ -45,9 +45,10 @@ enum {
     SYS_poweroff = 24,   /* int poweroff(int code): stops the machine (QEMU exits) */
     SYS_gettimeofday = 25, /* int gettimeofday(struct abi_timeval *tv): wall clock from the RTC */
     SYS_setaffinity = 26, /* int setaffinity(int pid, int cpu): run only on `cpu` (-1: anywhere; pid 0 = caller) */
-    /* Numbers reserved for what is being built: 27-29 the private
-     * organisation (shared memory between instances), 30-59 the disk and
-     * file-system calls, 60-69 the POSIX process interface. */
+    /* Numbers reserved for what is being built: 27-28 the private
+     * organisation (shared memory between instances), 29 the fine
+     * organisation's test rendezvous, 30-59 the disk and file-system calls,
+     * 60-69 the POSIX process interface. */
     SYS_COUNT
 };
 
