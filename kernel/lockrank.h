@@ -16,6 +16,7 @@
 
 #define LOCK_RANKS(X)                                                            \
     X(RANK_BKL, 10, "big kernel lock (bkl model): the whole kernel")             \
+    X(RANK_LEADER, 12, "the leader's tables (leader model): taken on the leader only") \
     X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
     X(RANK_PROC, 25, "one process: state, wait channel")                         \
     X(RANK_RUNQUEUE, 30, "ready queues (Lrq)")                                   \

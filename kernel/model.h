@@ -41,8 +41,9 @@ struct model_ops {
     void (*enqueue)(struct proc *p);
     struct proc *(*pick_next)(void);
     /* Take runnable p off the ready queue again (before its affinity
-     * changes). Called with the scheduler lock. */
-    void (*dequeue)(struct proc *p);
+     * changes). Called with the scheduler lock; false when p could not be
+     * taken back (a CPU took it to run it meanwhile). */
+    bool (*dequeue)(struct proc *p); /* false: it could not be (it is running) */
     /* Ready processes waiting for `cpu`. Lock-free and possibly stale:
      * an idle CPU looks here before it takes any lock, and sysinfo shows it.
      * A count that enqueue() raised is seen by a CPU that afterwards marks
@@ -61,15 +62,22 @@ struct model_ops {
      * off on entry and on return; in between the organisation may halt
      * until an interrupt (sti; hlt) or poll shared memory. */
     void (*idle_wait)(void);
+    /* Every timer tick on every CPU, in the interrupt, before the time
+     * slice is looked at. */
+    void (*tick)(void);
     /* What `cpus` and sysinfo show: the CPU's role in this organisation
      * ("cpu", "leader", "follower", ...) and up to `max` named counters of
      * the organisation's own (returns how many it filled). */
     const char *(*cpu_role)(int cpu);
+    /* Whether `cpu` runs kernel code at all: system-call handlers and
+     * kernel threads (leader: only the leader). syscall_run() checks it. */
+    bool (*runs_kernel)(int cpu);
     int (*stats)(struct abi_model_stat *out, int max);
 };
 
 extern const struct model_ops *model;
 extern const struct model_ops model_bkl;
+extern const struct model_ops model_leader;
 
 /* Choose the organisation by name (model= option); false if unknown. */
 bool model_select(const char *name);

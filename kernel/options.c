@@ -3,7 +3,8 @@
 #include "lib/cmdline.h"
 #include "lib/string.h"
 
-struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64};
+struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
+                                   .forward = "ipi", .leader_runs_user = 1};
 
 /* Every option takes a value: a bare word (`model` alone) is an error, never
  * a reset to empty. Errors are counted; kmain() decides what they mean. */
@@ -52,6 +53,15 @@ static void apply(const struct cmdline_opt *o) {
     } else if (cmdline_opt_is(o, "hz")) {
         if (parse_number(o, 10, 10000, &n))
             boot_options.hz = (unsigned)n;
+    } else if (cmdline_opt_is(o, "forward")) {
+        if (o->val && ((o->val_len == 3 && memcmp(o->val, "ipi", 3) == 0) ||
+                       (o->val_len == 4 && memcmp(o->val, "poll", 4) == 0)))
+            copy_value(boot_options.forward, sizeof boot_options.forward, o);
+        else
+            option_error(o, "needs ipi or poll");
+    } else if (cmdline_opt_is(o, "leader_runs_user")) {
+        if (parse_number(o, 0, 1, &n))
+            boot_options.leader_runs_user = (int)n;
     } else if (cmdline_opt_is(o, "maxcpus")) {
         if (parse_number(o, 1, 64, &n))
             boot_options.maxcpus = (unsigned)n;

@@ -11,6 +11,8 @@ struct boot_options {
     int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
     unsigned hz;         /* hz=N: timer interrupts per second per CPU */
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+    char forward[8];     /* forward=ipi|poll: how a follower wakes the leader (leader model) */
+    int leader_runs_user; /* leader_runs_user=0|1: the leader also runs user processes */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

@@ -116,9 +116,10 @@ struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int
 /* Interrupts must stay off until the iretq: after its swapgs an interrupt
  * would run on the user's GS. */
 static void first_run_user(void) {
-    struct proc *p = current_proc();
     release_first_switch("first_run_user");
-    arch_enter_user(p->tf);
+    model->kernel_enter(); /* it leaves the kernel the way a system call does */
+    model->kernel_exit();  /* (leader: to a follower) */
+    arch_enter_user(current_proc()->tf);
 }
 
 int proc_fork(void) {
@@ -267,9 +268,8 @@ int proc_set_affinity(int pid, int cpu) {
         r = -ABI_ESRCH;
     else if (p->is_kthread && p != current_proc())
         r = -ABI_EPERM;
-    else if (p->state == P_RUNNABLE) {
-        model->dequeue(p); /* queued where the old affinity allowed: queue it again */
-        p->affinity = cpu;
+    else if (p->state == P_RUNNABLE && model->dequeue(p)) {
+        p->affinity = cpu; /* it was queued where the old affinity allowed: queue it again */
         make_runnable(p);
     } else {
         p->affinity = cpu;

@@ -10,6 +10,7 @@
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
 
 #define TIME_SLICE_TICKS 2
@@ -145,17 +146,35 @@ static void wake_expired_sleepers(void) {
 /* Timer interrupt: sleepers' deadlines (on CPU 0), time slices, and
  * preemption of kernel threads that hold no lock. A used-up slice asks for
  * a reschedule only when something else is ready (a lock-free look). */
+/* A kernel thread that holds nothing is preempted right in the interrupt
+ * (user code gives the CPU up on its way back to user mode). */
+static void preempt_kernel_thread(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    struct proc *p = c->current;
+    if (p && !trap_from_user(f) && p->is_kthread && c->need_resched && c->nheld == 0 && c->irq_depth == 0)
+        yield();
+}
+
 void sched_tick(struct trap_frame *f) {
     struct cpu *c = this_cpu();
     if (c->id == 0)
         wake_expired_sleepers();
+    model->tick();
     struct proc *p = c->current;
     if (!p)
         return;
     if (++p->slice_ticks >= TIME_SLICE_TICKS && model->ready_count(c->id) > 0)
         c->need_resched = true;
-    if (!trap_from_user(f) && p->is_kthread && c->need_resched && c->nheld == 0 && c->irq_depth == 0)
-        yield();
+    preempt_kernel_thread(f);
+}
+
+/* Work that only this CPU may do was queued for it (leader: a follower's
+ * request): whatever runs here gives way as soon as it can. */
+void kernel_forward_ipi(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    if (c->current)
+        c->need_resched = true;
+    preempt_kernel_thread(f);
 }
 
 /* The interrupt state the scheduler loop keeps at every switch point. */

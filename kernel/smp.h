@@ -25,5 +25,7 @@ void tlb_shootdown_range(uint64_t va, size_t pages);
 __attribute__((noreturn)) void kernel_ap_main(void);
 void kernel_timer_tick(struct trap_frame *f);
 void kernel_resched_ipi(void);
+/* Kernel work was forwarded to this CPU (VEC_IPI_FORWARD): reschedule soon. */
+void kernel_forward_ipi(struct trap_frame *f);
 
 #endif

@@ -178,6 +178,7 @@ static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->table_locks = c->count.table_locks;
     ci->os_instance = c->os ? (uint32_t)c->os->id : 0;
     str_copy(ci->role, model->cpu_role(c->id), sizeof ci->role);
+    ci->flags = model->runs_kernel(c->id) ? ABI_CPU_F_RUNS_KERNEL : 0;
 }
 
 static long sys_sysinfo(const union sysarg *a) {
@@ -339,6 +340,16 @@ long syscall_run(struct trap_frame *f) {
     long err = decode_args(&table[n], f, a);
     if (err)
         return err;
+    if (!model->runs_kernel(cpu_id()))
+        panic("system call %llu on CPU %d, which the %s organisation keeps out of the kernel",
+              (unsigned long long)n, cpu_id(), model->name);
+    /* Handlers act on the caller: current_proc() and, through CR3, its
+     * memory (uaccess.c). An organisation that runs a call away from the
+     * calling CPU must bring both along (leader: the process itself moves). */
+    struct proc *p = current_proc();
+    if (p->as && arch_as_active() != p->as->root)
+        panic("system call %llu of pid %d runs on address space %llx, not its own %llx", (unsigned long long)n,
+              p->pid, (unsigned long long)arch_as_active(), (unsigned long long)p->as->root);
     this_cpu()->count.handlers++; /* where handlers run: the organisations differ here */
     return table[n].fn(a);
 }

@@ -65,6 +65,7 @@ void arch_timer_start_this_cpu(unsigned hz);
 void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */
 void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
+void arch_send_forward_ipi(int cpu);  /* "kernel work was forwarded to you" (its own vector) */
 void arch_poweroff(void);             /* ACPI S5, else halt */
 
 /* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
@@ -141,6 +142,7 @@ void arch_fpu_save(void *state);
 void arch_fpu_restore(void *state);
 uint64_t arch_as_create(void);       /* new top-level table sharing the kernel half; 0 = no memory */
 void arch_as_activate(uint64_t root);/* 0 = the kernel's own tables */
+uint64_t arch_as_active(void);       /* the root this CPU translates through now */
 int arch_as_copy(uint64_t dst_root, uint64_t src_root); /* copy-on-write sharing; 0 or -1 */
 /* A write to the user page at va: 0 when it is writable now (a shared
  * copy-on-write page copied, or made writable as its last user), 1 when

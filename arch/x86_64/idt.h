@@ -15,6 +15,7 @@
 #define VEC_TIMER 0xF0         /* local APIC timer */
 #define VEC_IPI_CALL 0xF1      /* remote function call */
 #define VEC_IPI_RESCHED 0xF2   /* "look at your ready queue" */
+#define VEC_IPI_FORWARD 0xF3   /* "kernel work was forwarded to you" (leader model) */
 #define VEC_SPURIOUS 0xFF
 
 void idt_build(void);

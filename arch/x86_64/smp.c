@@ -121,6 +121,7 @@ void arch_smp_start(unsigned maxcpus) {
 
 void arch_send_call_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_CALL); }
 void arch_send_resched_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_RESCHED); }
+void arch_send_forward_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_FORWARD); }
 
 static volatile int lapic_ready;
 
@@ -145,6 +146,12 @@ static void ipi_resched_handler(struct trap_frame *f) {
     kernel_resched_ipi();
 }
 
+static void ipi_forward_handler(struct trap_frame *f) {
+    this_cpu()->count.ipis++;
+    lapic_eoi();
+    kernel_forward_ipi(f);
+}
+
 static void timer_handler(struct trap_frame *f) {
     this_cpu()->count.ticks++;
     lapic_eoi();
@@ -161,6 +168,7 @@ void arch_interrupts_init(void) {
     arch_set_irq_handler(VEC_TIMER, timer_handler);
     arch_set_irq_handler(VEC_IPI_CALL, ipi_call_handler);
     arch_set_irq_handler(VEC_IPI_RESCHED, ipi_resched_handler);
+    arch_set_irq_handler(VEC_IPI_FORWARD, ipi_forward_handler);
     arch_set_irq_handler(VEC_SPURIOUS, spurious_handler);
     lapic_ready = 1;
 }

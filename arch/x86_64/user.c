@@ -82,6 +82,9 @@ uint64_t arch_as_create(void) {
 
 void arch_as_activate(uint64_t root) { write_cr3(root ? root : arch_kernel_root()); }
 
+/* CR3's page-table base (SDM vol. 3A 4.5: bits 12 and up; no PCIDs here). */
+uint64_t arch_as_active(void) { return read_cr3() & ~0xFFFULL; }
+
 /* Call fn for every mapped user page (level-1 entries of the lower half). */
 static int walk_user(uint64_t root, int (*fn)(uint64_t va, uint64_t *pte, void *ctx), void *ctx) {
     uint64_t *l4 = PHYS_TO_VIRT(root);

@@ -105,9 +105,10 @@ static struct proc *bkl_pick_next(void) {
     return NULL;
 }
 
-static void bkl_dequeue(struct proc *p) {
+static bool bkl_dequeue(struct proc *p) {
     list_remove(&p->rq);
     count_ready(p, -1);
+    return true;
 }
 
 static int bkl_ready_count(int cpu) {
@@ -145,6 +146,13 @@ static long bkl_syscall(struct trap_frame *f) { return syscall_run(f); }
 static void bkl_switched_out(struct proc *p) { (void)p; } /* the lock already kept p here */
 
 static void bkl_idle_wait(void) { arch_wait_for_interrupt(); } /* sti; hlt: a resched IPI or the timer ends it */
+
+static void bkl_tick(void) {} /* time slices are all it needs (sched.c) */
+
+static bool bkl_runs_kernel(int cpu) {
+    (void)cpu;
+    return true; /* any CPU, one at a time */
+}
 
 static const char *bkl_cpu_role(int cpu) {
     (void)cpu;
@@ -186,6 +194,8 @@ const struct model_ops model_bkl = {
     .cpu_to_wake = bkl_cpu_to_wake,
     .switched_out = bkl_switched_out,
     .idle_wait = bkl_idle_wait,
+    .tick = bkl_tick,
     .cpu_role = bkl_cpu_role,
+    .runs_kernel = bkl_runs_kernel,
     .stats = bkl_stats,
 };

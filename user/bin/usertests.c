@@ -3195,9 +3195,290 @@ static void t_rflags_entry(void)
     check_still_fine("faults with user RFLAGS set");
 }
 
+/* ---- CPUs and organisations: setaffinity, where handlers run ---- */
+
+/* A counter of the running organisation (sysinfo().stat[]), or -1. */
+static long long model_stat(const struct abi_sysinfo *s, const char *name, int cpu)
+{
+    for (unsigned i = 0; i < s->nstats && i < ABI_MAX_MODEL_STATS; i++)
+        if (s->stat[i].cpu == cpu && strncmp(s->stat[i].name, name, sizeof s->stat[i].name) == 0)
+            return (long long)s->stat[i].value;
+    return -1;
+}
+
+static int runs_kernel(const struct abi_sysinfo *s, int cpu)
+{
+    return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_KERNEL) != 0;
+}
+
+/* In a child pinned to `cpu`: the kernel must act on this process, in this
+ * address space, whichever CPU runs the handlers. Exit codes name the
+ * first thing that went wrong; getpid() & 0x7f when all is well. */
+static volatile int cow_word = 1234;
+static void pinned_child(int cpu, int parent)
+{
+    if (setaffinity(0, cpu) != 0)
+        _exit(101);
+    for (int i = 0; i < 20; i++) {
+        if (getcpu() != cpu)
+            _exit(102);
+        sys_yield();
+    }
+    if (getppid() != parent)
+        _exit(103);
+    /* sbrk, then touch: each new page is a demand-zero fault, handled
+     * wherever the organisation handles faults. */
+    unsigned char *mem = sbrk(3 * PAGE);
+    if (mem == (void *)-1)
+        _exit(104);
+    for (unsigned i = 0; i < 3 * PAGE; i++)
+        if (mem[i] != 0)
+            _exit(105);
+    for (unsigned i = 0; i < 3 * PAGE; i++)
+        mem[i] = (unsigned char)(i * 7 + cpu);
+    for (unsigned i = 0; i < 3 * PAGE; i++)
+        if (mem[i] != (unsigned char)(i * 7 + cpu))
+            _exit(106);
+    /* fork: the child inherits the affinity and a copy of the memory */
+    int me = getpid();
+    int child = fork();
+    if (child == 0) {
+        if (getcpu() != cpu || getppid() != me)
+            _exit(1);
+        cow_word = 99;
+        mem[5] = 0xEE;
+        _exit(mem[6] == (unsigned char)(6 * 7 + cpu) ? 0 : 2);
+    }
+    int st;
+    if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        _exit(107);
+    if (cow_word != 1234 || mem[5] != (unsigned char)(5 * 7 + cpu))
+        _exit(108);
+    /* exec from here: the new program is this process, still pinned */
+    char *pid_argv[] = { "ut_args", "pid", NULL };
+    child = fork();
+    if (child == 0) {
+        execve("ut_args", pid_argv, no_env);
+        _exit(3);
+    }
+    if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != (child & 0x7f))
+        _exit(109);
+    if (sleep_ms(3) != 0 || getcpu() != cpu)
+        _exit(110);
+    _exit(getpid() & 0x7f);
+}
+
+static void t_affinity(void)
+{
+    get_sysinfo();
+    int n = (int)si.ncpus, parent = getpid();
+    for (int cpu = 0; cpu < n; cpu++) {
+        int pid = xfork();
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            return;
+        }
+        if (pid == 0)
+            pinned_child(cpu, parent);
+        char what[48];
+        snprintf(what, sizeof what, "child pinned to CPU %d", cpu);
+        expect_exit(reap(pid, what), pid & 0x7f, what);
+    }
+    /* errors */
+    long r;
+    if ((r = raw_syscall(SYS_setaffinity, 0, n, 0, 0, 0)) != -EINVAL)
+        fail("setaffinity(0, %d) (no such CPU) = %ld, expected -EINVAL", n, r);
+    if ((r = raw_syscall(SYS_setaffinity, 0, -2, 0, 0, 0)) != -EINVAL)
+        fail("setaffinity(0, -2) = %ld, expected -EINVAL", r);
+    if ((r = raw_syscall(SYS_setaffinity, 0, 0x100000000L, 0, 0, 0)) != -EINVAL)
+        fail("setaffinity(0, 1 << 32) = %ld, expected -EINVAL (an int argument)", r);
+    if ((r = raw_syscall(SYS_setaffinity, 999999, 0, 0, 0, 0)) != -ESRCH)
+        fail("setaffinity(999999, 0) = %ld, expected -ESRCH", r);
+    if ((r = raw_syscall(SYS_setaffinity, 1, 0, 0, 0, 0)) != -EPERM && r != 0)
+        fail("setaffinity(1, 0) = %ld", r);
+    raw_syscall(SYS_setaffinity, 1, -1, 0, 0, 0); /* init: back to anywhere */
+    /* pin another process: a sleeping child moves when it wakes */
+    int last = n - 1, pid = xfork();
+    if (pid == 0) {
+        sleep_ms(100);
+        _exit(getcpu());
+    }
+    if (pid > 0) {
+        if (setaffinity(pid, last) != 0)
+            fail("setaffinity(child %d, %d): errno %d", pid, last, errno);
+        expect_exit(reap(pid, "child pinned by its parent"), last, "the CPU the pinned child ran on");
+    }
+    if (setaffinity(0, -1) != 0)
+        fail("setaffinity(0, -1): errno %d", errno);
+}
+
+/* Where system-call handlers run. A process pinned to each CPU in turn
+ * makes CALLS calls: a CPU that runs kernel code runs them itself; one
+ * that does not (a follower under `leader`) must run none, nor take any
+ * lock over the kernel's tables, and the CPUs that run kernel code run
+ * them instead. */
+#define CALLS 400
+static void t_handlers_where(void)
+{
+    static struct abi_sysinfo before;
+    if (sysinfo(&before) != 0) {
+        fail("sysinfo: errno %d", errno);
+        return;
+    }
+    int n = (int)before.ncpus, offloaded = 0;
+    for (int cpu = 0; cpu < n; cpu++) {
+        int pid = xfork();
+        if (pid == 0) {
+            if (setaffinity(0, cpu) != 0)
+                _exit(1);
+            for (int i = 0; i < CALLS; i++)
+                if (getpid() <= 0)
+                    _exit(2);
+            _exit(getcpu() == cpu ? 0 : 3);
+        }
+        expect_exit(reap(pid, "pinned caller"), 0, "pinned caller");
+        offloaded += runs_kernel(&before, cpu) ? 0 : CALLS;
+    }
+    get_sysinfo();
+    unsigned long long by_kernel_cpus = 0;
+    int outsiders = 0;
+    for (int cpu = 0; cpu < n; cpu++) {
+        unsigned long long h = si.cpu[cpu].handlers - before.cpu[cpu].handlers;
+        if (runs_kernel(&si, cpu)) {
+            by_kernel_cpus += h;
+            continue;
+        }
+        outsiders++;
+        if (si.cpu[cpu].handlers != 0 || si.cpu[cpu].table_locks != 0)
+            fail("CPU %d (%.12s) does not run kernel code, but ran %llu handlers and took %llu table locks", cpu,
+                 si.cpu[cpu].role, (unsigned long long)si.cpu[cpu].handlers,
+                 (unsigned long long)si.cpu[cpu].table_locks);
+        if (si.cpu[cpu].syscalls == before.cpu[cpu].syscalls)
+            fail("CPU %d: no system call started there, though a process pinned to it made %d", cpu, CALLS);
+    }
+    if (by_kernel_cpus < (unsigned long long)n * CALLS)
+        fail("the CPUs that run kernel code ran %llu handlers, expected at least %d", by_kernel_cpus, n * CALLS);
+    if (strncmp(si.model, "leader", sizeof si.model) == 0 && n > 1 && outsiders != n - 1)
+        fail("leader: %d CPUs keep out of the kernel, expected every follower (%d)", outsiders, n - 1);
+    note("%d of %d CPUs stay out of the kernel; %d calls were run for them elsewhere", outsiders, n, offloaded);
+}
+
+/* Every CPU's processes call the kernel at once; under `leader` every one
+ * of those requests reaches the leader's mailbox exactly once: each call
+ * gets its own answer, and afterwards every follower's requests were all
+ * taken (forwarded == taken). */
+#define FLOOD_PER_CPU 3
+#define FLOOD_CALLS 1500
+static void t_request_flood(void)
+{
+    static struct abi_sysinfo before;
+    if (sysinfo(&before) != 0) {
+        fail("sysinfo: errno %d", errno);
+        return;
+    }
+    int n = (int)before.ncpus, pids[FLOOD_PER_CPU * ABI_MAX_CPUS], np = 0;
+    uint64_t start = uptime_ns() + 200 * MS;
+    for (int i = 0; i < n * FLOOD_PER_CPU; i++) {
+        int pid = xfork();
+        if (pid == 0) {
+            if (setaffinity(0, i % n) != 0)
+                _exit(1);
+            int me = getpid();
+            while (uptime_ns() < start) /* all start together */
+                ;
+            for (int k = 0; k < FLOOD_CALLS; k++)
+                if (getpid() != me)
+                    _exit(2);
+            _exit(0);
+        }
+        if (pid < 0) {
+            fail("fork: errno %d", errno);
+            break;
+        }
+        pids[np++] = pid;
+    }
+    for (int i = 0; i < np; i++)
+        expect_exit(reap(pids[i], "flooding caller"), 0, "flooding caller");
+    get_sysinfo();
+    unsigned long long forwarded = 0;
+    int followers = 0;
+    for (int cpu = 0; cpu < n; cpu++) {
+        long long f = model_stat(&si, "forwarded", cpu), t = model_stat(&si, "taken", cpu);
+        if (f < 0)
+            continue;
+        followers++;
+        if (f != t)
+            fail("CPU %d forwarded %lld requests but the leader took %lld", cpu, f, t);
+        forwarded += (unsigned long long)(f - model_stat(&before, "forwarded", cpu));
+    }
+    unsigned long long want = (unsigned long long)followers * FLOOD_PER_CPU * FLOOD_CALLS;
+    if (forwarded < want)
+        fail("%llu requests forwarded, expected at least %llu", forwarded, want);
+    note("%d processes x %d calls; %llu requests forwarded by %d followers, queue max %lld", np, FLOOD_CALLS,
+         forwarded, followers, model_stat(&si, "queue_max", -1));
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* More CPU-bound processes than CPUs, none pinned: no CPU may stay idle
+ * while processes wait. Organisations that keep the count (leader:
+ * idle_while_waiting, per follower, counted at the leader's ticks) must
+ * not count a single case. The processes spin on the time-stamp counter,
+ * making no system call. */
+static void t_no_idle_while_waiting(void)
+{
+    get_sysinfo();
+    int n = (int)si.ncpus, nproc = n + 2, pids[ABI_MAX_CPUS + 2];
+    long long before = 0, after = 0;
+    int counted = 0;
+    for (int cpu = 0; cpu < n; cpu++) {
+        long long v = model_stat(&si, "idle_while_waiting", cpu);
+        if (v >= 0) {
+            before += v;
+            counted = 1;
+        }
+    }
+    uint64_t t0 = rdtsc();
+    sleep_ms(100);
+    uint64_t per_s = (rdtsc() - t0) * 10;
+    for (int i = 0; i < nproc; i++) {
+        int pid = xfork();
+        if (pid == 0) {
+            uint64_t end = rdtsc() + per_s;
+            while (rdtsc() < end)
+                ;
+            _exit(0);
+        }
+        pids[i] = pid;
+    }
+    for (int i = 0; i < nproc; i++)
+        if (pids[i] > 0)
+            expect_exit(reap(pids[i], "spinner"), 0, "spinner");
+    get_sysinfo();
+    for (int cpu = 0; cpu < n; cpu++) {
+        long long v = model_stat(&si, "idle_while_waiting", cpu);
+        if (v >= 0)
+            after += v;
+    }
+    if (counted && after != before)
+        fail("%lld times a CPU stayed idle for a tick while %d spinners waited for %d CPUs", after - before, nproc,
+             n);
+    if (!counted)
+        note("the %.16s organisation keeps no idle-while-waiting count", si.model);
+}
+
 static const struct test tests[] = {
     { "getpid", t_getpid, 30 },
     { "sysinfo", t_sysinfo, 30 },
+    { "affinity", t_affinity, 120 },
+    { "handlers_where", t_handlers_where, 120 },
+    { "request_flood", t_request_flood, 240 },
+    { "no_idle_while_waiting", t_no_idle_while_waiting, 120 },
     { "procinfo", t_procinfo, 30 },
     { "time", t_time, 120 }, /* 2000 system calls: slow when the host is busy */
     { "sched", t_sched, 30 },

@@ -134,7 +134,9 @@ struct abi_cpuinfo {
     uint64_t table_locks; /* locks over the kernel's tables taken on this CPU */
     uint32_t os_instance; /* the OS instance this CPU serves */
     char role[12];        /* what the organisation makes of it: "cpu", "leader", "follower", ... */
+    uint32_t flags;       /* ABI_CPU_F_* */
 };
+#define ABI_CPU_F_RUNS_KERNEL 1 /* runs system-call handlers and kernel threads */
 
 /* A counter of the running organisation, by name (sysinfo().stat[]): the
  * leader's request queue, the balancer's migrations, ... cpu is the CPU it
