@@ -72,6 +72,9 @@ struct model_ops {
     /* Whether `cpu` runs kernel code at all: system-call handlers and
      * kernel threads (leader: only the leader). syscall_run() checks it. */
     bool (*runs_kernel)(int cpu);
+    /* Whether `cpu` runs user processes (leader_runs_user=0: not the
+     * leader); setaffinity refuses the others. */
+    bool (*runs_user)(int cpu);
     int (*stats)(struct abi_model_stat *out, int max);
 };
 

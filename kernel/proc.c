@@ -255,11 +255,12 @@ int proc_kill(int pid, int sig) {
     return r;
 }
 
-/* Pin process pid (0: the caller) to `cpu`, or let it run anywhere (-1).
+/* Pin process pid (0: the caller) to `cpu`, or let it run anywhere (-1);
+ * only to a CPU that is online and runs user processes.
  * The organisation's pick_next honours it from the next switch on; the
  * caller moves at once (it gives up the CPU when this one is not allowed). */
 int proc_set_affinity(int pid, int cpu) {
-    if (cpu < -1 || cpu >= ncpus || (cpu >= 0 && !cpus[cpu].online))
+    if (cpu < -1 || cpu >= ncpus || (cpu >= 0 && (!cpus[cpu].online || !model->runs_user(cpu))))
         return -ABI_EINVAL;
     model->sched_lock();
     struct proc *p = pid == 0 ? current_proc() : proc_find(pid);

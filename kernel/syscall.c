@@ -178,7 +178,7 @@ static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->table_locks = c->count.table_locks;
     ci->os_instance = c->os ? (uint32_t)c->os->id : 0;
     str_copy(ci->role, model->cpu_role(c->id), sizeof ci->role);
-    ci->flags = model->runs_kernel(c->id) ? ABI_CPU_F_RUNS_KERNEL : 0;
+    ci->flags = (model->runs_kernel(c->id) ? ABI_CPU_F_RUNS_KERNEL : 0) | (model->runs_user(c->id) ? ABI_CPU_F_RUNS_USER : 0);
 }
 
 static long sys_sysinfo(const union sysarg *a) {

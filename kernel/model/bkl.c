@@ -154,6 +154,11 @@ static bool bkl_runs_kernel(int cpu) {
     return true; /* any CPU, one at a time */
 }
 
+static bool bkl_runs_user(int cpu) {
+    (void)cpu;
+    return true;
+}
+
 static const char *bkl_cpu_role(int cpu) {
     (void)cpu;
     return "cpu"; /* every CPU is alike */
@@ -197,5 +202,6 @@ const struct model_ops model_bkl = {
     .tick = bkl_tick,
     .cpu_role = bkl_cpu_role,
     .runs_kernel = bkl_runs_kernel,
+    .runs_user = bkl_runs_user,
     .stats = bkl_stats,
 };

@@ -151,7 +151,7 @@ static struct awt_entry {
     uint64_t forwarded;         /* requests this follower handed to the leader */
     uint64_t served;            /* of which the leader has taken (served or serving) */
     uint64_t assigned;          /* processes the leader gave it */
-    uint64_t idle_while_waiting; /* ticks it asked while processes waited */
+    uint64_t idle_while_waiting; /* assignments that left it idle while work waited */
 } awt[MAX_CPUS];
 
 /* The leader's own counters (cpus, sysinfo). */
@@ -290,6 +290,11 @@ static void assign_work(void) {
             if (was_asking)
                 notify(f, false);
         }
+    /* The texts' promise, checked each time: no follower is left idle
+     * while a process it may run waits (usertests no_idle_while_waiting). */
+    for (int f = 1; f < ncpus; f++)
+        if (follower_online(f) && awt[f].asking && !awt[f].next && ready_for(f) > 0)
+            awt[f].idle_while_waiting++;
 }
 
 /* A user process on the ready list, where followers get their work. */
@@ -406,8 +411,8 @@ static void stop_serving(struct proc *p) {
 
 /* On the leader a user process's kernel half is done. It goes back to the
  * ready list (and so to a follower) unless the leader may keep running it:
- * it may run user code, no kernel work waits, no follower is idle, and the
- * process is not giving way to others. */
+ * it may run user code, the process's affinity allows it, no kernel work
+ * waits, no follower is idle, and the process is not giving way to others. */
 static void leader_kernel_exit(void) {
     struct proc *p = current_proc();
     if (is_leader() && p && !p->is_kthread) {
@@ -415,7 +420,8 @@ static void leader_kernel_exit(void) {
         pinfo[slot(p)].from = -1; /* the request is done */
         bool gives_way = pinfo[slot(p)].gives_way && user_ready > 0;
         pinfo[slot(p)].gives_way = false;
-        if (!leader_may_run_user() || kernel_ready > 0 || requests || follower_asking() || gives_way) {
+        if (!leader_may_run_user() || !proc_may_run_on(p, LEADER) || kernel_ready > 0 || requests ||
+            follower_asking() || gives_way) {
             pinfo[slot(p)].handing_back = true;
             p->state = P_RUNNABLE;
             sched(); /* switched_out() queues it once this stack is free */
@@ -478,22 +484,12 @@ static void leader_idle_wait(void) {
     __atomic_store_n(&e->halted, false, __ATOMIC_SEQ_CST);
 }
 
-/* Every timer tick, on each CPU. The leader looks at its mailbox
- * (forward=poll has no IPI to tell it) and keeps the count of followers
- * left idle while processes they could run wait: it must stay 0. */
-static bool asked_last_tick[MAX_CPUS];
+/* Every timer tick, on each CPU. The leader looks at its mailbox here
+ * (forward=poll has no IPI to tell it) and gives kernel work the CPU. */
 static void leader_tick(void) {
-    if (!is_leader())
-        return;
     struct cpu *c = this_cpu();
-    if (c->current && (__atomic_load_n(&requests, __ATOMIC_SEQ_CST) || kernel_ready > 0))
+    if (is_leader() && c->current && (__atomic_load_n(&requests, __ATOMIC_SEQ_CST) || kernel_ready > 0))
         c->need_resched = true; /* kernel work first */
-    for (int f = 1; f < ncpus; f++) {
-        bool idle_with_work = follower_online(f) && awt[f].asking && !awt[f].next && ready_for(f) > 0;
-        if (idle_with_work && asked_last_tick[f])
-            awt[f].idle_while_waiting++;
-        asked_last_tick[f] = idle_with_work;
-    }
 }
 
 /* kernel_enter() brought the caller to the leader: the handler runs there
@@ -501,6 +497,8 @@ static void leader_tick(void) {
 static long leader_syscall(struct trap_frame *f) { return syscall_run(f); }
 
 static bool leader_runs_kernel(int cpu) { return cpu == LEADER; }
+
+static bool leader_runs_user(int cpu) { return cpu != LEADER || leader_may_run_user(); }
 
 static void leader_init(void) {
     struct os_instance *os = this_os();
@@ -578,5 +576,6 @@ const struct model_ops model_leader = {
     .tick = leader_tick,
     .cpu_role = leader_cpu_role,
     .runs_kernel = leader_runs_kernel,
+    .runs_user = leader_runs_user,
     .stats = leader_stats,
 };

@@ -137,6 +137,7 @@ struct abi_cpuinfo {
     uint32_t flags;       /* ABI_CPU_F_* */
 };
 #define ABI_CPU_F_RUNS_KERNEL 1 /* runs system-call handlers and kernel threads */
+#define ABI_CPU_F_RUNS_USER 2   /* runs user processes (setaffinity may pin to it) */
 
 /* A counter of the running organisation, by name (sysinfo().stat[]): the
  * leader's request queue, the balancer's migrations, ... cpu is the CPU it

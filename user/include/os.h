@@ -22,7 +22,7 @@ int os_readdir(int index, struct abi_dirent *d);
 int setprio(int pid, int prio);
 /* Let process pid (0: the caller) run only on CPU `cpu`, or anywhere
  * (-1). It moves there at its next switch. EINVAL for a CPU that is not
- * online, ESRCH for no such process. */
+ * online or runs no user processes, ESRCH for no such process. */
 int setaffinity(int pid, int cpu);
 /* Power the machine off; QEMU exits with a status derived from `code`. */
 int poweroff(int code);
