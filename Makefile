@@ -40,7 +40,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps kernel user iso run debug test test-full test-host clean lockranks bench-smp FORCE
+.PHONY: bench-leader all deps kernel user iso run debug test test-full test-host clean lockranks bench-smp FORCE
 all: iso
 
 deps:
@@ -129,6 +129,12 @@ test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 # A benchmark, not a test (docs/testing.md): the table and build/bench/smp.csv.
 bench-smp: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/bench-smp.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
+
+# The cost of forwarding a system call to the leader (docs/organisations.md):
+# cycles per getpid under bkl and leader (forward=ipi, poll), and the leader's
+# busy share with 1-3 followers calling; build/bench/leader.csv.
+bench-leader: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+	python3 tools/bench-leader.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
 
 lockranks:
 	@python3 tools/lockranks.py kernel/lockrank.h

@@ -157,9 +157,12 @@ static struct awt_entry {
 /* The leader's own counters (cpus, sysinfo). */
 static struct {
     uint64_t serve_ns;          /* time in forwarded processes' kernel halves */
+    uint64_t idle_ns;           /* time in idle_wait() */
     uint64_t queue_len, queue_max; /* requests taken but not yet run */
     uint64_t idle_with_work;    /* leader ticks with an asking follower and waiting work */
 } lead;
+
+static bool leader_may_run_user(void);
 
 static void notify(int cpu, bool forward_vector) {
     if (!poll_mode || __atomic_load_n(&awt[cpu].halted, __ATOMIC_SEQ_CST)) {
@@ -339,16 +342,20 @@ static struct proc *leader_pick_next(void) {
             pinfo[slot(p)].served_since = uptime_ns();
         return p;
     }
-    if (runs_user && (p = first_for(this_os()->ready, LEADER)))
+    if (leader_may_run_user() && (p = first_for(this_os()->ready, LEADER)))
         take_off_ready_list(p);
     return p;
 }
 
 static struct proc *leader_pick(void) { return is_leader() ? leader_pick_next() : follower_pick_next(); }
 
+/* A process taken off the ready list or an AWT slot is queued again as
+ * user work (handing_back), not as kernel work: it is on its way out of
+ * the kernel, and the leader must not resume it in user mode itself. */
 static bool leader_dequeue(struct proc *p) {
     take_requests();
-    switch (pinfo[slot(p)].where) {
+    enum where was = pinfo[slot(p)].where;
+    switch (was) {
     case W_KERNEL_QUEUE:
         list_remove(&p->rq);
         __atomic_store_n(&kernel_ready, kernel_ready - 1, __ATOMIC_SEQ_CST);
@@ -375,6 +382,7 @@ static bool leader_dequeue(struct proc *p) {
         return false;
     }
     pinfo[slot(p)].where = W_NONE;
+    pinfo[slot(p)].handing_back = was == W_READY_LIST || was == W_AWT;
     return true;
 }
 
@@ -470,6 +478,7 @@ static int leader_cpu_to_wake(struct proc *p) {
 #define POLL_NS 2000000ULL
 static void leader_idle_wait(void) {
     struct awt_entry *e = &awt[cpu_id()];
+    uint64_t start = uptime_ns();
     if (poll_mode) {
         uint64_t until = uptime_ns() + POLL_NS;
         arch_irq_enable();
@@ -482,6 +491,8 @@ static void leader_idle_wait(void) {
         arch_wait_for_interrupt();
     arch_irq_disable();
     __atomic_store_n(&e->halted, false, __ATOMIC_SEQ_CST);
+    if (is_leader())
+        lead.idle_ns += uptime_ns() - start;
 }
 
 /* Every timer tick, on each CPU. The leader looks at its mailbox here
@@ -530,8 +541,10 @@ static int put_stat(struct abi_model_stat *out, int n, int max, const char *name
 /* The leader's busy share in thousandths of its time: serving followers'
  * requests, its own work (kernel threads, its own user processes), idle. */
 static int leader_stats(struct abi_model_stat *out, int max) {
-    uint64_t up = uptime_ns() ? uptime_ns() : 1, ticks = cpus[LEADER].count.ticks;
-    uint64_t serve = lead.serve_ns * 1000 / up, idle = ticks ? cpus[LEADER].count.idle_ticks * 1000 / ticks : 0;
+    /* measured, not sampled: a tick that waits while the leader serves with
+     * interrupts off would be taken at the next halt and counted as idle */
+    uint64_t up = uptime_ns() ? uptime_ns() : 1;
+    uint64_t serve = lead.serve_ns * 1000 / up, idle = lead.idle_ns * 1000 / up;
     uint64_t forwarded = 0, started = 0;
     for (int f = 1; f < ncpus; f++) {
         forwarded += awt[f].forwarded;
@@ -542,6 +555,7 @@ static int leader_stats(struct abi_model_stat *out, int max) {
     n = put_stat(out, n, max, "own_permille", LEADER, serve + idle < 1000 ? 1000 - serve - idle : 0);
     n = put_stat(out, n, max, "idle_permille", LEADER, idle);
     n = put_stat(out, n, max, "serve_us", LEADER, lead.serve_ns / 1000);
+    n = put_stat(out, n, max, "idle_us", LEADER, lead.idle_ns / 1000);
     n = put_stat(out, n, max, "queue_now", -1, forwarded - started + lead.queue_len); /* posted + taken, not started */
     n = put_stat(out, n, max, "queue_max", -1, lead.queue_max);
     n = put_stat(out, n, max, "forward_poll", -1, poll_mode);

@@ -2900,6 +2900,7 @@ static void t_abi_int_width(void)
         { SYS_procinfo, "procinfo", "iu", { 0, (long)&pi }, 2, 0 },
         { SYS_readdir, "readdir", "iu", { 0, (long)&de }, 1, 1 },
         { SYS_setprio, "setprio", "ii", { 0, 4 }, 1, 0 },
+        { SYS_setaffinity, "setaffinity", "ii", { 0, -1 }, 1, 0 },
         { SYS_close, "close", "i", { 0 }, 1, 0 }, /* last use of fd 0 */
         { SYS_poweroff, "poweroff", "i", { 0x55 }, 0, 0 },
     };
@@ -3314,6 +3315,40 @@ static void t_affinity(void)
             fail("setaffinity(child %d, %d): errno %d", pid, last, errno);
         expect_exit(reap(pid, "child pinned by its parent"), last, "the CPU the pinned child ran on");
     }
+    /* pin a busy child over and over while it runs, waits on the ready
+     * list or sits in a CPU's slot: it must never run its code on a CPU
+     * that runs no user processes (leader_runs_user=0: the leader) */
+    int user_cpus[ABI_MAX_CPUS], nu = 0;
+    for (int cpu = 0; cpu < n; cpu++)
+        if (si.cpu[cpu].flags & ABI_CPU_F_RUNS_USER)
+            user_cpus[nu++] = cpu;
+    uint32_t forbidden = 0;
+    for (int cpu = 0; cpu < n && cpu < 32; cpu++)
+        if (!(si.cpu[cpu].flags & ABI_CPU_F_RUNS_USER))
+            forbidden |= 1u << cpu;
+    int busy[3];
+    for (int i = 0; i < 3; i++) {
+        busy[i] = xfork();
+        if (busy[i] == 0) {
+            int bad = 0;
+            for (int i = 0; i < 10000; i++) { /* only getcpu(): it is the first call after any move */
+                int c = getcpu();
+                if (c < 32 && (forbidden >> c & 1))
+                    bad++;
+            }
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (int k = 0; k < 100; k++) {
+        int who = busy[k % 3];
+        if (who > 0 && setaffinity(who, k % 4 == 3 ? -1 : user_cpus[k % nu]) != 0 && errno != ESRCH)
+            fail("setaffinity(busy child %d): errno %d", who, errno);
+        sleep_ms(2);
+    }
+    for (int i = 0; i < 3; i++)
+        if (busy[i] > 0)
+            expect_exit(reap(busy[i], "busy child pinned while it ran"), 0,
+                        "busy child (1: its code ran on a CPU that runs no user processes)");
     if (setaffinity(0, -1) != 0)
         fail("setaffinity(0, -1): errno %d", errno);
 }

@@ -37,7 +37,7 @@ enum {
     SYS_sleep = 16,      /* int sleep_ms(uint64_t ms) */
     SYS_uptime = 17,     /* int uptime(uint64_t *ns) */
     SYS_times = 18,      /* int times(struct abi_tms *t) */
-    SYS_getcpu = 19,     /* int getcpu(void) -> number of the CPU running the caller */
+    SYS_getcpu = 19,     /* int getcpu(void) -> number of the CPU the caller's code runs on */
     SYS_sysinfo = 20,    /* int sysinfo(struct abi_sysinfo *info) */
     SYS_procinfo = 21,   /* int procinfo(int slot, struct abi_procinfo *p) -> 1 used, 0 free, -EINVAL past end */
     SYS_readdir = 22,    /* int readdir(int index, struct abi_dirent *d) -> 1 entry, 0 end */
@@ -147,7 +147,7 @@ struct abi_model_stat {
     int32_t cpu;
     uint64_t value;
 };
-#define ABI_MAX_MODEL_STATS 160
+#define ABI_MAX_MODEL_STATS 272 /* leader at 64 CPUs: 8 + 4 per follower */
 
 struct abi_sysinfo {
     uint32_t ncpus;
