@@ -11,6 +11,10 @@ struct boot_options {
     int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
     unsigned hz;         /* hz=N: timer interrupts per second per CPU */
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+    /* partition=W0,W1,...: private's memory slices in proportion to these
+     * weights, CPU 0 first (CPUs not listed weigh 1); none: equal slices. */
+    unsigned partition[64];
+    unsigned npartition;
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

@@ -63,6 +63,7 @@ void arch_console_irq_init(void);     /* COM1 receive interrupt through the I/O 
 void arch_timer_init(unsigned hz);    /* calibrate the LAPIC timer, start it here */
 void arch_timer_start_this_cpu(unsigned hz);
 void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */
+int arch_cpus_expected(unsigned maxcpus); /* how many CPUs arch_smp_start will try to bring up, this one included */
 void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
 void arch_poweroff(void);             /* ACPI S5, else halt */
@@ -90,6 +91,7 @@ extern uint64_t phys_map_offset;
 #define MAP_USER (1u << 2)
 #define MAP_NOCACHE (1u << 3)
 #define MAP_GLOBAL (1u << 4) /* reported by arch_translate(): kept in every TLB across CR3 writes */
+#define MAP_SHARED_WINDOW (1u << 5) /* memory of no instance (kernel/shm.c): fork shares it, exit keeps it */
 
 /* Build the kernel's own page tables from the memory map and switch to them.
  * `max_phys` is the end of the highest RAM range to put in the direct map. */

@@ -95,6 +95,8 @@ static uint64_t pte_flags(unsigned flags) {
         f |= PTE_PCD | PTE_PWT;
     if (flags & MAP_COW)
         f |= PTE_COW;
+    if (flags & MAP_SHARED_WINDOW)
+        f |= PTE_SHW;
     if (flags & MAP_NOGLOBAL)
         f &= ~PTE_G;
     return f;
@@ -102,7 +104,8 @@ static uint64_t pte_flags(unsigned flags) {
 
 unsigned paging_map_flags(uint64_t e) {
     return ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
-           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0) | ((e & PTE_G) ? MAP_GLOBAL : 0);
+           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0) | ((e & PTE_G) ? MAP_GLOBAL : 0) |
+           ((e & PTE_SHW) ? MAP_SHARED_WINDOW : 0);
 }
 
 /* Rewriting a present entry leaves the old translation in TLBs (SDM vol.

@@ -92,6 +92,11 @@ static int enabled_in_madt(void) {
     return acpi_ok ? n : 1;
 }
 
+int arch_cpus_expected(unsigned maxcpus) {
+    int n = enabled_in_madt();
+    return MIN(MIN(n, (int)maxcpus), MAX_CPUS);
+}
+
 void arch_smp_start(unsigned maxcpus) {
     uint32_t me = this_cpu()->arch.apic_id;
     install_trampoline();
@@ -106,7 +111,6 @@ void arch_smp_start(unsigned maxcpus) {
         struct cpu *c = &cpus[ncpus];
         c->id = ncpus;
         c->arch.apic_id = a->apic_id;
-        c->os = cpus[0].os;
         if (start_ap(c)) {
             pr_info("smp: CPU %d (APIC id %u) online after %llu us\n", c->id, a->apic_id,
                     (unsigned long long)(cycles_to_ns(c->boot_cycles) / 1000));
