@@ -20,6 +20,7 @@ void os_instance_setup(struct os_instance *os, int id) {
     os->first_cpu = -1;
     os->next_deadline_ns = UINT64_MAX;
     spin_init(&os->files_lock, "open files", RANK_FILES);
+    arch_kstack_area_init(&os->kstacks, id, &os->frames);
     os->console = (struct file){.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
 }
 

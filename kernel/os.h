@@ -38,6 +38,7 @@ struct os_instance {
     struct spinlock files_lock;     /* over files[] and the console file's count */
     struct file console;            /* this instance's view of the console */
     struct proc *init;              /* its first process, or NULL */
+    struct kstack_area kstacks;     /* its processes' kernel stacks (arch.h) */
 
     /* The organisation's lock over this instance's tables, for those that
      * have one lock per instance (private), and its recursion depth. */

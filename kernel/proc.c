@@ -46,7 +46,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
         *err = -ABI_EAGAIN;
         return NULL;
     }
-    uint64_t kstack = arch_alloc_kstack();
+    uint64_t kstack = arch_alloc_kstack(&os->kstacks); /* in the instance's own memory */
     if (!kstack) {
         *err = -ABI_ENOMEM;
         return NULL;
@@ -67,7 +67,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
 
 /* Release a zombie's (or a failed embryo's) slot and kernel stack. */
 void proc_free(struct proc *p) {
-    arch_free_kstack(p->kstack_top);
+    arch_free_kstack(&this_os()->kstacks, p->kstack_top);
     p->kstack_top = 0;
     p->state = P_UNUSED;
     p->pid = 0;

@@ -7,6 +7,7 @@
 #define ARCH_H
 
 #include "lib/types.h"
+#include "kernel/spinlock.h"
 #include "arch/x86_64/layout.h"
 
 /* ---- per-CPU hardware state, embedded in struct cpu (kernel/cpu.h) ---- */
@@ -109,13 +110,26 @@ void *arch_map_mmio(uint64_t pa, size_t len);
 void arch_flush_tlb_page(uint64_t va);
 uint64_t arch_kernel_root(void);
 
+/* Kernel stacks come from areas: each OS instance has its own gigabyte of
+ * the kernel-stack range, with its own lock, slots and page tables, whose
+ * frames (stacks and tables) come from the instance's own pool. So an
+ * instance that creates and ends processes takes no lock another takes. */
+#define KSTACK_AREA_SLOTS 4096
+struct frame_pool;
+struct kstack_area {
+    struct spinlock lock;
+    struct frame_pool *frames;
+    uint64_t base;                              /* KSTACK_AREA + index GiB */
+    uint64_t used[KSTACK_AREA_SLOTS / 64];      /* bit = slot in use */
+};
+void arch_kstack_area_init(struct kstack_area *a, int index, struct frame_pool *frames);
 /* Allocate a kernel stack with an unmapped guard page below it: returns the
  * top, or 0 when memory ran out. */
-uint64_t arch_alloc_kstack(void);
+uint64_t arch_alloc_kstack(struct kstack_area *a);
 /* Kernel stacks are non-global mappings: freeing one flushes only this CPU,
  * which is safe because every CPU reloads CR3 before it switches onto a
  * thread (kernel/sched.c run(); see arch/x86_64/paging.c). */
-void arch_free_kstack(uint64_t top);
+void arch_free_kstack(struct kstack_area *a, uint64_t top);
 
 /* ---- traps ---- */
 /* What the entry stubs (vectors.S, syscall.S) save, lowest address first. */

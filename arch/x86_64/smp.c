@@ -11,6 +11,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
+#include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -51,7 +52,10 @@ static bool wait_online(struct cpu *c, uint64_t us) {
 }
 
 static bool start_ap(struct cpu *c) {
-    uint64_t stack = arch_alloc_kstack();
+    /* From the area of the instance the AP will serve (model->init chose
+     * it): taken here, by the boot CPU, before the AP runs, so no other
+     * CPU uses that area yet. */
+    uint64_t stack = arch_alloc_kstack(&c->os->kstacks);
     if (!stack) {
         pr_err("smp: no memory for a stack for APIC %u\n", c->arch.apic_id);
         return false;

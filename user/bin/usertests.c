@@ -219,6 +219,17 @@ static void get_sysinfo(void)
         fail("sysinfo failed, errno %d", errno);
 }
 
+/* The CPUs that may run my processes: those serving my OS instance (all
+ * of them under the shared organisations, one under private). From the
+ * last get_sysinfo(). */
+static int my_instance_cpus(void)
+{
+    int n = 0;
+    for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++)
+        n += si.cpu[i].os_instance == si.os_instance;
+    return n;
+}
+
 static uint64_t free_frames(void)
 {
     struct abi_sysinfo *s = &si;
@@ -442,7 +453,7 @@ static void t_fork_tree(void)
     get_sysinfo();
     int room = (int)si.max_procs - (int)si.nprocs;
     int depth = room >= 40 ? 4 : room >= 20 ? 3 : 2;
-    int ncpus = (int)si.ncpus;
+    int ncpus = my_instance_cpus();
     uint64_t spin = 20 * MS;
     unsigned mask = 0;
 
@@ -472,7 +483,7 @@ static void t_fork_tree(void)
     }
     if (ncpus > 1 && popcount(mask) < 2)
         fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
-             "(bit = cpu %% 7) with %d CPUs online", (1 << (depth + 1)) - 1, depth, mask, ncpus);
+             "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
     int st;
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
         fail("a child is left over after the trees");
@@ -484,7 +495,7 @@ static void t_fork_wide(void)
     static int pids[64];
     static int done[64];
     get_sysinfo();
-    int ncpus = (int)si.ncpus;
+    int ncpus = my_instance_cpus();
     int n = 2 * ncpus + 2;
     int room = (int)si.max_procs - (int)si.nprocs - 2;
     if (n > room)
@@ -534,7 +545,7 @@ static void t_fork_wide(void)
             break;
     }
     if (!cur_failed && ncpus > 1 && popcount(mask) < 2)
-        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs online", n, mask, ncpus);
+        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs serving my instance", n, mask, ncpus);
 }
 
 /* ======================================================================
@@ -2460,10 +2471,12 @@ static void t_sysinfo(void)
     /* The snapshot is taken on whichever CPU runs the system call, and
      * that CPU shows the caller as its running process. Which CPU that was
      * cannot be asked in the same breath (the process may move between
-     * getcpu() and sysinfo()), so: exactly one CPU shows us running. */
+     * getcpu() and sysinfo()), so: exactly one CPU shows us running. Pids
+     * are per OS instance: only CPUs serving ours count. */
     int mine = 0, where = -1;
     for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++)
-        if (si.cpu[i].state == ABI_CPU_RUNNING && si.cpu[i].current_pid == getpid()) {
+        if (si.cpu[i].state == ABI_CPU_RUNNING && si.cpu[i].current_pid == getpid() &&
+            si.cpu[i].os_instance == si.os_instance) {
             mine++;
             where = (int)i;
         }
@@ -2474,6 +2487,24 @@ static void t_sysinfo(void)
         fail("sysinfo: %d CPUs show me (pid %d) running, expected exactly 1", mine, getpid());
     else if (where != c)
         printf("usertests:   sysinfo: taken on CPU %d, now on CPU %d (moved in between)\n", where, c);
+    /* Each instance's memory: mine is the one that answered, and its
+     * total is what the top-level fields say; slices never overlap. */
+    if (si.ninstances < 1 || si.ninstances > si.ncpus || si.os_instance >= si.ninstances)
+        fail("sysinfo: %u instances, answered by instance %u, %u CPUs", si.ninstances, si.os_instance, si.ncpus);
+    else if (si.os[si.os_instance].total_frames != si.total_frames)
+        fail("sysinfo: my instance has %llu frames in os[], %llu in total_frames",
+             (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
+    for (unsigned i = 0; i < si.ninstances && i < ABI_MAX_CPUS; i++) {
+        const struct abi_osinfo *o = &si.os[i];
+        if (o->mem_start >= o->mem_end || o->free_frames > o->total_frames ||
+            o->total_frames > (o->mem_end - o->mem_start) / PAGE)
+            fail("sysinfo: instance %u: memory %llx-%llx, %llu of %llu frames free", i,
+                 (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
+                 (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
+        if (i > 0 && o->mem_start < si.os[i - 1].mem_end)
+            fail("sysinfo: instance %u's memory starts at %llx, inside instance %u's (ends %llx)", i,
+                 (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
+    }
 }
 
 static void t_procinfo(void)
