@@ -6,6 +6,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/heap.h"
+#include "kernel/options.h"
 #include "kernel/os.h"
 #include "kernel/shm.h"
 #include "arch.h"
@@ -99,4 +100,24 @@ KTEST(os, slices_are_disjoint) {
     }
     for (int c = 0; c < ncpus; c++)
         KT_ASSERT(cpus[c].os >= os_instances && cpus[c].os < os_instances + os_instance_count);
+}
+
+/* partition=W0,W1,...: each instance's share of the free memory follows
+ * its weight (within 2% of the whole; the boot's own allocations sit in
+ * instance 0's slice). Skipped without the option or with one instance. */
+KTEST(os, partition_follows_the_weights) {
+    if (boot_options.npartition == 0 || os_instance_count < 2)
+        KT_SKIP("no partition= option, or one instance");
+    uint64_t total = 0, wsum = 0;
+    for (int i = 0; i < os_instance_count; i++) {
+        total += os_instances[i].frames.total;
+        wsum += (unsigned)i < boot_options.npartition ? boot_options.partition[i] : 1;
+    }
+    for (int i = 0; i < os_instance_count; i++) {
+        uint64_t w = (unsigned)i < boot_options.npartition ? boot_options.partition[i] : 1;
+        int64_t want = (int64_t)(total * w / wsum), got = (int64_t)os_instances[i].frames.total;
+        printk(LOG_INFO, "ktest:   instance %d: weight %llu, %lld frames (%lld by weight)\n", i,
+               (unsigned long long)w, (long long)got, (long long)want);
+        KT_ASSERT((got > want ? got - want : want - got) <= (int64_t)total / 50);
+    }
 }
