@@ -3,6 +3,7 @@
 #include "kernel/options.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "lib/fmt.h"
 #include "arch.h"
 
 struct os_instance os_instances[MAX_OS_INSTANCES];
@@ -24,6 +25,18 @@ void os_instance_setup(struct os_instance *os, int id) {
     os->console = (struct file){.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
 }
 
+/* The lock table (spin_dump_all) lists every lock by name: an instance's
+ * own locks carry its number, so the dump shows which locks each instance
+ * has and that no other instance ever took them. */
+static void name_locks(struct os_instance *os) {
+    struct spinlock *locks[] = {&os->frames.lock, &os->heap.lock, &os->files_lock, &os->kstacks.lock, &os->lock};
+    const char *what[] = {"frames", "heap", "open files", "kernel stacks", "instance lock"};
+    for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
+        fmt_snprintf(os->lock_names[i], sizeof os->lock_names[i], "%s (os %d)", what[i], os->id);
+        locks[i]->name = os->lock_names[i];
+    }
+}
+
 bool os_instance_claim(void) {
     struct os_instance *os = this_os();
     if (__atomic_exchange_n(&os->claimed, 1, __ATOMIC_ACQ_REL))
@@ -32,6 +45,7 @@ bool os_instance_claim(void) {
     os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
     if (!os->procs)
         panic("OS instance %d: no memory for the process table", os->id);
+    name_locks(os);
     __atomic_store_n(&os->first_cpu, cpu_id(), __ATOMIC_RELEASE);
     return true;
 }

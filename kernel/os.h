@@ -51,6 +51,7 @@ struct os_instance {
     volatile uint64_t next_deadline_ns;
     volatile int console_pending;   /* input came for it while another CPU took it */
 
+    char lock_names[5][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
     volatile int claimed;           /* a CPU serves it (os_instance_claim) */
     int first_cpu;                  /* that CPU: it scans the sleepers */
 };
