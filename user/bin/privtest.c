@@ -26,7 +26,7 @@
 #include "shmring.h"
 
 #define PAGE 4096
-#define WAIT_NS (120ull * 1000000000ull)
+#define WAIT_NS (60ull * 1000000000ull)
 
 static struct abi_sysinfo si;
 static int me, n;            /* my instance, how many */
