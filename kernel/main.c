@@ -113,10 +113,10 @@ void kmain(uint32_t mb2_info_pa) {
     refuse_to_boot_if_broken(model_ok);   /* bad test=/run= command line, no initrd */
     arch_interrupts_init();               /* local APIC on (the 8259s were masked in arch_early_init) */
     ioapic_init();                        /* I/O APICs, every line masked */
-    arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
     model->init();                        /* its OS instances, ready queues and locks */
+    arch_console_irq_init();              /* COM1 receive interrupt -> console input (after the instances: a line ~N names one) */
     os_instance_claim();                  /* the boot instance's process table */
     fs_init();                            /* initrd archive, console */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
