@@ -110,6 +110,8 @@ KTEST(sched, priority_order_and_round_robin) {
     model->sched_lock();
     for (int i = 0; i < 5; i++) {
         dummy[i].prio = prio[i];
+        dummy[i].affinity = -1; /* any CPU: the test thread may run on any (a zeroed one is pinned to CPU 0) */
+        dummy[i].cpu = cpu_id();
         list_init(&dummy[i].rq);
         model->enqueue(&dummy[i]);
     }
