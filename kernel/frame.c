@@ -238,6 +238,92 @@ unsigned pool_refcount(const struct frame_pool *p, uint64_t pa) {
     return __atomic_load_n(&p->refs[pa / PAGE_SIZE - p->first_pfn], __ATOMIC_ACQUIRE);
 }
 
+/* ---- partitions (private: one pool per OS instance) ---- */
+
+static bool range_unallocated(const struct frame_pool *p, uint64_t start_pfn, uint64_t end_pfn) {
+    for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn++)
+        if (p->refs[pfn - p->first_pfn])
+            return false;
+    return true;
+}
+
+uint64_t pool_free_in(const struct frame_pool *p, uint64_t start_pfn, uint64_t end_pfn) {
+    uint64_t n = 0;
+    for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn++)
+        n += bit_free(p, pfn - p->first_pfn) ? 1 : 0;
+    return n;
+}
+
+bool pool_withdraw(struct frame_pool *src, uint64_t start_pfn, uint64_t end_pfn) {
+    spin_lock(&src->lock);
+    bool ok = start_pfn >= src->first_pfn && end_pfn <= src->first_pfn + src->npfn &&
+              range_unallocated(src, start_pfn, end_pfn);
+    for (uint64_t pfn = start_pfn; ok && pfn < end_pfn; pfn++) {
+        uint64_t i = pfn - src->first_pfn;
+        if (bit_free(src, i)) {
+            set_used(src, i);
+            src->free--;
+            src->total--;
+        }
+    }
+    spin_unlock(&src->lock);
+    return ok;
+}
+
+bool pool_carve(struct frame_pool *src, struct frame_pool *dst, uint64_t start_pfn, uint64_t end_pfn,
+                const char *lock_name) {
+    uint64_t npfn = end_pfn - start_pfn;
+    uint64_t bitmap_bytes = ALIGN_UP(npfn, 64) / 8;
+    uint64_t meta_pages = ALIGN_UP(bitmap_bytes + npfn * sizeof *dst->refs, PAGE_SIZE) / PAGE_SIZE;
+    spin_lock(&src->lock);
+    bool ok = start_pfn >= src->first_pfn && end_pfn <= src->first_pfn + src->npfn &&
+              range_unallocated(src, start_pfn, end_pfn);
+    /* The bookkeeping goes into the first run of free frames of the range. */
+    int64_t at = -1;
+    for (uint64_t pfn = start_pfn; ok && at < 0 && pfn + meta_pages <= end_pfn; pfn++)
+        if (run_is_free(src, pfn - src->first_pfn, meta_pages))
+            at = (int64_t)pfn;
+    if (!ok || at < 0) {
+        spin_unlock(&src->lock);
+        return false;
+    }
+    *dst = (struct frame_pool){0};
+    dst->first_pfn = start_pfn;
+    dst->npfn = npfn;
+    dst->bitmap_pa = (uint64_t)at * PAGE_SIZE;
+    dst->refs_offset = bitmap_bytes;
+    dst->bitmap = PHYS_TO_VIRT(dst->bitmap_pa);
+    dst->refs = PHYS_TO_VIRT(dst->bitmap_pa + bitmap_bytes);
+    memset(dst->bitmap, 0, meta_pages * PAGE_SIZE);
+    for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn++) {
+        uint64_t i = pfn - src->first_pfn;
+        if (!bit_free(src, i))
+            continue; /* reserved (the initrd, firmware): nobody's */
+        set_used(src, i);
+        src->free--;
+        src->total--;
+        if (pfn >= (uint64_t)at && pfn < (uint64_t)at + meta_pages)
+            continue; /* dst's own bitmap and counts */
+        set_free(dst, pfn - start_pfn);
+        dst->free++;
+    }
+    dst->total = dst->free;
+    spin_unlock(&src->lock);
+    spin_init(&dst->lock, lock_name, RANK_FRAMES);
+    return true;
+}
+
+void pool_truncate(struct frame_pool *p, uint64_t end_pfn) {
+    spin_lock(&p->lock);
+    if (end_pfn < p->first_pfn + p->npfn) {
+        if (pool_free_in(p, end_pfn, p->first_pfn + p->npfn))
+            panic("pool_truncate: free frames above %llx", (unsigned long long)(end_pfn * PAGE_SIZE));
+        p->npfn = end_pfn - p->first_pfn;
+        p->hint = 0;
+    }
+    spin_unlock(&p->lock);
+}
+
 static struct frame_pool *current_pool(void) { return &this_cpu()->os->frames; }
 
 uint64_t frame_alloc(void) { return pool_alloc(current_pool(), 1); }

@@ -47,6 +47,20 @@ void pool_ref(struct frame_pool *p, uint64_t pa);         /* one more reference 
 unsigned pool_refcount(const struct frame_pool *p, uint64_t pa);
 bool pool_owns(const struct frame_pool *p, uint64_t pa);
 
+/* Move the frames [start_pfn, end_pfn) out of `src` into the new pool
+ * `dst` (its bitmap and counts are placed in the range itself). No frame
+ * of the range may be allocated from `src`; false when one is, or when the
+ * range has too few free frames for dst's own bookkeeping. */
+bool pool_carve(struct frame_pool *src, struct frame_pool *dst, uint64_t start_pfn, uint64_t end_pfn,
+                const char *lock_name);
+/* Take [start_pfn, end_pfn) out of `src` for good (free frames become
+ * nobody's); false if one of them is allocated. */
+bool pool_withdraw(struct frame_pool *src, uint64_t start_pfn, uint64_t end_pfn);
+/* Free frames of p in [start_pfn, end_pfn). */
+uint64_t pool_free_in(const struct frame_pool *p, uint64_t start_pfn, uint64_t end_pfn);
+/* Cut p's range at end_pfn (frames above must have been carved away). */
+void pool_truncate(struct frame_pool *p, uint64_t end_pfn);
+
 /* The current CPU's instance's pool. */
 uint64_t frame_alloc(void);                 /* zeroed, one reference */
 /* Not zeroed: for a caller that overwrites the whole page (fork's copies,

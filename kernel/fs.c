@@ -16,14 +16,9 @@
 
 static const uint8_t *archive;
 static size_t archive_size;
-static struct file console = {.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
-static struct spinlock files_lock = SPINLOCK_INIT("open files", RANK_FILES);
-static int console_chan;
-
-static void console_input_ready(void) { wakeup(&console_chan); }
 
 void fs_init(void) {
-    console_wakeup = console_input_ready;
+    console_wakeup = os_console_input_for; /* readers sleep on their instance's console file */
     if (boot_info.module_count == 0) {
         pr_warn("fs: no initrd module: no programs to run\n");
         return;
@@ -42,7 +37,9 @@ void fs_init(void) {
     pr_info("fs: initrd of %zu KiB with %d files\n", archive_size >> 10, files);
 }
 
-struct file *console_file(void) { return &console; }
+/* Each instance has its own console file (its own count of descriptors on
+ * it); console.c decides which instance the keyboard talks to. */
+struct file *console_file(void) { return &this_os()->console; }
 
 int fs_lookup(const char *path, const void **data, uint64_t *size) {
     struct cpio_entry e;
@@ -81,7 +78,7 @@ static struct file *file_slot(void) {
 
 struct file *file_open(const char *path, int flags, int *err) {
     if (strcmp(path, "/dev/console") == 0 || strcmp(path, "dev/console") == 0)
-        return file_dup(&console);
+        return file_dup(console_file());
     struct cpio_entry e;
     if (!archive || cpio_find(archive, archive_size, path, &e) != 1) {
         *err = -ABI_ENOENT;
@@ -91,30 +88,32 @@ struct file *file_open(const char *path, int flags, int *err) {
         *err = -ABI_EROFS;
         return NULL;
     }
-    spin_lock(&files_lock);
+    spin_lock(&this_os()->files_lock);
     struct file *f = file_slot();
     if (f)
         *f = (struct file){F_INITRD, 1, e.data, e.size, 0, e.mode, e.ino, false};
-    spin_unlock(&files_lock);
+    spin_unlock(&this_os()->files_lock);
     if (!f)
         *err = -ABI_ENFILE;
     return f;
 }
 
+/* A file belongs to the instance of the process that holds it: its lock
+ * is that instance's. */
 struct file *file_dup(struct file *f) {
-    spin_lock(&files_lock);
+    spin_lock(&this_os()->files_lock);
     f->refs++;
-    spin_unlock(&files_lock);
+    spin_unlock(&this_os()->files_lock);
     return f;
 }
 
 void file_close(struct file *f) {
-    spin_lock(&files_lock);
+    spin_lock(&this_os()->files_lock);
     if (f->refs <= 0)
         panic("file_close: file has no references");
-    if (--f->refs == 0 && f != &console)
+    if (--f->refs == 0 && f != console_file())
         f->type = F_NONE;
-    spin_unlock(&files_lock);
+    spin_unlock(&this_os()->files_lock);
 }
 
 /* Console reads block until a whole line (or Ctrl-D) has been typed. The
@@ -122,14 +121,15 @@ void file_close(struct file *f) {
  * interrupt's wakeup takes it too, so no wakeup is lost in between. */
 static long console_read(uint64_t ubuf, size_t n) {
     struct proc *p = current_proc();
+    struct os_instance *os = this_os();
     model->sched_lock();
-    while (!console_line_ready() && !p->killed)
-        sleep_on(&console_chan);
+    while (!console_line_ready(os->id) && !p->killed)
+        sleep_on(&os->console);
     model->sched_unlock();
     if (p->killed)
         return -ABI_EINTR;
     char kbuf[256];
-    size_t got = console_read_ready(kbuf, MIN(n, sizeof kbuf));
+    size_t got = console_read_ready(os->id, kbuf, MIN(n, sizeof kbuf));
     return copy_to_user(ubuf, kbuf, got) < 0 ? -ABI_EFAULT : (long)got;
 }
 
@@ -158,7 +158,7 @@ long file_write(struct file *f, const void *ubuf, size_t n) {
         size_t k = MIN(n - done, sizeof kbuf);
         if (copy_from_user(kbuf, (uint64_t)ubuf + done, k) < 0)
             return done ? (long)done : -ABI_EFAULT;
-        console_write(kbuf, k);
+        console_output(this_os()->id, kbuf, k);
         done += k;
     }
     return (long)done;

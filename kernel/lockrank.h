@@ -17,6 +17,7 @@
 #define LOCK_RANKS(X)                                                            \
     X(RANK_BKL, 10, "big kernel lock (bkl model): the whole kernel")             \
     X(RANK_LEADER, 12, "the leader's tables (leader model): taken on the leader only") \
+    X(RANK_INSTANCE, 14, "one OS instance's tables (private model)")           \
     X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
     X(RANK_PROC, 25, "one process: state, wait channel")                         \
     X(RANK_RUNQUEUE, 30, "ready queues (Lrq)")                                   \
@@ -26,6 +27,7 @@
     X(RANK_HEAP, 54, "kernel heap free lists")                                   \
     X(RANK_KERNEL_PT, 56, "kernel page tables (upper half), kernel stacks")      \
     X(RANK_FRAMES, 60, "physical frame allocator")                               \
+    X(RANK_SHM, 80, "names of the shared-memory windows (private model)")       \
     X(RANK_CONSOLE_IN, 85, "console input buffer")                               \
     X(RANK_TEST, 88, "locks of the in-kernel tests")                             \
     X(RANK_CONSOLE, 90, "console output (innermost: printk works anywhere)")    \

@@ -29,6 +29,8 @@ static void print_banner(void) {
  * hardware set up; like the boot CPU it ends in its scheduler loop. */
 void kernel_ap_main(void) {
     arch_user_cpu_init(false);
+    if (os_instance_claim())              /* the first CPU of its instance (private: every AP) */
+        os_instance_start_programs();
     arch_timer_start_this_cpu(boot_options.hz);
     scheduler();
 }
@@ -47,14 +49,24 @@ void machine_poweroff(int code) {
     arch_poweroff();
 }
 
+/* Every instance runs its own init: the machine stays up until the last
+ * one has ended, and then powers off with the first failing code (so a
+ * test boot fails when any instance's tests failed). */
+static volatile int inits_running, first_failure;
+
+void init_started(void) { __atomic_fetch_add(&inits_running, 1, __ATOMIC_SEQ_CST); }
+
 void init_exited(int status) {
     int code = (status & 0x7F) ? 128 + (status & 0x7F) : (status >> 8) & 0xFF;
-    pr_info("init exited (%s %d); powering off\n", (status & 0x7F) ? "killed by signal" : "status",
-            (status & 0x7F) ? status & 0x7F : code);
-    machine_poweroff(code);
+    if (code)
+        __atomic_compare_exchange_n(&first_failure, &(int){0}, code, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    int left = __atomic_sub_fetch(&inits_running, 1, __ATOMIC_SEQ_CST);
+    pr_info("init of OS instance %d exited (%s %d); %s\n", this_os()->id,
+            (status & 0x7F) ? "killed by signal" : "status", (status & 0x7F) ? status & 0x7F : code,
+            left ? "other instances' inits still run" : "powering off");
+    if (left == 0)
+        machine_poweroff(__atomic_load_n(&first_failure, __ATOMIC_SEQ_CST));
 }
-
-static void ktest_thread(void *arg) { ktest_main(arg); }
 
 /* A boot that cannot do what it was asked stops here, with one line saying
  * why and a failure exit status (docs/boot.md, "When the kernel refuses to
@@ -79,16 +91,14 @@ static void refuse_to_boot_if_broken(bool model_ok) {
     machine_poweroff(1);
 }
 
-static void os_instance_init(struct os_instance *os) {
-    os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
-    if (!os->procs)
-        panic("no memory for the process table");
-}
-
-void kernel_resched_ipi(void) {}
+/* Someone wants this CPU to look at its ready queues (the scheduler loop
+ * does, after the interrupt), or left work for its instance. */
+void kernel_resched_ipi(void) { os_poll_events(); }
 
 void kmain(uint32_t mb2_info_pa) {
-    cpus[0].os = &os_instances[0];        /* the boot CPU serves the first instance */
+    for (int i = 0; i < MAX_CPUS; i++)
+        cpus[i].os = &os_instances[0];    /* every CPU serves the boot instance unless model->init() says otherwise */
+    os_instance_setup(&os_instances[0], 0);
     cpus[0].online = true;
     arch_set_cpu_pointer(&cpus[0]);       /* this_cpu() works from here on */
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
@@ -103,17 +113,13 @@ void kmain(uint32_t mb2_info_pa) {
     refuse_to_boot_if_broken(model_ok);   /* bad test=/run= command line, no initrd */
     arch_interrupts_init();               /* local APIC on (the 8259s were masked in arch_early_init) */
     ioapic_init();                        /* I/O APICs, every line masked */
-    arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
-    os_instance_init(this_os());          /* process table */
-    model->init();                        /* its ready queues and locks */
+    model->init();                        /* its OS instances, ready queues and locks */
+    arch_console_irq_init();              /* COM1 receive interrupt -> console input (after the instances: a line ~N names one) */
+    os_instance_claim();                  /* the boot instance's process table */
     fs_init();                            /* initrd archive, console */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
-
-    if (boot_options.test[0])             /* tests run as a kernel thread */
-        kthread_create("ktest", ktest_thread, boot_options.test, 0);
-    else
-        proc_start_init("init", boot_options.run);
+    os_instance_start_programs();         /* init, or the kernel tests */
     scheduler();                          /* the boot CPU becomes one CPU among many */
 }

@@ -81,6 +81,7 @@ struct model_ops {
 extern const struct model_ops *model;
 extern const struct model_ops model_bkl;
 extern const struct model_ops model_leader;
+extern const struct model_ops model_private;
 
 /* Choose the organisation by name (model= option); false if unknown. */
 bool model_select(const char *name);

@@ -37,6 +37,31 @@ static bool parse_number(const struct cmdline_opt *o, uint64_t lo, uint64_t hi, 
     return false;
 }
 
+/* partition=3,1,1,1: weights from 1 to 1000, at most one per CPU. */
+static void parse_partition(const struct cmdline_opt *o) {
+    unsigned n = 0;
+    size_t i = 0;
+    boot_options.npartition = 0;
+    if (!o->val || o->val_len == 0) {
+        option_error(o, "needs weights: partition=W0,W1,... (1 to 1000 each)");
+        return;
+    }
+    while (i <= o->val_len) {
+        size_t j = i;
+        while (j < o->val_len && o->val[j] != ',')
+            j++;
+        uint64_t w;
+        if (n >= ARRAY_SIZE(boot_options.partition) || !cmdline_parse_u64(o->val + i, j - i, &w) || w < 1 ||
+            w > 1000) {
+            option_error(o, "needs weights: partition=W0,W1,... (1 to 1000 each, at most 64)");
+            return;
+        }
+        boot_options.partition[n++] = (unsigned)w;
+        i = j + 1;
+    }
+    boot_options.npartition = n;
+}
+
 static void apply(const struct cmdline_opt *o) {
     uint64_t n;
     if (o->error)
@@ -62,6 +87,8 @@ static void apply(const struct cmdline_opt *o) {
     } else if (cmdline_opt_is(o, "leader_runs_user")) {
         if (parse_number(o, 0, 1, &n))
             boot_options.leader_runs_user = (int)n;
+    } else if (cmdline_opt_is(o, "partition")) {
+        parse_partition(o);
     } else if (cmdline_opt_is(o, "maxcpus")) {
         if (parse_number(o, 1, 64, &n))
             boot_options.maxcpus = (unsigned)n;

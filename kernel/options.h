@@ -13,6 +13,10 @@ struct boot_options {
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
     char forward[8];     /* forward=ipi|poll: how a follower wakes the leader (leader model) */
     int leader_runs_user; /* leader_runs_user=0|1: the leader also runs user processes */
+    /* partition=W0,W1,...: private's memory slices in proportion to these
+     * weights, CPU 0 first (CPUs not listed weigh 1); none: equal slices. */
+    unsigned partition[64];
+    unsigned npartition;
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

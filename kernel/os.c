@@ -1,5 +1,10 @@
 #include "kernel/os.h"
+#include "kernel/ktest.h"
+#include "kernel/options.h"
 #include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "lib/fmt.h"
+#include "arch.h"
 
 struct os_instance os_instances[MAX_OS_INSTANCES];
 int os_instance_count = 1;
@@ -9,4 +14,74 @@ struct frame_pool *os_pool_owning(uint64_t pa) {
         if (pool_owns(&os_instances[i].frames, pa))
             return &os_instances[i].frames;
     panic("no OS instance owns physical address %llx", (unsigned long long)pa);
+}
+
+void os_instance_setup(struct os_instance *os, int id) {
+    os->id = id;
+    os->first_cpu = -1;
+    os->next_deadline_ns = UINT64_MAX;
+    spin_init(&os->files_lock, "open files", RANK_FILES);
+    arch_kstack_area_init(&os->kstacks, id, &os->frames);
+    os->console = (struct file){.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
+}
+
+/* The lock table (spin_dump_all) lists every lock by name: an instance's
+ * own locks carry its number, so the dump shows which locks each instance
+ * has and that no other instance ever took them. */
+static void name_locks(struct os_instance *os) {
+    struct spinlock *locks[] = {&os->frames.lock, &os->heap.lock, &os->files_lock, &os->kstacks.lock, &os->lock};
+    const char *what[] = {"frames", "heap", "open files", "kernel stacks", "instance lock"};
+    for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
+        fmt_snprintf(os->lock_names[i], sizeof os->lock_names[i], "%s (os %d)", what[i], os->id);
+        locks[i]->name = os->lock_names[i];
+    }
+}
+
+bool os_instance_claim(void) {
+    struct os_instance *os = this_os();
+    if (__atomic_exchange_n(&os->claimed, 1, __ATOMIC_ACQ_REL))
+        return false; /* another CPU of a shared instance got here first */
+    /* Allocated here, by the instance's own CPU: from its own slice. */
+    os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
+    if (!os->procs)
+        panic("OS instance %d: no memory for the process table", os->id);
+    name_locks(os);
+    __atomic_store_n(&os->first_cpu, cpu_id(), __ATOMIC_RELEASE);
+    return true;
+}
+
+int os_instance_cpu(int id) { return __atomic_load_n(&os_instances[id].first_cpu, __ATOMIC_ACQUIRE); }
+
+static void ktest_thread(void *arg) { ktest_main(arg); }
+
+void os_instance_start_programs(void) {
+    if (boot_options.test[0]) { /* tests run as a kernel thread of the boot instance */
+        if (this_os()->id == 0)
+            kthread_create("ktest", ktest_thread, boot_options.test, 0);
+    } else {
+        proc_start_init("init", boot_options.run);
+    }
+}
+
+void os_console_input_for(int id) {
+    struct os_instance *os = &os_instances[id];
+    if (this_os() == os) {
+        wakeup(&os->console);
+        return;
+    }
+    /* Another instance's tables are not ours to touch: leave a note, and
+     * ring its CPU so that it looks at once rather than at its next tick. */
+    __atomic_store_n(&os->console_pending, 1, __ATOMIC_RELEASE);
+    int cpu = os_instance_cpu(id);
+    if (cpu >= 0)
+        arch_send_resched_ipi(cpu);
+}
+
+void os_poll_events(void) {
+    struct os_instance *os = this_os();
+    if (__atomic_load_n(&os->console_pending, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&os->console_pending, 0, __ATOMIC_ACQ_REL))
+        wakeup(&os->console);
+    if (cpu_id() == os->first_cpu) /* one CPU per instance looks at the deadlines */
+        sched_wake_expired_sleepers();
 }

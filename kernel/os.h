@@ -4,6 +4,13 @@
  * CPU, each over its own slice of memory. Every CPU reaches the instance it
  * serves through this_cpu()->os, so the code that uses the tables does not
  * need to know which organisation runs.
+ *
+ * Boot: every CPU serves instance 0 until model->init() says otherwise
+ * (`private` creates one instance per CPU there). The first CPU that comes
+ * to serve an instance claims it (os_instance_claim): it allocates the
+ * instance's process table from the instance's own memory, becomes the CPU
+ * that scans the instance's sleepers, and starts the instance's programs
+ * (its own init, or on the boot instance the kernel tests).
  */
 #ifndef OS_H
 #define OS_H
@@ -12,6 +19,7 @@
 #include "kernel/frame.h"
 #include "kernel/heap.h"
 #include "kernel/file.h"
+#include "kernel/spinlock.h"
 #include "lib/list.h"
 #include "user/include/abi.h"
 
@@ -27,6 +35,25 @@ struct os_instance {
     int next_pid;
     struct list_node ready[ABI_NPRIO]; /* priority ready queues */
     struct file files[MAX_FILES];   /* open-file table */
+    struct spinlock files_lock;     /* over files[] and the console file's count */
+    struct file console;            /* this instance's view of the console */
+    struct proc *init;              /* its first process, or NULL */
+    struct kstack_area kstacks;     /* its processes' kernel stacks (arch.h) */
+
+    /* The organisation's lock over this instance's tables, for those that
+     * have one lock per instance (private), and its recursion depth. */
+    struct spinlock lock;
+    int depth;
+    volatile int nready;            /* ready processes (private's ready_count) */
+
+    /* sleep_ms() deadlines: how many sleep, and the earliest one. */
+    volatile int sleepers_with_deadline;
+    volatile uint64_t next_deadline_ns;
+    volatile int console_pending;   /* input came for it while another CPU took it */
+
+    char lock_names[5][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
+    volatile int claimed;           /* a CPU serves it (os_instance_claim) */
+    int first_cpu;                  /* that CPU: it scans the sleepers */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];
@@ -35,5 +62,21 @@ extern int os_instance_count;
 static inline struct os_instance *this_os(void) { return this_cpu()->os; }
 /* The instance whose frame pool holds physical address pa. */
 struct frame_pool *os_pool_owning(uint64_t pa);
+/* The fields that do not depend on memory (locks, console file, sleepers). */
+void os_instance_setup(struct os_instance *os, int id);
+/* On a CPU that starts serving its instance: true if it is the first, and
+ * then it has set up the instance's process table. */
+bool os_instance_claim(void);
+/* The programs an instance starts: its init (run= or the shell), or, on
+ * the boot instance of a test= boot, the kernel tests. */
+void os_instance_start_programs(void);
+/* Work that other CPUs left for this instance (console input), and the
+ * sleepers whose deadline passed: from the timer tick and the resched IPI. */
+void os_poll_events(void);
+/* Wake instance `id`'s console readers: at once if this CPU serves it, else
+ * through a flag and a resched IPI to the CPU that does. */
+void os_console_input_for(int id);
+/* The CPU serving instance `id`, or -1 if none does (yet). */
+int os_instance_cpu(int id);
 
 #endif

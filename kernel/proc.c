@@ -12,8 +12,6 @@
 #include "kernel/vm.h"
 #include "lib/string.h"
 
-static struct proc *init_proc;
-
 struct proc *proc_find(int pid) {
     struct proc *procs = this_os()->procs;
     for (int i = 0; i < MAX_PROCS; i++)
@@ -48,7 +46,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
         *err = -ABI_EAGAIN;
         return NULL;
     }
-    uint64_t kstack = arch_alloc_kstack();
+    uint64_t kstack = arch_alloc_kstack(&os->kstacks); /* in the instance's own memory */
     if (!kstack) {
         *err = -ABI_ENOMEM;
         return NULL;
@@ -69,7 +67,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
 
 /* Release a zombie's (or a failed embryo's) slot and kernel stack. */
 void proc_free(struct proc *p) {
-    arch_free_kstack(p->kstack_top);
+    arch_free_kstack(&this_os()->kstacks, p->kstack_top);
     p->kstack_top = 0;
     p->state = P_UNUSED;
     p->pid = 0;
@@ -157,7 +155,8 @@ int proc_fork(void) {
  * the scheduler frees them when they exit). */
 static void reparent_children(struct proc *p) {
     struct proc *procs = this_os()->procs;
-    struct proc *heir = (init_proc && init_proc != p) ? init_proc : NULL;
+    struct proc *init = this_os()->init;
+    struct proc *heir = (init && init != p) ? init : NULL;
     bool zombie_passed = false;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *c = &procs[i];
@@ -174,14 +173,14 @@ static void reparent_children(struct proc *p) {
         wakeup_locked(heir);
 }
 
-void init_exited(int status); /* main.c: what the machine does without init */
-
 /* End the current process: called in the kernel-entered state (from a
  * system call or a fault), or by a kernel thread that returns. */
 void proc_exit(int status) {
     struct proc *p = current_proc();
-    if (p == init_proc)
-        init_exited(status);
+    if (p == this_os()->init) {
+        init_exited(status); /* returns while other instances' inits run */
+        this_os()->init = NULL; /* its slot will be reused: no longer init */
+    }
     for (int fd = 0; fd < NOFILE; fd++)
         if (p->files[fd]) {
             file_close(p->files[fd]);
@@ -244,7 +243,7 @@ int proc_kill(int pid, int sig) {
     int r = 0;
     if (!p || p->state == P_ZOMBIE)
         r = -ABI_ESRCH;
-    else if (p->is_kthread || p == init_proc)
+    else if (p->is_kthread || p == this_os()->init)
         r = -ABI_EPERM;
     else {
         p->killed = sig;
@@ -262,6 +261,8 @@ int proc_kill(int pid, int sig) {
 int proc_set_affinity(int pid, int cpu) {
     if (cpu < -1 || cpu >= ncpus || (cpu >= 0 && (!cpus[cpu].online || !model->runs_user(cpu))))
         return -ABI_EINVAL;
+    if (cpu >= 0 && cpus[cpu].os != this_os())
+        return -ABI_EINVAL; /* that CPU serves another OS instance: processes never leave theirs */
     model->sched_lock();
     struct proc *p = pid == 0 ? current_proc() : proc_find(pid);
     int r = 0;
@@ -293,7 +294,8 @@ void proc_start_init(const char *path, const char *args) {
     prepare_stack(p, first_run_user);
     for (int fd = 0; fd < 3; fd++)
         p->files[fd] = file_dup(console_file());
-    init_proc = p;
+    this_os()->init = p;
+    init_started();
     int r = exec_into(p, path, args);
     if (r < 0)
         panic("cannot start %s: error %d", path, r);

@@ -70,6 +70,10 @@ int proc_wait(int pid, uint64_t user_status, int options);
 int proc_kill(int pid, int sig);
 struct proc *proc_find(int pid);
 void proc_start_init(const char *path, const char *args);
+/* kernel/main.c: an instance's init started / ended; the machine powers
+ * off when the last one ends, with the first failing status. */
+void init_started(void);
+void init_exited(int status);
 /* Replace p's program by the archive file `path` (kernel/exec.c). */
 int exec_into(struct proc *p, const char *path, const char *args);
 int proc_wait_kernel(int pid, int *status);
@@ -84,6 +88,8 @@ void wakeup_locked(void *chan);
 void make_runnable(struct proc *p); /* scheduler lock held */
 void sched_tick(struct trap_frame *f);
 int sleep_ms(uint64_t ms);
-extern volatile int sleepers_with_deadline;
+/* Wake this instance's sleep_ms() sleepers whose deadline has passed
+ * (timer tick, on the instance's first CPU). */
+void sched_wake_expired_sleepers(void);
 
 #endif

@@ -14,7 +14,6 @@
 #include "kernel/time.h"
 
 #define TIME_SLICE_TICKS 2
-volatile int sleepers_with_deadline;
 
 static void account(struct proc *p) {
     uint64_t now = uptime_ns();
@@ -100,36 +99,37 @@ void wakeup(void *chan) {
     model->sched_unlock();
 }
 
-/* The earliest sleep_ms() deadline (UINT64_MAX: none), so that the timer
- * tick looks at one word, without the lock, before it scans the table.
- * Lowered under the scheduler lock by each new sleeper, recomputed by the
- * scan; a deadline that is early only makes a scan happen sooner. */
-static volatile uint64_t next_deadline_ns = UINT64_MAX;
-
+/* Each instance keeps the earliest sleep_ms() deadline of its processes
+ * (os->next_deadline_ns, UINT64_MAX: none), so that the timer tick looks
+ * at one word, without the lock, before it scans the table. Lowered under
+ * the scheduler lock by each new sleeper, recomputed by the scan; a
+ * deadline that is early only makes a scan happen sooner. */
 int sleep_ms(uint64_t ms) {
     struct proc *p = current_proc();
+    struct os_instance *os = this_os();
     model->sched_lock();
     p->wake_at_ns = uptime_ns() + ms * 1000000ULL;
-    __atomic_fetch_add(&sleepers_with_deadline, 1, __ATOMIC_RELAXED);
-    if (p->wake_at_ns < next_deadline_ns)
-        __atomic_store_n(&next_deadline_ns, p->wake_at_ns, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&os->sleepers_with_deadline, 1, __ATOMIC_RELAXED);
+    if (p->wake_at_ns < os->next_deadline_ns)
+        __atomic_store_n(&os->next_deadline_ns, p->wake_at_ns, __ATOMIC_RELAXED);
     while (uptime_ns() < p->wake_at_ns && !p->killed)
         sleep_on(&p->wake_at_ns);
-    __atomic_fetch_sub(&sleepers_with_deadline, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&os->sleepers_with_deadline, 1, __ATOMIC_RELAXED);
     p->wake_at_ns = 0;
     model->sched_unlock();
     return p->killed ? -ABI_EINTR : 0;
 }
 
-static void wake_expired_sleepers(void) {
-    if (__atomic_load_n(&sleepers_with_deadline, __ATOMIC_RELAXED) == 0)
+void sched_wake_expired_sleepers(void) {
+    struct os_instance *os = this_os();
+    if (__atomic_load_n(&os->sleepers_with_deadline, __ATOMIC_RELAXED) == 0)
         return;
     uint64_t now = uptime_ns();
-    if (now < __atomic_load_n(&next_deadline_ns, __ATOMIC_RELAXED))
+    if (now < __atomic_load_n(&os->next_deadline_ns, __ATOMIC_RELAXED))
         return; /* nobody's deadline has come: no lock taken */
     model->sched_lock();
     uint64_t next = UINT64_MAX;
-    struct proc *procs = this_os()->procs;
+    struct proc *procs = os->procs;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
         if (p->state != P_SLEEPING || !p->wake_at_ns || p->wait_channel != &p->wake_at_ns)
@@ -139,11 +139,12 @@ static void wake_expired_sleepers(void) {
         else if (p->wake_at_ns < next)
             next = p->wake_at_ns;
     }
-    __atomic_store_n(&next_deadline_ns, next, __ATOMIC_RELAXED);
+    __atomic_store_n(&os->next_deadline_ns, next, __ATOMIC_RELAXED);
     model->sched_unlock();
 }
 
-/* Timer interrupt: sleepers' deadlines (on CPU 0), time slices, and
+/* Timer interrupt: sleepers' deadlines and console input left for this
+ * instance (os_poll_events: the instance's first CPU scans), time slices, and
  * preemption of kernel threads that hold no lock. A used-up slice asks for
  * a reschedule only when something else is ready (a lock-free look). */
 /* A kernel thread that holds nothing is preempted right in the interrupt
@@ -157,8 +158,7 @@ static void preempt_kernel_thread(struct trap_frame *f) {
 
 void sched_tick(struct trap_frame *f) {
     struct cpu *c = this_cpu();
-    if (c->id == 0)
-        wake_expired_sleepers();
+    os_poll_events();
     model->tick();
     struct proc *p = c->current;
     if (!p)

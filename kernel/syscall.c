@@ -9,6 +9,7 @@
 #include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/shm.h"
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
@@ -181,6 +182,18 @@ static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->flags = (model->runs_kernel(c->id) ? ABI_CPU_F_RUNS_KERNEL : 0) | (model->runs_user(c->id) ? ABI_CPU_F_RUNS_USER : 0);
 }
 
+/* Another instance's counters are read without its lock: a snapshot. */
+static void fill_osinfo(struct abi_osinfo *oi, const struct os_instance *os) {
+    oi->mem_start = os->frames.first_pfn * PAGE_SIZE;
+    oi->mem_end = (os->frames.first_pfn + os->frames.npfn) * PAGE_SIZE;
+    oi->total_frames = os->frames.total;
+    oi->free_frames = __atomic_load_n(&os->frames.free, __ATOMIC_RELAXED);
+    oi->cpu = os_instance_cpu(os->id);
+    struct proc *procs = __atomic_load_n(&os->procs, __ATOMIC_ACQUIRE);
+    for (int i = 0; procs && i < MAX_PROCS; i++)
+        oi->nprocs += __atomic_load_n(&procs[i].state, __ATOMIC_RELAXED) != P_UNUSED;
+}
+
 static long sys_sysinfo(const union sysarg *a) {
     struct abi_sysinfo *si = kzalloc(sizeof *si);
     if (!si)
@@ -198,6 +211,9 @@ static long sys_sysinfo(const union sysarg *a) {
         fill_cpuinfo(&si->cpu[i], &cpus[i]);
     si->os_instance = (uint32_t)this_os()->id;
     si->nstats = (uint32_t)model->stats(si->stat, ABI_MAX_MODEL_STATS);
+    si->ninstances = (uint32_t)os_instance_count;
+    for (int i = 0; i < os_instance_count && i < ABI_MAX_CPUS; i++)
+        fill_osinfo(&si->os[i], &os_instances[i]);
     long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;
@@ -264,6 +280,15 @@ static long sys_gettimeofday(const union sysarg *a) {
     return copy_to_user(a[0].u, &tv, sizeof tv);
 }
 
+static long shm_call(uint64_t uname, long (*fn)(const char *)) {
+    char name[ABI_SHM_NAME_MAX];
+    long len = copy_string_from_user(name, uname, sizeof name);
+    return len < 0 ? (len == -ABI_ENAMETOOLONG ? -ABI_EINVAL : len) : fn(name);
+}
+
+static long sys_shm_map(const union sysarg *a) { return shm_call(a[0].u, shm_map); }
+static long sys_shm_unmap(const union sysarg *a) { return shm_call(a[0].u, shm_unmap); }
+
 struct syscall_desc {
     long (*fn)(const union sysarg *a);
     uint8_t args[MAX_ARGS]; /* enum arg_kind of rdi, rsi, rdx, r10, r8, r9 */
@@ -302,6 +327,8 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_poweroff] = {sys_poweroff, {I}},
     [SYS_gettimeofday] = {sys_gettimeofday, {U}},
     [SYS_setaffinity] = {sys_setaffinity, {I, I}},
+    [SYS_shm_map] = {sys_shm_map, {U}},
+    [SYS_shm_unmap] = {sys_shm_unmap, {U}},
 };
 #undef I
 #undef U

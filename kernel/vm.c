@@ -152,7 +152,7 @@ int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
  * frees the pages and the page tables left empty. */
 int64_t as_sbrk(struct addrspace *as, int64_t increment) {
     uint64_t old = as->brk;
-    uint64_t limit = USER_STACK_TOP - USER_STACK_MAX - (1ULL << 20);
+    uint64_t limit = USER_SHM_BASE - (1ULL << 20); /* below the shared-memory windows and the stack */
     uint64_t new_brk = old + (uint64_t)increment;
     if ((increment > 0 && (new_brk < old || new_brk > limit)) ||
         (increment < 0 && (new_brk > old || new_brk < as->image_end)))

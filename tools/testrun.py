@@ -21,13 +21,17 @@ What the kernel prints (anywhere on a line, after any prefix):
                                                 lines (any word but "host")
    KERNEL PANIC                                 a panic
    teachos: ... (organisation: NAME)            the boot banner
+   ...: N OS instances ...                      how many OS instances run (private:
+                                                one per CPU, each with its own init)
    ktest: running 'LIST': N of M registered tests selected
 A cell passes only if QEMU exits with status 33 (the kernel wrote 0x10 to
 isa-debug-exit), at least one closing line was seen, none reports failures,
 there is no KERNEL PANIC line, the banner names the organisation the cell's
 model= asked for (DEFAULT_MODEL without one), at least one test ran, and,
 when the kernel ran tests, as many result lines came as it selected and
-its closing line counts exactly those. A failed cell shows its reasons and the
+its closing line counts exactly those, and, in a run= cell whose kernel
+runs N > 1 OS instances (each with its own init running the program), at
+least N closing lines of user programs came: one from every instance. A failed cell shows its reasons and the
 last 30 lines of its log; its closing lines' counts are added, plus one
 failure for the cell itself when no failed test was counted.
 
@@ -74,6 +78,8 @@ RE_HOST_FAIL = re.compile(r"^FAIL (\S+)")
 RE_KTEST_SELECTED = re.compile(r"ktest: running '[^']*': (\d+) of (\d+) registered tests selected")
 RE_BANNER = re.compile(r"teachos: .*\(organisation: ([\w.-]+)\)")
 RE_MODEL_OPT = re.compile(r"(?:^|\s)model=(\S*)")
+RE_INSTANCES = re.compile(r"\b(\d+) OS instances\b")
+RE_RUN_OPT = re.compile(r"(?:^|\s)run=")
 DEFAULT_MODEL = "bkl"    # boot_options.model in kernel/options.c
 PANIC = "KERNEL PANIC"
 # Terminal control sequences (GRUB clears the screen, positions the cursor).
@@ -136,6 +142,7 @@ class Cell:
         self.panic = None           # the first panic line
         self.selected = None        # from "ktest: running ...: N of M registered tests selected"
         self.banner_model = None    # from the boot banner
+        self.instances = 1          # from "N OS instances"
         self.reasons = []
         self.passed = 0
         self.failed = 0
@@ -511,6 +518,10 @@ def cell_count_problems(cell):
                         "tests were selected")
     if cell.closings and sum(p + f + s for _, p, f, s in cell.closings) == 0:
         problems.append("no test ran")
+    user = [c for c in cell.closings if c[0] != "ktest"]
+    if RE_RUN_OPT.search(cell.cmdline) and cell.instances > 1 and len(user) < cell.instances:
+        problems.append("%d OS instances ran the program, but only %d closing lines came"
+                        % (cell.instances, len(user)))
     return problems
 
 
@@ -549,6 +560,9 @@ def finish_cell(cell, lines, opts):
         m = RE_BANNER.search(line)
         if m and cell.banner_model is None:
             cell.banner_model = m.group(1)
+        m = RE_INSTANCES.search(line)
+        if m and cell.instances == 1:
+            cell.instances = int(m.group(1))
 
     r = cell.reasons
     expected_output = check_expected_output(cell, lines)

@@ -7,6 +7,7 @@
 #define ARCH_H
 
 #include "lib/types.h"
+#include "kernel/spinlock.h"
 #include "arch/x86_64/layout.h"
 
 /* ---- per-CPU hardware state, embedded in struct cpu (kernel/cpu.h) ---- */
@@ -63,6 +64,7 @@ void arch_console_irq_init(void);     /* COM1 receive interrupt through the I/O 
 void arch_timer_init(unsigned hz);    /* calibrate the LAPIC timer, start it here */
 void arch_timer_start_this_cpu(unsigned hz);
 void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */
+int arch_cpus_expected(unsigned maxcpus); /* how many CPUs arch_smp_start will try to bring up, this one included */
 void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
 void arch_send_forward_ipi(int cpu);  /* "kernel work was forwarded to you" (its own vector) */
@@ -91,6 +93,7 @@ extern uint64_t phys_map_offset;
 #define MAP_USER (1u << 2)
 #define MAP_NOCACHE (1u << 3)
 #define MAP_GLOBAL (1u << 4) /* reported by arch_translate(): kept in every TLB across CR3 writes */
+#define MAP_SHARED_WINDOW (1u << 5) /* memory of no instance (kernel/shm.c): fork shares it, exit keeps it */
 
 /* Build the kernel's own page tables from the memory map and switch to them.
  * `max_phys` is the end of the highest RAM range to put in the direct map. */
@@ -108,13 +111,26 @@ void *arch_map_mmio(uint64_t pa, size_t len);
 void arch_flush_tlb_page(uint64_t va);
 uint64_t arch_kernel_root(void);
 
+/* Kernel stacks come from areas: each OS instance has its own gigabyte of
+ * the kernel-stack range, with its own lock, slots and page tables, whose
+ * frames (stacks and tables) come from the instance's own pool. So an
+ * instance that creates and ends processes takes no lock another takes. */
+#define KSTACK_AREA_SLOTS 4096
+struct frame_pool;
+struct kstack_area {
+    struct spinlock lock;
+    struct frame_pool *frames;
+    uint64_t base;                              /* KSTACK_AREA + index GiB */
+    uint64_t used[KSTACK_AREA_SLOTS / 64];      /* bit = slot in use */
+};
+void arch_kstack_area_init(struct kstack_area *a, int index, struct frame_pool *frames);
 /* Allocate a kernel stack with an unmapped guard page below it: returns the
  * top, or 0 when memory ran out. */
-uint64_t arch_alloc_kstack(void);
+uint64_t arch_alloc_kstack(struct kstack_area *a);
 /* Kernel stacks are non-global mappings: freeing one flushes only this CPU,
  * which is safe because every CPU reloads CR3 before it switches onto a
  * thread (kernel/sched.c run(); see arch/x86_64/paging.c). */
-void arch_free_kstack(uint64_t top);
+void arch_free_kstack(struct kstack_area *a, uint64_t top);
 
 /* ---- traps ---- */
 /* What the entry stubs (vectors.S, syscall.S) save, lowest address first. */

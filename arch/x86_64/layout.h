@@ -31,6 +31,8 @@
 #define USER_TOP 0x00007FFFFFFFF000
 #define USER_STACK_TOP USER_TOP
 #define USER_STACK_MAX (8ULL << 20)
+/* Shared-memory windows (kernel/shm.c), below the stack; the heap stays under them. */
+#define USER_SHM_BASE 0x00007F0000000000
 
 /* Real-mode page where application processors start (issue: SMP). */
 #define AP_TRAMPOLINE_PHYS 0x8000

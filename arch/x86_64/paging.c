@@ -95,6 +95,8 @@ static uint64_t pte_flags(unsigned flags) {
         f |= PTE_PCD | PTE_PWT;
     if (flags & MAP_COW)
         f |= PTE_COW;
+    if (flags & MAP_SHARED_WINDOW)
+        f |= PTE_SHW;
     if (flags & MAP_NOGLOBAL)
         f &= ~PTE_G;
     return f;
@@ -102,7 +104,8 @@ static uint64_t pte_flags(unsigned flags) {
 
 unsigned paging_map_flags(uint64_t e) {
     return ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC) | ((e & PTE_U) ? MAP_USER : 0) |
-           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0) | ((e & PTE_G) ? MAP_GLOBAL : 0);
+           ((e & PTE_PCD) ? MAP_NOCACHE : 0) | ((e & PTE_COW) ? MAP_COW : 0) | ((e & PTE_G) ? MAP_GLOBAL : 0) |
+           ((e & PTE_SHW) ? MAP_SHARED_WINDOW : 0);
 }
 
 /* Rewriting a present entry leaves the old translation in TLBs (SDM vol.
@@ -317,19 +320,44 @@ void arch_paging_init(uint64_t max_phys) {
 /* ---- kernel stacks ---- */
 
 #define KSTACK_SLOT (KSTACK_SIZE + PAGE_SIZE)
-#define KSTACK_SLOTS 4096
-static uint8_t kstack_used[KSTACK_SLOTS];
+#define KSTACK_AREA_SPAN (1ULL << 30) /* one page-directory-pointer entry per area */
 
-static int claim_kstack_slot(void) {
-    spin_lock(&kernel_pt_lock);
+void arch_kstack_area_init(struct kstack_area *a, int index, struct frame_pool *frames) {
+    spin_init(&a->lock, "kernel stacks", RANK_KERNEL_PT);
+    a->frames = frames;
+    a->base = KSTACK_AREA + (uint64_t)index * KSTACK_AREA_SPAN;
+}
+
+static int claim_kstack_slot(struct kstack_area *a) {
+    spin_lock(&a->lock);
     int slot = -1;
-    for (int i = 0; i < KSTACK_SLOTS && slot < 0; i++)
-        if (!kstack_used[i]) {
-            kstack_used[i] = 1;
+    for (int i = 0; i < KSTACK_AREA_SLOTS && slot < 0; i++)
+        if (!(a->used[i / 64] & (1ULL << (i % 64)))) {
+            a->used[i / 64] |= 1ULL << (i % 64);
             slot = i;
         }
-    spin_unlock(&kernel_pt_lock);
+    spin_unlock(&a->lock);
     return slot;
+}
+
+/* The level-1 entry of a stack page of area a, making the area's tables on
+ * the way from the area's own pool. Only the area's lock is needed: the
+ * top-level entry of the stack range never changes (preallocate_upper_half)
+ * and below it the area owns its own page-directory-pointer entry, so no
+ * other area writes the same table words. */
+static uint64_t *kstack_pte(struct kstack_area *a, uint64_t va, bool create) {
+    uint64_t *table = PHYS_TO_VIRT(kernel_root);
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = &table[level_index(va, level)];
+        if (!(*e & PTE_P)) {
+            uint64_t t = create ? pool_alloc(a->frames, 1) : 0;
+            if (!t)
+                return NULL;
+            *e = t | PTE_P | PTE_W;
+        }
+        table = table_at(*e);
+    }
+    return &table[level_index(va, 1)];
 }
 
 /*
@@ -353,31 +381,44 @@ static void flush_kstack_locally(uint64_t base) {
         invlpg(base + (uint64_t)i * PAGE_SIZE);
 }
 
-void arch_free_kstack(uint64_t top) {
+void arch_free_kstack(struct kstack_area *a, uint64_t top) {
     uint64_t base = top - KSTACK_SIZE;
+    int slot = (int)((base - PAGE_SIZE - a->base) / KSTACK_SLOT);
+    if (base < a->base || slot >= KSTACK_AREA_SLOTS)
+        panic("arch_free_kstack: stack %llx is not in the area at %llx", (unsigned long long)top,
+              (unsigned long long)a->base);
+    spin_lock(&a->lock);
     for (int i = 0; i < KSTACK_PAGES; i++) {
-        uint64_t pa = arch_unmap_page(0, base + (uint64_t)i * PAGE_SIZE); /* flushes this CPU */
-        if (pa)
-            frame_free(pa);
+        uint64_t va = base + (uint64_t)i * PAGE_SIZE;
+        uint64_t *pte = kstack_pte(a, va, false);
+        if (pte && (*pte & PTE_P)) {
+            uint64_t pa = *pte & PTE_ADDR;
+            *pte = 0;
+            invlpg(va); /* this CPU; the others reload CR3 before they use a stack */
+            pool_free(a->frames, pa, 1);
+        }
     }
-    int slot = (int)((base - PAGE_SIZE - KSTACK_AREA) / KSTACK_SLOT);
-    spin_lock(&kernel_pt_lock);
-    kstack_used[slot] = 0;
-    spin_unlock(&kernel_pt_lock);
+    a->used[slot / 64] &= ~(1ULL << (slot % 64));
+    spin_unlock(&a->lock);
 }
 
-uint64_t arch_alloc_kstack(void) {
-    int slot = claim_kstack_slot();
+uint64_t arch_alloc_kstack(struct kstack_area *a) {
+    int slot = claim_kstack_slot(a);
     if (slot < 0)
         return 0;
-    uint64_t base = KSTACK_AREA + (uint64_t)slot * KSTACK_SLOT + PAGE_SIZE; /* guard page below */
+    uint64_t base = a->base + (uint64_t)slot * KSTACK_SLOT + PAGE_SIZE; /* guard page below */
     uint64_t top = base + KSTACK_SIZE;
     for (uint64_t va = base; va < top; va += PAGE_SIZE) {
-        uint64_t pa = frame_alloc();
-        if (!pa || arch_map_page(0, va, pa, MAP_WRITE | MAP_NOGLOBAL) < 0) {
+        uint64_t pa = pool_alloc(a->frames, 1);
+        spin_lock(&a->lock);
+        uint64_t *pte = pa ? kstack_pte(a, va, true) : NULL;
+        if (pte)
+            *pte = pa | pte_flags(MAP_WRITE | MAP_NOGLOBAL);
+        spin_unlock(&a->lock);
+        if (!pte) {
             if (pa)
-                frame_free(pa);
-            arch_free_kstack(top);
+                pool_free(a->frames, pa, 1);
+            arch_free_kstack(a, top);
             return 0;
         }
     }

@@ -13,6 +13,7 @@
 #define PTE_PS (1ULL << 7)
 #define PTE_G (1ULL << 8)
 #define PTE_COW (1ULL << 9) /* software bit (ignored by the MMU): a copy-on-write page */
+#define PTE_SHW (1ULL << 10) /* software bit: a shared-memory window page, owned by no address space */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 #define PTE_ADDR_2M 0x000FFFFFFFE00000ULL

@@ -11,6 +11,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
+#include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -51,7 +52,10 @@ static bool wait_online(struct cpu *c, uint64_t us) {
 }
 
 static bool start_ap(struct cpu *c) {
-    uint64_t stack = arch_alloc_kstack();
+    /* From the area of the instance the AP will serve (model->init chose
+     * it): taken here, by the boot CPU, before the AP runs, so no other
+     * CPU uses that area yet. */
+    uint64_t stack = arch_alloc_kstack(&c->os->kstacks);
     if (!stack) {
         pr_err("smp: no memory for a stack for APIC %u\n", c->arch.apic_id);
         return false;
@@ -92,6 +96,11 @@ static int enabled_in_madt(void) {
     return acpi_ok ? n : 1;
 }
 
+int arch_cpus_expected(unsigned maxcpus) {
+    int n = enabled_in_madt();
+    return MIN(MIN(n, (int)maxcpus), MAX_CPUS);
+}
+
 void arch_smp_start(unsigned maxcpus) {
     uint32_t me = this_cpu()->arch.apic_id;
     install_trampoline();
@@ -106,7 +115,6 @@ void arch_smp_start(unsigned maxcpus) {
         struct cpu *c = &cpus[ncpus];
         c->id = ncpus;
         c->arch.apic_id = a->apic_id;
-        c->os = cpus[0].os;
         if (start_ap(c)) {
             pr_info("smp: CPU %d (APIC id %u) online after %llu us\n", c->id, a->apic_id,
                     (unsigned long long)(cycles_to_ns(c->boot_cycles) / 1000));

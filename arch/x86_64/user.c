@@ -126,6 +126,8 @@ struct share {
 
 static int share_page(uint64_t va, uint64_t *pte, void *ctx) {
     struct share *sh = ctx;
+    if (*pte & PTE_SHW) /* a shared-memory window: the child sees the same memory, no reference */
+        return arch_map_page(sh->dst_root, va, *pte & PTE_ADDR, paging_map_flags(*pte)) < 0 ? -1 : 0;
     if (*pte & (PTE_W | PTE_COW))
         *pte = (*pte & ~PTE_W) | PTE_COW;
     uint64_t pa = *pte & PTE_ADDR;
@@ -186,7 +188,8 @@ static void unmap_level(uint64_t *table, int level, uint64_t base, uint64_t star
         if (hi <= start || lo >= end || !(table[i] & PTE_P))
             continue;
         if (level == 1) {
-            frame_batch_put(drops, table[i] & PTE_ADDR);
+            if (!(table[i] & PTE_SHW)) /* window pages belong to no address space */
+                frame_batch_put(drops, table[i] & PTE_ADDR);
             table[i] = 0;
             continue;
         }
@@ -212,7 +215,8 @@ void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end) {
 
 static int free_page(uint64_t va, uint64_t *pte, void *ctx) {
     (void)va;
-    frame_batch_put(ctx, *pte & PTE_ADDR);
+    if (!(*pte & PTE_SHW)) /* window pages belong to no address space */
+        frame_batch_put(ctx, *pte & PTE_ADDR);
     *pte = 0;
     return 0;
 }

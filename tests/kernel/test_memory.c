@@ -254,7 +254,7 @@ KTEST(paging, text_is_not_writable) {
 }
 
 KTEST(paging, kernel_stack_guard_page) {
-    uint64_t top = arch_alloc_kstack();
+    uint64_t top = arch_alloc_kstack(&this_os()->kstacks);
     KT_ASSERT(top);
     uint64_t pa;
     unsigned flags;
@@ -268,10 +268,10 @@ KTEST(paging, kernel_stack_guard_page) {
     if (KCATCH(&c) == 0) {
         *(volatile uint64_t *)(top - KSTACK_SIZE - 8) = 1;
         this_cpu()->catch = NULL;
-        arch_free_kstack(top);
+        arch_free_kstack(&this_os()->kstacks, top);
         KT_FAIL("write to the guard page did not fault");
     }
-    arch_free_kstack(top);
+    arch_free_kstack(&this_os()->kstacks, top);
     KT_ASSERT_EQ(c.vector, 14);
     KT_ASSERT_EQ(c.error & 1, 0); /* not present */
 }

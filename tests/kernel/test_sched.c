@@ -21,11 +21,12 @@ static int cpus_used(void) {
     return used;
 }
 
-/* The CPUs the organisation lets run kernel threads (leader: one). */
+/* The CPUs that run kernel threads for this OS instance: all of them
+ * under bkl, the leader alone under leader, this CPU alone under private. */
 static int kernel_cpus(void) {
     int n = 0;
     for (int i = 0; i < ncpus; i++)
-        n += model->runs_kernel(i);
+        n += cpus[i].os == this_os() && model->runs_kernel(i);
     return n;
 }
 
@@ -44,7 +45,7 @@ KTEST(sched, kthreads_spread_over_cpus) {
         ran_on[i] = 0;
     static uint64_t deadline;
     deadline = uptime_ns() + DEADLINE_NS;
-    int n = 2 * ncpus, pids[2 * MAX_CPUS];
+    int n = 2 * kernel_cpus(), pids[2 * MAX_CPUS];
     for (int i = 0; i < n; i++) {
         struct proc *p = kthread_create("spinner", spin_and_note_cpu, &deadline, DEFAULT_PRIO);
         KT_ASSERT(p);
@@ -56,12 +57,12 @@ KTEST(sched, kthreads_spread_over_cpus) {
         KT_ASSERT_EQ(status, ABI_W_EXITED(0));
     }
     int used = cpus_used();
-    printk(LOG_INFO, "ktest:   %d spinning threads ran on %d of the %d CPUs that run kernel code (%d online)\n", n,
-           used, kernel_cpus(), ncpus);
+    printk(LOG_INFO, "ktest:   %d spinning threads ran on %d of the %d CPUs that run kernel code here (%d online)\n",
+           n, used, kernel_cpus(), ncpus);
     KT_ASSERT_EQ(used, kernel_cpus());
-    for (int i = 0; i < ncpus; i++)
-        if (!model->runs_kernel(i))
-            KT_ASSERT_EQ(ran_on[i], 0); /* and none ran where the organisation forbids it */
+    for (int i = 0; i < ncpus; i++) /* and none where the organisation forbids it, or of another instance */
+        if (!model->runs_kernel(i) || cpus[i].os != this_os())
+            KT_ASSERT_EQ(ran_on[i], 0);
 }
 
 /* Ping-pong: two threads hand a token back and forth ROUNDS times with
@@ -117,6 +118,7 @@ KTEST(sched, priority_order_and_round_robin) {
             memset(d, 0, sizeof *d);
             d->is_kthread = true;
             d->affinity = -1;
+            d->cpu = cpu_id(); /* private: a process of this CPU's instance */
             d->prio = prio[ndummy++];
             d->state = P_RUNNABLE;
             list_init(&d->rq);

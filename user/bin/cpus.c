@@ -1,7 +1,8 @@
 /*
  * cpus - the per-CPU table from sysinfo(): state, the process running there,
  * ready-queue length and the counters; then the organisation ("model"),
- * uptime, processes and physical memory.
+ * uptime, processes and physical memory of the OS instance that answered,
+ * and, with several instances (private), each one's memory.
  */
 #include <stdio.h>
 #include <string.h>
@@ -72,5 +73,20 @@ int main(void)
            (unsigned long long)si.free_frames, (unsigned long long)si.total_frames,
            (unsigned long long)si.free_frames * pg / 1024,
            (unsigned long long)si.total_frames * pg / 1024);
+    /* Which OS instance answered; with more than one (private), each
+     * one's slice of memory: they cannot lend each other pages. */
+    printf("instance:  %u of %u (the tables above PROCESSES and MEMORY are its own)\n",
+           (unsigned)si.os_instance, (unsigned)si.ninstances);
+    if (si.ninstances > 1) {
+        printf("%3s %3s %-29s %10s %10s %6s\n", "OS", "CPU", "MEMORY", "FREE KiB", "TOTAL KiB", "PROCS");
+        for (unsigned i = 0; i < si.ninstances && i < ABI_MAX_CPUS; i++) {
+            const struct abi_osinfo *o = &si.os[i];
+            printf("%3u %3d %012llx-%012llx %10llu %10llu %6u%s\n", i, (int)o->cpu,
+                   (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
+                   (unsigned long long)o->free_frames * pg / 1024,
+                   (unsigned long long)o->total_frames * pg / 1024, (unsigned)o->nprocs,
+                   i == si.os_instance ? "  <- this one" : "");
+        }
+    }
     return 0;
 }

@@ -20,7 +20,12 @@ static const char *state_name(uint32_t s)
 int main(void)
 {
     struct abi_procinfo p;
+    static struct abi_sysinfo si;
 
+    /* Pids are per OS instance: say whose table this is when there are several. */
+    if (sysinfo(&si) == 0 && si.ninstances > 1)
+        printf("OS instance %u of %u (CPU %d): its own processes and pids\n", (unsigned)si.os_instance,
+               (unsigned)si.ninstances, (int)si.os[si.os_instance].cpu);
     printf("%5s %5s %-6s %3s %4s %10s %s\n",
            "PID", "PPID", "STATE", "CPU", "PRIO", "TIME", "NAME");
     /* The bound only guards against a kernel that never says "past the end". */

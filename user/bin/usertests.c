@@ -219,6 +219,17 @@ static void get_sysinfo(void)
         fail("sysinfo failed, errno %d", errno);
 }
 
+/* The CPUs that may run my processes: those serving my OS instance (all
+ * of them under the shared organisations, one under private). From the
+ * last get_sysinfo(). */
+static int my_instance_cpus(void)
+{
+    int n = 0;
+    for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++)
+        n += si.cpu[i].os_instance == si.os_instance;
+    return n;
+}
+
 static uint64_t free_frames(void)
 {
     struct abi_sysinfo *s = &si;
@@ -442,7 +453,7 @@ static void t_fork_tree(void)
     get_sysinfo();
     int room = (int)si.max_procs - (int)si.nprocs;
     int depth = room >= 40 ? 4 : room >= 20 ? 3 : 2;
-    int ncpus = (int)si.ncpus;
+    int ncpus = my_instance_cpus();
     uint64_t spin = 20 * MS;
     unsigned mask = 0;
 
@@ -472,7 +483,7 @@ static void t_fork_tree(void)
     }
     if (ncpus > 1 && popcount(mask) < 2)
         fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
-             "(bit = cpu %% 7) with %d CPUs online", (1 << (depth + 1)) - 1, depth, mask, ncpus);
+             "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
     int st;
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
         fail("a child is left over after the trees");
@@ -484,7 +495,7 @@ static void t_fork_wide(void)
     static int pids[64];
     static int done[64];
     get_sysinfo();
-    int ncpus = (int)si.ncpus;
+    int ncpus = my_instance_cpus();
     int n = 2 * ncpus + 2;
     int room = (int)si.max_procs - (int)si.nprocs - 2;
     if (n > room)
@@ -534,7 +545,7 @@ static void t_fork_wide(void)
             break;
     }
     if (!cur_failed && ncpus > 1 && popcount(mask) < 2)
-        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs online", n, mask, ncpus);
+        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs serving my instance", n, mask, ncpus);
 }
 
 /* ======================================================================
@@ -2460,10 +2471,12 @@ static void t_sysinfo(void)
     /* The snapshot is taken on whichever CPU runs the system call, and
      * that CPU shows the caller as its running process. Which CPU that was
      * cannot be asked in the same breath (the process may move between
-     * getcpu() and sysinfo()), so: exactly one CPU shows us running. */
+     * getcpu() and sysinfo()), so: exactly one CPU shows us running. Pids
+     * are per OS instance: only CPUs serving ours count. */
     int mine = 0, where = -1;
     for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++)
-        if (si.cpu[i].state == ABI_CPU_RUNNING && si.cpu[i].current_pid == getpid()) {
+        if (si.cpu[i].state == ABI_CPU_RUNNING && si.cpu[i].current_pid == getpid() &&
+            si.cpu[i].os_instance == si.os_instance) {
             mine++;
             where = (int)i;
         }
@@ -2474,6 +2487,24 @@ static void t_sysinfo(void)
         fail("sysinfo: %d CPUs show me (pid %d) running, expected exactly 1", mine, getpid());
     else if (where != c)
         printf("usertests:   sysinfo: taken on CPU %d, now on CPU %d (moved in between)\n", where, c);
+    /* Each instance's memory: mine is the one that answered, and its
+     * total is what the top-level fields say; slices never overlap. */
+    if (si.ninstances < 1 || si.ninstances > si.ncpus || si.os_instance >= si.ninstances)
+        fail("sysinfo: %u instances, answered by instance %u, %u CPUs", si.ninstances, si.os_instance, si.ncpus);
+    else if (si.os[si.os_instance].total_frames != si.total_frames)
+        fail("sysinfo: my instance has %llu frames in os[], %llu in total_frames",
+             (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
+    for (unsigned i = 0; i < si.ninstances && i < ABI_MAX_CPUS; i++) {
+        const struct abi_osinfo *o = &si.os[i];
+        if (o->mem_start >= o->mem_end || o->free_frames > o->total_frames ||
+            o->total_frames > (o->mem_end - o->mem_start) / PAGE)
+            fail("sysinfo: instance %u: memory %llx-%llx, %llu of %llu frames free", i,
+                 (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
+                 (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
+        if (i > 0 && o->mem_start < si.os[i - 1].mem_end)
+            fail("sysinfo: instance %u's memory starts at %llx, inside instance %u's (ends %llx)", i,
+                 (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
+    }
 }
 
 static void t_procinfo(void)
@@ -3212,6 +3243,22 @@ static int runs_kernel(const struct abi_sysinfo *s, int cpu)
     return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_KERNEL) != 0;
 }
 
+/* A CPU this process may be pinned to: it runs user processes, of this
+ * OS instance (private: only the caller's own CPU). */
+static int may_pin_to(const struct abi_sysinfo *s, int cpu)
+{
+    return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_USER) && s->cpu[cpu].os_instance == s->os_instance;
+}
+
+static int last_pinnable(const struct abi_sysinfo *s)
+{
+    int last = 0;
+    for (int cpu = 0; cpu < (int)s->ncpus; cpu++)
+        if (may_pin_to(s, cpu))
+            last = cpu;
+    return last;
+}
+
 /* In a child pinned to `cpu`: the kernel must act on this process, in this
  * address space, whichever CPU runs the handlers. Exit codes name the
  * first thing that went wrong; getpid() & 0x7f when all is well. */
@@ -3274,10 +3321,11 @@ static void t_affinity(void)
     get_sysinfo();
     int n = (int)si.ncpus, parent = getpid();
     for (int cpu = 0; cpu < n; cpu++) {
-        if (!(si.cpu[cpu].flags & ABI_CPU_F_RUNS_USER)) {
+        if (!may_pin_to(&si, cpu)) {
             long r = raw_syscall(SYS_setaffinity, 0, cpu, 0, 0, 0);
             if (r != -EINVAL)
-                fail("setaffinity(0, %d), a CPU that runs no user processes: %ld, expected -EINVAL", cpu, r);
+                fail("setaffinity(0, %d), a CPU that runs no user processes of this instance: %ld, expected -EINVAL",
+                     cpu, r);
             continue;
         }
         int pid = xfork();
@@ -3299,13 +3347,14 @@ static void t_affinity(void)
         fail("setaffinity(0, -2) = %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_setaffinity, 0, 0x100000000L, 0, 0, 0)) != -EINVAL)
         fail("setaffinity(0, 1 << 32) = %ld, expected -EINVAL (an int argument)", r);
-    if ((r = raw_syscall(SYS_setaffinity, 999999, n - 1, 0, 0, 0)) != -ESRCH)
-        fail("setaffinity(999999, %d) = %ld, expected -ESRCH", n - 1, r);
-    if ((r = raw_syscall(SYS_setaffinity, 1, n - 1, 0, 0, 0)) != 0)
-        fail("setaffinity(1, %d) (init) = %ld", n - 1, r);
+    int last = last_pinnable(&si);
+    if ((r = raw_syscall(SYS_setaffinity, 999999, last, 0, 0, 0)) != -ESRCH)
+        fail("setaffinity(999999, %d) = %ld, expected -ESRCH", last, r);
+    if ((r = raw_syscall(SYS_setaffinity, 1, last, 0, 0, 0)) != 0)
+        fail("setaffinity(1, %d) (init) = %ld", last, r);
     raw_syscall(SYS_setaffinity, 1, -1, 0, 0, 0); /* init: back to anywhere */
     /* pin another process: a sleeping child moves when it wakes */
-    int last = n - 1, pid = xfork();
+    int pid = xfork();
     if (pid == 0) {
         sleep_ms(100);
         _exit(getcpu());
@@ -3320,11 +3369,11 @@ static void t_affinity(void)
      * that runs no user processes (leader_runs_user=0: the leader) */
     int user_cpus[ABI_MAX_CPUS], nu = 0;
     for (int cpu = 0; cpu < n; cpu++)
-        if (si.cpu[cpu].flags & ABI_CPU_F_RUNS_USER)
+        if (may_pin_to(&si, cpu))
             user_cpus[nu++] = cpu;
     uint32_t forbidden = 0;
     for (int cpu = 0; cpu < n && cpu < 32; cpu++)
-        if (!(si.cpu[cpu].flags & ABI_CPU_F_RUNS_USER))
+        if (!may_pin_to(&si, cpu))
             forbidden |= 1u << cpu;
     int busy[3];
     for (int i = 0; i < 3; i++) {
@@ -3368,8 +3417,8 @@ static void t_handlers_where(void)
     }
     int n = (int)before.ncpus, offloaded = 0, user_cpus = 0;
     for (int cpu = 0; cpu < n; cpu++) {
-        if (!(before.cpu[cpu].flags & ABI_CPU_F_RUNS_USER))
-            continue; /* leader_runs_user=0 */
+        if (!may_pin_to(&before, cpu))
+            continue; /* leader_runs_user=0, or another instance (private) */
         user_cpus++;
         int pid = xfork();
         if (pid == 0) {
@@ -3423,7 +3472,7 @@ static void t_request_flood(void)
     }
     int n = (int)before.ncpus, pids[FLOOD_PER_CPU * ABI_MAX_CPUS], np = 0, user_cpu[ABI_MAX_CPUS], nuser = 0;
     for (int cpu = 0; cpu < n; cpu++)
-        if (before.cpu[cpu].flags & ABI_CPU_F_RUNS_USER)
+        if (may_pin_to(&before, cpu))
             user_cpu[nuser++] = cpu;
     uint64_t start = uptime_ns() + 200 * MS;
     for (int i = 0; i < nuser * FLOOD_PER_CPU; i++) {
@@ -3481,10 +3530,13 @@ static inline uint64_t rdtsc(void)
 static void t_no_idle_while_waiting(void)
 {
     get_sysinfo();
-    int n = (int)si.ncpus, nproc = n + 2, pids[ABI_MAX_CPUS + 2];
+    int n = 0, pids[ABI_MAX_CPUS + 2]; /* n: the CPUs this instance's processes share */
+    for (int cpu = 0; cpu < (int)si.ncpus; cpu++)
+        n += si.cpu[cpu].os_instance == si.os_instance;
+    int nproc = n + 2;
     long long before = 0, after = 0;
     int counted = 0;
-    for (int cpu = 0; cpu < n; cpu++) {
+    for (int cpu = 0; cpu < (int)si.ncpus; cpu++) {
         long long v = model_stat(&si, "idle_while_waiting", cpu);
         if (v >= 0) {
             before += v;
@@ -3508,7 +3560,7 @@ static void t_no_idle_while_waiting(void)
         if (pids[i] > 0)
             expect_exit(reap(pids[i], "spinner"), 0, "spinner");
     get_sysinfo();
-    for (int cpu = 0; cpu < n; cpu++) {
+    for (int cpu = 0; cpu < (int)si.ncpus; cpu++) {
         long long v = model_stat(&si, "idle_while_waiting", cpu);
         if (v >= 0)
             after += v;

@@ -45,8 +45,9 @@ enum {
     SYS_poweroff = 24,   /* int poweroff(int code): stops the machine (QEMU exits) */
     SYS_gettimeofday = 25, /* int gettimeofday(struct abi_timeval *tv): wall clock from the RTC */
     SYS_setaffinity = 26, /* int setaffinity(int pid, int cpu): run only on `cpu` (-1: anywhere; pid 0 = caller) */
-    /* Numbers reserved for what is being built: 27-28 the private
-     * organisation (shared memory between instances), 29 the fine
+    SYS_shm_map = 27,    /* void *shm_map(const char *name): map the shared window `name` (ABI_SHM_WINDOW_SIZE bytes) */
+    SYS_shm_unmap = 28,  /* int shm_unmap(const char *name): unmap it from the caller (its contents stay) */
+    /* Numbers reserved for what is being built: 29 the fine
      * organisation's test rendezvous, 30-59 the disk and file-system calls,
      * 60-69 the POSIX process interface. */
     SYS_COUNT
@@ -59,7 +60,7 @@ enum {
     ABI_EAGAIN = 11, ABI_ENOMEM = 12, ABI_EACCES = 13, ABI_EFAULT = 14,
     ABI_EBUSY = 16, ABI_EEXIST = 17, ABI_ENOTDIR = 20, ABI_EISDIR = 21,
     ABI_EINVAL = 22, ABI_ENFILE = 23, ABI_EMFILE = 24, ABI_ENOTTY = 25,
-    ABI_ESPIPE = 29, ABI_EROFS = 30, ABI_ERANGE = 34, ABI_ENOSYS = 88,
+    ABI_ENOSPC = 28, ABI_ESPIPE = 29, ABI_EROFS = 30, ABI_ERANGE = 34, ABI_ENOSYS = 88,
     ABI_ENAMETOOLONG = 91,
 };
 
@@ -115,6 +116,10 @@ struct abi_timeval {
 };
 
 #define ABI_MAX_CPUS 64
+
+/* Shared-memory windows (private organisation): named, this big each. */
+#define ABI_SHM_NAME_MAX 32
+#define ABI_SHM_WINDOW_SIZE 65536
 #define ABI_NAME_MAX 32
 
 /* Per-CPU state and counters reported by sysinfo(). */
@@ -149,6 +154,15 @@ struct abi_model_stat {
 };
 #define ABI_MAX_MODEL_STATS 272 /* leader at 64 CPUs: 8 + 4 per follower */
 
+/* One OS instance's memory (sysinfo().os[]): its slice of physical memory
+ * [mem_start, mem_end) and its frames. */
+struct abi_osinfo {
+    uint64_t mem_start, mem_end;
+    uint64_t total_frames, free_frames;
+    int32_t cpu;           /* the CPU serving it, -1: none yet */
+    uint32_t nprocs;       /* processes in its table (a snapshot) */
+};
+
 struct abi_sysinfo {
     uint32_t ncpus;
     uint32_t nprocs;       /* processes in use */
@@ -162,6 +176,9 @@ struct abi_sysinfo {
     uint32_t nstats;       /* entries used in stat[] */
     struct abi_cpuinfo cpu[ABI_MAX_CPUS];
     struct abi_model_stat stat[ABI_MAX_MODEL_STATS];
+    uint32_t ninstances;   /* OS instances (private: one per CPU) */
+    uint32_t pad;
+    struct abi_osinfo os[ABI_MAX_CPUS]; /* each instance's memory */
 };
 
 enum { ABI_P_RUNNABLE = 1, ABI_P_RUNNING = 2, ABI_P_SLEEPING = 3, ABI_P_ZOMBIE = 4 };

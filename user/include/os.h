@@ -22,10 +22,21 @@ int os_readdir(int index, struct abi_dirent *d);
 int setprio(int pid, int prio);
 /* Let process pid (0: the caller) run only on CPU `cpu`, or anywhere
  * (-1). It moves there at its next switch. EINVAL for a CPU that is not
- * online or runs no user processes, ESRCH for no such process. */
+ * online, runs no user processes (leader_runs_user=0) or serves another OS
+ * instance (private), ESRCH for no such process. */
 int setaffinity(int pid, int cpu);
+/* Map the shared-memory window `name` (ABI_SHM_WINDOW_SIZE bytes, zeroed
+ * when first named; at most 8 names) into the caller: processes of every
+ * OS instance that map the same name see the same memory. NULL with errno
+ * ENOSYS when the organisation has no windows (all but private), ENOSPC
+ * when all are named, EINVAL for an empty or too long name. */
+void *shm_map(const char *name);
+/* Unmap window `name` from the caller (its contents stay for others). */
+int shm_unmap(const char *name);
 /* Power the machine off; QEMU exits with a status derived from `code`. */
 int poweroff(int code);
+/* Give the CPU to another ready process (newlib has no <sched.h> for it). */
+int sched_yield(void);
 /* Sleep for at least ms milliseconds. */
 int sleep_ms(uint64_t ms);
 /* Nanoseconds since boot. */

@@ -391,3 +391,14 @@ int poweroff(int code)
 {
     return (int)check(SC1(SYS_poweroff, code));
 }
+
+void *shm_map(const char *name)
+{
+    long r = check(SC1(SYS_shm_map, name));
+    return r < 0 ? NULL : (void *)r;
+}
+
+int shm_unmap(const char *name)
+{
+    return (int)check(SC1(SYS_shm_unmap, name));
+}
