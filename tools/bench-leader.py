@@ -38,7 +38,7 @@ from testrun import build_iso, clean_line  # noqa: E402
 RE_BENCH = re.compile(r"bench: (\S+) ([\d.]+)/s min ([\d.]+) max ([\d.]+) runs (\d+)")
 RE_TSC = re.compile(r"TSC runs at ([\d.]+) MHz")
 RE_UPTIME = re.compile(r"^uptime:\s+([\d.]+) s")
-RE_SERVE = re.compile(r"^\s+serve_us\s+cpu 0\s+(\d+)")
+RE_SERVE = re.compile(r"serve_us\s+cpu 0\s+(\d+)")  # anywhere: typed input may echo in front
 
 
 def boot(args, cmdline, smp, script, log):
