@@ -3,6 +3,7 @@
 #define FILE_H
 
 #include "lib/types.h"
+#include "kernel/spinlock.h"
 
 #define MAX_FILES 256
 
@@ -17,6 +18,7 @@ struct file {
     uint32_t mode;
     uint32_t ino;
     bool writable;
+    struct spinlock lock;   /* the offset, shared by descriptors after fork (RANK_FILE) */
 };
 
 void fs_init(void);

@@ -47,6 +47,20 @@ void pool_ref(struct frame_pool *p, uint64_t pa);         /* one more reference 
 unsigned pool_refcount(const struct frame_pool *p, uint64_t pa);
 bool pool_owns(const struct frame_pool *p, uint64_t pa);
 
+/* Each CPU keeps a few free frames of its instance's pool in front of the
+ * pool's lock (004: a partition per CPU), under a lock of its own that only
+ * a CPU that drains every cache (memory ran out) takes besides it. Cached
+ * frames count as free. */
+#define FRAME_CACHE 32
+struct frame_cpu_cache {
+    struct spinlock lock;        /* RANK_FRAME_CACHE; in CPU order when draining */
+    struct frame_pool *pool;     /* whose frames these are */
+    int n;
+    uint64_t pa[FRAME_CACHE];
+    uint64_t hits, misses;       /* single-frame allocations served here / from the pool */
+};
+extern struct frame_cpu_cache frame_caches[];
+
 /* The current CPU's instance's pool. */
 uint64_t frame_alloc(void);                 /* zeroed, one reference */
 /* Not zeroed: for a caller that overwrites the whole page (fork's copies,

@@ -14,6 +14,7 @@
 #include "kernel/proc.h"
 #include "kernel/file.h"
 #include "kernel/heap.h"
+#include "kernel/vm.h"
 #include "arch.h"
 
 struct cpu cpus[MAX_CPUS];
@@ -80,9 +81,13 @@ static void refuse_to_boot_if_broken(bool model_ok) {
 }
 
 static void os_instance_init(struct os_instance *os) {
+    spin_init(&os->proc_lock, "process table", RANK_PROC_TABLE);
     os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
     if (!os->procs)
         panic("no memory for the process table");
+    for (int i = 0; i < MAX_PROCS; i++)
+        spin_init(&os->procs[i].lock, "process", RANK_PROC);
+    as_table_init(os);
 }
 
 void kernel_resched_ipi(void) {}

@@ -5,7 +5,7 @@
 
 const struct model_ops *model = &model_bkl;
 
-static const struct model_ops *const models[] = {&model_bkl};
+static const struct model_ops *const models[] = {&model_bkl, &model_fine};
 
 bool model_select(const char *name) {
     for (size_t i = 0; i < ARRAY_SIZE(models); i++)

@@ -11,6 +11,8 @@ struct boot_options {
     int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
     unsigned hz;         /* hz=N: timer interrupts per second per CPU */
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+    char sched[8];       /* sched=global|percpu: fine's ready queues (docs/organisations.md) */
+    unsigned balance_ms; /* balance=N: fine percpu's balancing period in ms */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

@@ -19,13 +19,18 @@
 
 struct proc;
 
+/* Each lock here guards this instance's table only, so that instances
+ * (private: one per CPU) never share a lock. */
 struct os_instance {
     int id;
-    struct frame_pool frames;       /* physical memory */
-    struct heap heap;               /* kernel heap */
+    struct frame_pool frames;       /* physical memory (frames.lock) */
+    struct heap heap;               /* kernel heap (one lock per size class) */
+    struct spinlock proc_lock;      /* process table: slots, pids, parents */
     struct proc *procs;             /* process table (MAX_PROCS slots) */
+    struct addrspace *spaces;       /* address spaces (AS_SLOTS), claimed atomically (vm.c) */
     int next_pid;
-    struct list_node ready[ABI_NPRIO]; /* priority ready queues */
+    struct list_node ready[ABI_NPRIO]; /* priority ready queues (bkl's; fine keeps its own) */
+    struct spinlock files_lock;     /* open-file table: slots, reference counts */
     struct file files[MAX_FILES];   /* open-file table */
 };
 

@@ -51,22 +51,26 @@ KTEST(sched, kthreads_spread_over_cpus) {
 }
 
 /* Ping-pong: two threads hand a token back and forth ROUNDS times with
- * sleep_on/wakeup. A lost wakeup would leave both asleep forever. */
+ * sleep(chan, lock)/wakeup, the token under its own lock. A lost wakeup
+ * would leave both asleep forever. */
 #define ROUNDS 300
 static volatile int token, pings, pongs;
+static struct spinlock token_lock = SPINLOCK_INIT("test token", RANK_SLEEP_COND);
 
 static void player(void *arg) {
     int me = (int)(uintptr_t)arg;
     for (int i = 0; i < ROUNDS; i++) {
         model->sched_lock();
+        spin_lock(&token_lock);
         while (token != me)
-            sleep_on((void *)&token);
+            sleep((void *)&token, &token_lock);
         token = 1 - me;
         if (me)
             pongs++;
         else
             pings++;
-        wakeup_locked((void *)&token);
+        wakeup((void *)&token);
+        spin_unlock(&token_lock);
         model->sched_unlock();
     }
 }
@@ -88,15 +92,18 @@ KTEST(sched, no_lost_wakeups) {
 }
 
 /* The ready queues hand out the highest priority first (0 is highest) and
- * keep arrival order within a priority. Dummy entries, under the lock, so
- * no other CPU can take them. */
+ * keep arrival order within a priority. Dummy entries pinned to this CPU,
+ * with interrupts off (this thread stays here) and under the scheduler
+ * lock, so no other CPU can take them and this one does not run them. */
 KTEST(sched, priority_order_and_round_robin) {
     static struct proc dummy[5];
     static const int prio[5] = {5, 1, 5, 3, 1};
     static const int expect[5] = {1, 4, 3, 0, 2};
+    push_off();
     model->sched_lock();
     for (int i = 0; i < 5; i++) {
         dummy[i].prio = prio[i];
+        dummy[i].affinity = cpu_id();
         list_init(&dummy[i].rq);
         model->enqueue(&dummy[i]);
     }
@@ -112,6 +119,7 @@ KTEST(sched, priority_order_and_round_robin) {
     for (int i = 0; i < nothers; i++) /* real processes that were waiting go back */
         model->enqueue(others[i]);
     model->sched_unlock();
+    pop_off();
     KT_ASSERT_EQ(n, 5);
     for (int i = 0; i < 5; i++)
         KT_ASSERT_EQ(got[i], expect[i]);
@@ -163,7 +171,10 @@ KTEST(sched, kthread_exit_and_reap) {
     int pid = p->pid, st = -1;
     KT_ASSERT_EQ(proc_wait_kernel(pid, &st), pid);
     KT_ASSERT_EQ(st, ABI_W_EXITED(0));
-    KT_ASSERT(proc_find(pid) == NULL);
+    proc_table_lock();
+    bool found = proc_find(pid) != NULL;
+    proc_table_unlock();
+    KT_ASSERT(!found);
     KT_ASSERT_EQ(proc_wait_kernel(pid, &st), -ABI_ECHILD);
 }
 

@@ -24,6 +24,8 @@ int setprio(int pid, int prio);
  * (-1). It moves there at its next switch. EINVAL for a CPU that is not
  * online, ESRCH for no such process. */
 int setaffinity(int pid, int cpu);
+/* Kernel lock `index`'s counters: 1 filled in, 0 past the last lock. */
+int lockstat(int index, struct abi_lockstat *l);
 /* Power the machine off; QEMU exits with a status derived from `code`. */
 int poweroff(int code);
 /* Sleep for at least ms milliseconds. */
