@@ -3233,8 +3233,10 @@ static void t_parallel_kernel(void)
     if (setaffinity(0, 0) != 0)
         fail("setaffinity(0, 0): errno %d", errno);
     int pid = xfork();
-    if (pid == 0) {
-        if (setaffinity(0, 1) != 0 || getcpu() != 1)
+    if (pid == 0) { /* moved to CPU 1 by the parent; there before it enters the kernel */
+        for (int i = 0; i < 1000 && getcpu() != 1; i++)
+            sys_yield();
+        if (getcpu() != 1)
             _exit(90);
         _exit((int)test_rendezvous(2000));
     }
@@ -3243,6 +3245,11 @@ static void t_parallel_kernel(void)
         setaffinity(0, -1);
         return;
     }
+    /* The child inherited CPU 0; it must not wait behind this process's
+     * rendezvous there (a system call is not preempted), so it goes to
+     * CPU 1 before this one enters the kernel to wait. */
+    if (setaffinity(pid, 1) != 0)
+        fail("setaffinity(child, 1): errno %d", errno);
     int cpu = getcpu();
     long mine = test_rendezvous(2000);
     int st = reap(pid, "rendezvous child");
