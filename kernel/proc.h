@@ -62,6 +62,7 @@ struct proc {
     int exit_status;            /* wait status once a zombie */
     uint64_t exited_ns;         /* when it became a zombie (the lost-wakeup watchdog) */
     int wait_pid;               /* asleep in wait(): the pid it waits for, -1 any */
+    bool lost_seen;             /* the watchdog reported this sleep already */
 
     uint64_t started_ns, runtime_ns, last_switch_in;
     unsigned slice_ticks;       /* timer ticks since it was last switched in */

@@ -110,6 +110,7 @@ void sleep(void *chan, struct spinlock *lk) {
         return;
     }
     p->wait_channel = chan;
+    p->lost_seen = false;
     __atomic_store_n(&p->state, P_SLEEPING, __ATOMIC_RELEASE);
     spin_unlock(lk);
     sched();
@@ -230,6 +231,9 @@ static void watch_for_lost_wakeups(void) {
         bool lost = p->state == P_SLEEPING &&
                     ((p->wait_channel == &p->wake_at_ns && p->wake_at_ns && now > p->wake_at_ns + WATCHDOG_GRACE_NS) ||
                      (p->wait_channel == p && waits_for_zombie(p, now)));
+        lost = lost && !p->lost_seen; /* once per sleep */
+        if (lost)
+            p->lost_seen = true;
         int pid = p->pid;
         proc_unlock(p);
         if (lost) {

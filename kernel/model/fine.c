@@ -68,7 +68,6 @@ static struct runqueue rq[MAX_CPUS];
  * work waiting". Written by the one CPU that wins the period (CAS). */
 static uint64_t period_ns, next_pass_ns;
 static uint64_t passes, violations, idle_since_ns;
-static bool violation_counted;
 
 static void rq_init(struct runqueue *q, const char *name) {
     spin_init(&q->lock, name, RANK_RUNQUEUE);
@@ -204,8 +203,9 @@ static bool pull_work(int me) {
 }
 
 /* The watch: some CPU has nothing at all while another has a process
- * waiting that could move. A state that lasts longer than two balancing
- * periods counts once as a violation. */
+ * waiting that could move. Every pass at which that state has lasted
+ * longer than two balancing periods counts one violation, so the count
+ * grows for as long as the balancer fails to end it. */
 static void watch_idle_cpus(uint64_t now) {
     bool idle_cpu = false, work_waiting = false;
     for (int i = 0; i < ncpus; i++) {
@@ -214,15 +214,12 @@ static void watch_idle_cpus(uint64_t now) {
         if (__atomic_load_n(&rq[i].nready, __ATOMIC_SEQ_CST) > __atomic_load_n(&rq[i].npinned, __ATOMIC_RELAXED))
             work_waiting = true;
     }
-    if (!(idle_cpu && work_waiting)) {
+    if (!(idle_cpu && work_waiting))
         idle_since_ns = 0;
-        violation_counted = false;
-    } else if (!idle_since_ns) {
+    else if (!idle_since_ns)
         idle_since_ns = now;
-    } else if (now - idle_since_ns > 2 * period_ns && !violation_counted) {
+    else if (now - idle_since_ns > 2 * period_ns)
         violations++;
-        violation_counted = true;
-    }
 }
 
 /* The periodic pass, run by whichever CPU first finds the period over
@@ -397,14 +394,27 @@ static void put_lock_stats(struct abi_model_stat *out, int max, int *n, const ch
     }
 }
 
+/* How often each CPU's caches in front of the heap's classes and the
+ * frame pool spared it their locks (the caches are shared code; without a
+ * big lock they are what keeps those locks cold). */
+static void put_cache_stats(struct abi_model_stat *out, int max, int *n) {
+    for (int i = 0; i < ncpus; i++) {
+        put_stat(out, max, n, "heap.cache_hits", i, heap_caches[i].hits);
+        put_stat(out, max, n, "heap.cache_misses", i, heap_caches[i].misses);
+        put_stat(out, max, n, "frames.cache_hits", i, frame_caches[i].hits);
+        put_stat(out, max, n, "frames.cache_misses", i, frame_caches[i].misses);
+    }
+}
+
 /* The queue locks' counters (the contention the texts predict), the
- * balancer's migrations and its watch. */
+ * balancer's migrations and its watch, the per-CPU caches. */
 static int fine_stats(struct abi_model_stat *out, int max) {
     int n = 0;
     put_stat(out, max, &n, layout == GLOBAL ? "fine.sched_global" : "fine.sched_percpu", -1, 1);
     if (layout == GLOBAL) {
         put_lock_stats(out, max, &n, "Lrq", &all.lock, -1);
         put_lock_stats(out, max, &n, "Lawt", &lawt, -1);
+        put_cache_stats(out, max, &n);
         return n;
     }
     put_stat(out, max, &n, "fine.balance_ms", -1, boot_options.balance_ms);
@@ -415,6 +425,7 @@ static int fine_stats(struct abi_model_stat *out, int max) {
         put_stat(out, max, &n, "fine.pulls", i, rq[i].pulls);
         put_lock_stats(out, max, &n, "rq", &rq[i].lock, i);
     }
+    put_cache_stats(out, max, &n);
     return n;
 }
 

@@ -28,20 +28,20 @@ KTEST(crash, kernel_stack_overflow_is_reported) {
 
 /* The rank checker: two locks taken out of rank order. The test passes only
  * when the panic names both locks with their ranks and both sites, exactly
- * where they were taken (the expected text is built from the sites). */
+ * where they were taken (file:line, built here from __LINE__). */
 static struct spinlock crash_outer = SPINLOCK_INIT("crash outer", RANK_FILES);
 static struct spinlock crash_inner = SPINLOCK_INIT("crash inner", RANK_FRAMES);
 static char crash_expect[256];
 
 KTEST(crash, lock_order_violation_names_both_locks) {
-    const char *inner_site = SPIN_SITE, *outer_site = SPIN_SITE "+1";
+    int inner_line = __LINE__ + 1;
+    spin_lock(&crash_inner);
     fmt_snprintf(crash_expect, sizeof crash_expect,
-                 "lock order violation: taking 'crash outer' (rank %d) at %s while holding 'crash inner' "
-                 "(rank %d, taken at %s)",
-                 RANK_FILES, outer_site, RANK_FRAMES, inner_site);
+                 "lock order violation: taking 'crash outer' (rank %d) at %s:%d while holding 'crash inner' "
+                 "(rank %d, taken at %s:%d)",
+                 RANK_FILES, __FILE__, __LINE__ + 2, RANK_FRAMES, __FILE__, inner_line);
     ktest_expect_panic(crash_expect);
-    spin_lock_at(&crash_inner, inner_site);
-    spin_lock_at(&crash_outer, outer_site); /* lower rank while holding a higher one */
+    spin_lock(&crash_outer); /* lower rank while holding a higher one */
     KT_FAIL("the rank checker let a lower-ranked lock be taken");
 }
 
@@ -51,14 +51,14 @@ static struct spinlock crash_queues[2] = {SPINLOCK_INIT("crash queue 0", RANK_RU
                                           SPINLOCK_INIT("crash queue 1", RANK_RUNQUEUE)};
 
 KTEST(crash, same_rank_against_the_tie_break) {
-    const char *first_site = SPIN_SITE, *second_site = SPIN_SITE "+1";
+    int first_line = __LINE__ + 1;
+    spin_lock(&crash_queues[1]);
     fmt_snprintf(crash_expect, sizeof crash_expect,
-                 "lock tie-break violation: taking 'crash queue 0' (rank %d, at %p) at %s while holding "
-                 "'crash queue 1' (rank %d, at %p, taken at %s)",
-                 RANK_RUNQUEUE, (void *)&crash_queues[0], second_site, RANK_RUNQUEUE, (void *)&crash_queues[1],
-                 first_site);
+                 "lock tie-break violation: taking 'crash queue 0' (rank %d, at %p) at %s:%d while holding "
+                 "'crash queue 1' (rank %d, at %p, taken at %s:%d)",
+                 RANK_RUNQUEUE, (void *)&crash_queues[0], __FILE__, __LINE__ + 3, RANK_RUNQUEUE,
+                 (void *)&crash_queues[1], __FILE__, first_line);
     ktest_expect_panic(crash_expect);
-    spin_lock_at(&crash_queues[1], first_site);
-    spin_lock_at(&crash_queues[0], second_site); /* CPU 1's queue, then CPU 0's: wrong order */
+    spin_lock(&crash_queues[0]); /* CPU 1's queue, then CPU 0's: wrong order */
     KT_FAIL("the rank checker let two same-rank locks be taken against the tie-break");
 }
