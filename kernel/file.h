@@ -21,6 +21,8 @@ struct file {
     struct spinlock lock;   /* the offset, shared by descriptors after fork (RANK_FILE) */
 };
 
+struct os_instance;
+void file_table_init(struct os_instance *os); /* its locks, once per instance */
 void fs_init(void);
 struct file *file_open(const char *path, int flags, int *err);
 struct file *file_dup(struct file *f);

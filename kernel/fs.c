@@ -31,11 +31,14 @@ static void console_input_ready(void) {
     model->sched_unlock();
 }
 
-void fs_init(void) {
-    struct os_instance *os = this_os();
+/* Each OS instance's open-file table has its own locks. */
+void file_table_init(struct os_instance *os) {
     spin_init(&os->files_lock, "open-file table", RANK_FILES);
     for (int i = 0; i < MAX_FILES; i++)
         spin_init(&os->files[i].lock, "open file", RANK_FILE);
+}
+
+void fs_init(void) {
     console_wakeup = console_input_ready;
     if (boot_info.module_count == 0) {
         pr_warn("fs: no initrd module: no programs to run\n");

@@ -88,6 +88,7 @@ static void os_instance_init(struct os_instance *os) {
     for (int i = 0; i < MAX_PROCS; i++)
         spin_init(&os->procs[i].lock, "process", RANK_PROC);
     as_table_init(os);
+    file_table_init(os);
 }
 
 void kernel_resched_ipi(void) {}
@@ -111,7 +112,7 @@ void kmain(uint32_t mb2_info_pa) {
     arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
-    os_instance_init(this_os());          /* process table */
+    os_instance_init(this_os());          /* process table, address spaces, open-file table, their locks */
     model->init();                        /* its ready queues and locks */
     fs_init();                            /* initrd archive, console */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
