@@ -4,6 +4,7 @@
  * instance's open-file table, shared by descriptors after fork.
  */
 #include "kernel/file.h"
+#include "kernel/heap.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/model.h"
@@ -33,6 +34,9 @@ static void console_input_ready(void) {
 
 /* Each OS instance's open-file table has its own locks. */
 void file_table_init(struct os_instance *os) {
+    os->files = kzalloc(sizeof(struct file) * MAX_FILES);
+    if (!os->files)
+        panic("no memory for the open-file table");
     spin_init(&os->files_lock, "open-file table", RANK_FILES);
     for (int i = 0; i < MAX_FILES; i++)
         spin_init(&os->files[i].lock, "open file", RANK_FILE);

@@ -31,7 +31,8 @@ struct os_instance {
     int next_pid;
     struct list_node ready[ABI_NPRIO]; /* priority ready queues (bkl's; fine keeps its own) */
     struct spinlock files_lock;     /* open-file table: slots, reference counts */
-    struct file files[MAX_FILES];   /* open-file table */
+    struct file *files;             /* open-file table (MAX_FILES slots, from the heap: the
+                                     * instances' array stays small enough for an 8 MiB boot) */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

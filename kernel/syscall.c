@@ -265,21 +265,33 @@ static long sys_setprio(const union sysarg *a) {
 
 /* Test only (usertests parallel_kernel): wait inside the kernel, spinning
  * (neither sleeping nor holding a lock), until a second caller is inside
- * too or `ms` (at most 2 s) have passed; returns the most callers seen
- * inside at once. Two callers on two CPUs meet under an organisation that
- * runs system calls in parallel, and never under one big kernel lock. */
+ * too or `ms` (at most 2 s) have passed; returns 2 when two callers were
+ * inside at once during this one's stay, else 1. Two callers on two CPUs
+ * meet under an organisation that runs system calls in parallel, and never
+ * under one big kernel lock. The caller that sees the other counts a
+ * meeting, which the other sees even if it was not looking at that moment
+ * (its CPU may not have run then); each takes its snapshot of the count
+ * before it counts itself in, so no meeting can slip in between. */
 #define RENDEZVOUS_MAX_MS 2000
 static volatile int rendezvous_inside;
+static volatile uint64_t rendezvous_meetings;
 
 static long sys_test_rendezvous(const union sysarg *a) {
     uint64_t deadline = uptime_ns() + MIN(a[0].u, (uint64_t)RENDEZVOUS_MAX_MS) * 1000000ULL;
-    int most = __atomic_add_fetch(&rendezvous_inside, 1, __ATOMIC_SEQ_CST);
-    while (most < 2 && uptime_ns() < deadline) {
-        most = MAX(most, __atomic_load_n(&rendezvous_inside, __ATOMIC_SEQ_CST));
+    uint64_t before = __atomic_load_n(&rendezvous_meetings, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&rendezvous_inside, 1, __ATOMIC_SEQ_CST);
+    bool met = false;
+    while (!met && uptime_ns() < deadline) {
+        if (__atomic_load_n(&rendezvous_inside, __ATOMIC_SEQ_CST) >= 2) {
+            __atomic_add_fetch(&rendezvous_meetings, 1, __ATOMIC_SEQ_CST);
+            met = true;
+        } else {
+            met = __atomic_load_n(&rendezvous_meetings, __ATOMIC_SEQ_CST) != before;
+        }
         arch_cpu_relax();
     }
     __atomic_sub_fetch(&rendezvous_inside, 1, __ATOMIC_SEQ_CST);
-    return most;
+    return met ? 2 : 1;
 }
 
 /* Every lock's counters, one per call (the `locks` program adds up the
