@@ -105,6 +105,7 @@ void kmain(uint32_t mb2_info_pa) {
     ioapic_init();                        /* I/O APICs, every line masked */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
+    arch_devices_init();                  /* PCI listing, SATA disks (AHCI) */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
     os_instance_init(this_os());          /* process table */
     model->init();                        /* its ready queues and locks */

@@ -11,6 +11,8 @@ struct boot_options {
     int loglevel;        /* loglevel=0..3 (err, warn, info, debug) */
     unsigned hz;         /* hz=N: timer interrupts per second per CPU */
     unsigned maxcpus;    /* maxcpus=N: start at most N CPUs */
+    bool msi;            /* msi=on|off: devices interrupt by MSI where they can */
+    bool bcache;         /* bcache=on|off: off sends every block read and write to the disk */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 
