@@ -172,3 +172,22 @@ void bcache_invalidate(struct bcache *c, struct blk_dev *d) {
             c->bufs[i].valid = false;
     spin_unlock(&c->lock);
 }
+
+/* The periodic flusher: dirty blocks reach the disk within a few seconds
+ * even if nobody calls sync. */
+#define FLUSH_INTERVAL_MS 2000
+#include "kernel/os.h"
+
+static void flusher(void *arg) {
+    struct bcache *c = arg;
+    for (;;) {
+        sleep_ms(FLUSH_INTERVAL_MS);
+        bcache_sync(c);
+    }
+}
+
+void bcache_start_flusher(void) {
+    struct bcache *c = this_os()->bcache;
+    if (c && c->ready && !kthread_create("bflush", flusher, c, 2))
+        pr_warn("bcache: no flusher thread: dirty blocks wait for sync\n");
+}

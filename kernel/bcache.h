@@ -58,5 +58,7 @@ void brelse(struct bcache *c, struct buf *b);
 int bcache_sync(struct bcache *c);
 /* Forget clean unused buffers of d (tests). */
 void bcache_invalidate(struct bcache *c, struct blk_dev *d);
+/* Start the periodic flusher of this instance's cache. */
+void bcache_start_flusher(void);
 
 #endif

@@ -42,6 +42,7 @@ void kernel_timer_tick(struct trap_frame *f) {
 /* Power off; in QEMU first through isa-debug-exit, so the exit status says
  * whether `code` was 0 (tools/testrun.py reads it). */
 void machine_poweroff(int code) {
+    fs_flush_all(); /* dirty blocks to the disk before the machine stops */
     pr_info("poweroff (code %d)\n", code);
     arch_exit_emulator_if_present(code == 0);
     arch_poweroff();

@@ -18,6 +18,8 @@
 #define MAX_OS_INSTANCES MAX_CPUS
 
 struct proc;
+struct bcache;
+struct ext2_fs;
 
 struct os_instance {
     int id;
@@ -27,6 +29,8 @@ struct os_instance {
     int next_pid;
     struct list_node ready[ABI_NPRIO]; /* priority ready queues */
     struct file files[MAX_FILES];   /* open-file table */
+    struct bcache *bcache;          /* buffer cache: one per instance (kernel/bcache.h) */
+    struct ext2_fs *fs;             /* the root file system as this instance sees it */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

@@ -66,6 +66,7 @@ void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */
 void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
 void arch_poweroff(void);             /* ACPI S5, else halt */
+uint64_t arch_rtc_boot_epoch(void);   /* wall clock at boot, seconds since 1970 (CMOS RTC) */
 void arch_devices_init(void);         /* PCI listing, the SATA controller's disks (kernel/blk.h) */
 void arch_devices_init(void);         /* PCI listing, the SATA controller's disks (kernel/blk.h) */
 
