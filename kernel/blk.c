@@ -115,11 +115,12 @@ static void watchdog(void *arg) {
         for (int i = 0; i < nblk_devs; i++) {
             struct blk_dev *d = blk_devs[i];
             d->poll(d);
-            uint64_t now = uptime_ns();
             bool hung = false;
             spin_lock(&d->lock);
+            uint64_t now = uptime_ns(); /* under the lock: no request issued after it */
             for (int s = 0; s < d->slots; s++)
-                if (d->inflight[s] && now - d->inflight[s]->issued_ns > BLK_TIMEOUT_NS)
+                if (d->inflight[s] && now > d->inflight[s]->issued_ns &&
+                    now - d->inflight[s]->issued_ns > BLK_TIMEOUT_NS)
                     hung = true;
             if (hung)
                 d->timeouts++;

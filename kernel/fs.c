@@ -5,7 +5,7 @@
  * files live in the OS instance's open-file table, shared by descriptors
  * after fork and dup.
  *
- * Names: a name without '/' that the initrd has is the initrd's file (the
+ * Names: "name" or "/name" that the initrd has is the initrd's file (the
  * programs and test files, as before the disk); every other name is looked
  * up on the disk, relative to the working directory.
  */
@@ -127,7 +127,10 @@ struct file *file_alloc(void) {
     return f;
 }
 
+/* "name" or "/name" that the archive has. */
 static bool initrd_name(const char *path, struct cpio_entry *e) {
+    while (*path == '/')
+        path++;
     for (const char *p = path; *p; p++)
         if (*p == '/')
             return false;
