@@ -1346,3 +1346,19 @@ int fs_sync(void) {
     struct os_instance *os = this_os();
     return os->bcache ? bcache_sync(os->bcache) : 0;
 }
+
+int fs_statfs(struct abi_statfs *out) {
+    struct ext2_fs *fs = fs_root();
+    if (!fs)
+        return -ABI_ENOENT;
+    int err;
+    uint32_t soff = EXT2_SUPER_OFFSET % fs->g.block_size;
+    struct buf *b = bread(fs->cache, fs->dev, EXT2_SUPER_OFFSET / fs->g.block_size, &err);
+    if (!b)
+        return err;
+    *out = (struct abi_statfs){.block_size = fs->g.block_size, .inodes = fs->g.inodes_count,
+                               .free_inodes = ext2_sb_free_inodes(b->data + soff), .blocks = fs->g.blocks_count,
+                               .free_blocks = ext2_sb_free_blocks(b->data + soff)};
+    fbrelse(fs, b);
+    return 0;
+}

@@ -78,6 +78,9 @@ void fs_stati(struct inode *ip, struct abi_stat *st);
  * 1 entry, 0 end, or an error. Inode locked. */
 int fs_dirent_at(struct inode *dp, uint64_t *pos, struct abi_dirent *out);
 bool fs_is_dir(const struct inode *ip);
+/* The superblock's counts. */
+struct abi_statfs;
+int fs_statfs(struct abi_statfs *out);
 /* Write all dirty blocks of this instance's file system. */
 int fs_sync(void);
 

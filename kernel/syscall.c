@@ -248,6 +248,7 @@ static long sys_fsync(const union sysarg *a) { return sysfile_fsync(a[0].i); }
 static long sys_sync(const union sysarg *a) { (void)a; return sysfile_sync(); }
 static long sys_fcntl(const union sysarg *a) { return sysfile_fcntl(a[0].i, a[1].i, a[2].i); }
 static long sys_bcacheinfo(const union sysarg *a) { return sysfile_bcacheinfo(a[0].u); }
+static long sys_statfs(const union sysarg *a) { return sysfile_statfs(a[0].u); }
 
 struct syscall_desc {
     long (*fn)(const union sysarg *a);
@@ -304,6 +305,7 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_sync] = {sys_sync, {0}},
     [SYS_fcntl] = {sys_fcntl, {I, I, I}},
     [SYS_bcacheinfo] = {sys_bcacheinfo, {U}},
+    [SYS_statfs] = {sys_statfs, {U}},
 };
 #undef I
 #undef U

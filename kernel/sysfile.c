@@ -355,3 +355,9 @@ long sysfile_bcacheinfo(uint64_t uinfo) {
     }
     return copy_to_user(uinfo, &bi, sizeof bi);
 }
+
+long sysfile_statfs(uint64_t ustat) {
+    struct abi_statfs st;
+    int err = fs_statfs(&st);
+    return err ? err : copy_to_user(ustat, &st, sizeof st);
+}

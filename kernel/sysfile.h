@@ -25,5 +25,6 @@ long sysfile_fsync(int fd);
 long sysfile_sync(void);
 long sysfile_fcntl(int fd, int cmd, int arg);
 long sysfile_bcacheinfo(uint64_t uinfo);
+long sysfile_statfs(uint64_t ustat);
 
 #endif

@@ -66,6 +66,7 @@ enum {
     SYS_sync = 44,       /* int sync(void): every dirty block of this instance to the disk */
     SYS_fcntl = 45,      /* int fcntl(int fd, int cmd, int arg): F_GETFD/F_SETFD (close-on-exec) */
     SYS_bcacheinfo = 46, /* int bcacheinfo(struct abi_bcacheinfo *info) */
+    SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
     SYS_COUNT
 };
 
@@ -218,6 +219,14 @@ struct abi_dirent {
     char name[64];
     uint32_t ino;         /* getdents: the entry's inode (readdir: the archive's) */
     uint32_t pad2;
+};
+
+/* statfs(): the root file system (ext2 superblock counts). */
+struct abi_statfs {
+    uint32_t block_size;
+    uint32_t inodes, free_inodes;
+    uint32_t pad;
+    uint64_t blocks, free_blocks;
 };
 
 /* bcacheinfo(): the buffer cache of the calling OS instance. */

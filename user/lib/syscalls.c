@@ -376,6 +376,11 @@ int getdents(int fd, struct abi_dirent *d)
     return (int)check(SC2(SYS_getdents, fd, d));
 }
 
+int statfs_root(struct abi_statfs *s)
+{
+    return (int)check(SC1(SYS_statfs, s));
+}
+
 int bcacheinfo(struct abi_bcacheinfo *info)
 {
     return (int)check(SC1(SYS_bcacheinfo, info));
