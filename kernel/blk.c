@@ -114,6 +114,8 @@ static void watchdog(void *arg) {
         sleep_ms(20);
         for (int i = 0; i < nblk_devs; i++) {
             struct blk_dev *d = blk_devs[i];
+            if (__atomic_load_n(&d->ninflight, __ATOMIC_RELAXED) == 0)
+                continue; /* nothing to look after */
             d->poll(d);
             bool hung = false;
             spin_lock(&d->lock);

@@ -97,6 +97,7 @@ KTEST(sched, priority_order_and_round_robin) {
     model->sched_lock();
     for (int i = 0; i < 5; i++) {
         dummy[i].prio = prio[i];
+        dummy[i].affinity = -1; /* any CPU: this test may run on any of them */
         list_init(&dummy[i].rq);
         model->enqueue(&dummy[i]);
     }
