@@ -179,6 +179,12 @@ HTEST(malformed_directory_entries) {
     memcpy(d, save, sizeof save);
     d[4] = 10; /* not a multiple of 4 */
     HT_ASSERT_EQ(walk_block(d, g.block_size), EXT2_EIO);
+    /* Two entries that fill the block exactly but with a rec_len of 10:
+     * only the multiple-of-4 rule catches it. */
+    uint8_t odd[1024] = {0};
+    ext2_dirent_write(odd, 0, 2, 10, ".", 1, EXT2_FT_DIR);
+    ext2_dirent_write(odd, 10, 2, 1014, "..", 2, EXT2_FT_DIR);
+    HT_ASSERT_EQ(walk_block(odd, 1024), EXT2_EIO);
     memcpy(d, save, sizeof save);
     d[6] = 200; /* name longer than the record */
     HT_ASSERT_EQ(walk_block(d, g.block_size), EXT2_EIO);

@@ -89,7 +89,8 @@ HTEST(capabilities_and_broken_lists) {
     HT_ASSERT_EQ(pci_find_cap(cfg, sizeof cfg, 0x11), 0);
     cfg[0xA9] = 0x80; /* a loop back to the first */
     HT_ASSERT_EQ(pci_find_cap(cfg, sizeof cfg, 0x11), 0);
-    cfg[0x81] = 0x20; /* into the header */
+    cfg[0x81] = 0x20; /* into the header, at a byte that looks like MSI */
+    cfg[0x20] = PCI_CAP_MSI;
     HT_ASSERT_EQ(pci_find_cap(cfg, sizeof cfg, PCI_CAP_MSI), 0);
     ahci_like();
     cfg[0x81] = 0xFF & 0xFC; /* past the end: 0xFC + 2 fits, 0xFF is masked */
