@@ -34,8 +34,9 @@ static int console_chan;
 static void console_input_ready(void) { wakeup(&console_chan); }
 
 /* The first disk with an ext2 file system becomes the root of this
- * instance, over its own buffer cache. */
-static void mount_root(void) {
+ * instance, over its own buffer cache. An organisation that runs more
+ * than one instance (private) calls this once on a CPU of each. */
+void fs_mount_root(void) {
     struct os_instance *os = this_os();
     if (nblk_devs == 0)
         return;
@@ -84,7 +85,7 @@ void fs_init(void) {
     if (r < 0)
         pr_warn("fs: initrd is malformed after %d files: %s\n", files, cpio_strerror(r));
     pr_info("fs: initrd of %zu KiB with %d files\n", archive_size >> 10, files);
-    mount_root();
+    fs_mount_root();
 }
 
 struct file *console_file(void) { return &console; }

@@ -59,4 +59,8 @@ void sleep_until(volatile int *done, void (*poll)(void *), void *arg) {
     model->sched_unlock();
 }
 
+/* The waker may be an interrupt on another CPU. wakeup() looks in the
+ * process table of the waker's OS instance: with one instance (bkl,
+ * leader, fine) that is the waiter's. An organisation with several
+ * (private) must wake the waiter's instance here. */
 void sleep_done_wakeup(volatile int *done) { wakeup((void *)done); }
