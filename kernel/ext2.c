@@ -439,17 +439,18 @@ static void free_tree(struct inode *ip, uint32_t blk, int level) {
     if (!blk)
         return;
     if (level > 0) {
-        struct buf *b = fbread(fs, blk, &err);
-        if (b) {
-            uint32_t n = fs->g.ptrs_per_block;
-            uint32_t *copy = kmalloc(fs->g.block_size);
-            if (copy)
-                memcpy(copy, b->data, fs->g.block_size);
+        /* The block's numbers, 64 at a time onto the stack (no heap: a
+         * size class first used here would keep its page). */
+        for (uint32_t i = 0; i < fs->g.ptrs_per_block; i += 64) {
+            uint32_t part[64];
+            struct buf *b = fbread(fs, blk, &err);
+            if (!b)
+                break;
+            memcpy(part, (uint32_t *)b->data + i, sizeof part);
             fbrelse(fs, b);
-            for (uint32_t i = 0; copy && i < n; i++)
-                if (ext2_block_ok(&fs->g, copy[i]))
-                    free_tree(ip, copy[i], level - 1);
-            kfree(copy);
+            for (int k = 0; k < 64; k++)
+                if (part[k] && ext2_block_ok(&fs->g, part[k]))
+                    free_tree(ip, part[k], level - 1);
         }
     }
     bfree(fs, blk);

@@ -32,6 +32,8 @@ void fs_init(void);
 /* Mount the disk's ext2 file system as this OS instance's root, with the
  * instance's own buffer cache (fs_init does it for the boot instance). */
 void fs_mount_root(void);
+/* The disk's helper threads (block watchdog, cache flusher). */
+void fs_start_threads(void);
 struct file *file_open(const char *path, int flags, int *err);
 struct file *file_dup(struct file *f);
 void file_close(struct file *f);

@@ -49,14 +49,17 @@ void fs_mount_root(void) {
             break;
     if (!os->fs)
         pr_warn("fs: no ext2 file system on the disks: the initrd is the only file system\n");
-    /* The watchdog and the flusher wake up every few tens of milliseconds
-     * and take the scheduler lock each time: a test= boot runs without
-     * them, so the scheduler and lock tests see only their own threads
-     * (the block tests wait on their own requests; nothing needs flushing). */
-    if (!boot_options.test[0]) {
-        blk_start_watchdog();
-        bcache_start_flusher();
-    }
+}
+
+/* The block watchdog and the cache flusher; after init, so that init keeps
+ * pid 1. A test= boot runs without them (kmain): they wake up every few
+ * tens of milliseconds and take the scheduler lock each time, and the
+ * scheduler and lock tests should see only their own threads. */
+void fs_start_threads(void) {
+    if (!fs_root())
+        return;
+    blk_start_watchdog();
+    bcache_start_flusher();
 }
 
 void fs_flush_all(void) {

@@ -115,7 +115,9 @@ void kmain(uint32_t mb2_info_pa) {
 
     if (boot_options.test[0])             /* tests run as a kernel thread */
         kthread_create("ktest", ktest_thread, boot_options.test, 0);
-    else
+    else {
         proc_start_init("init", boot_options.run);
+        fs_start_threads();               /* disk watchdog, cache flusher (after init: pid 1) */
+    }
     scheduler();                          /* the boot CPU becomes one CPU among many */
 }

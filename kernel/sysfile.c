@@ -45,10 +45,10 @@ static void fd_install(struct proc *p, int fd, struct file *f, bool cloexec) {
         p->cloexec &= ~(1u << fd);
 }
 
+/* Paths live on the kernel stack (16 KiB): a heap size class first used
+ * here would keep its page for good. */
 long sysfile_open(uint64_t upath, int flags) {
-    char *path = kmalloc(ABI_PATH_MAX);
-    if (!path)
-        return -ABI_ENOMEM;
+    char path[ABI_PATH_MAX];
     long r = get_path(path, upath);
     struct proc *p = current_proc();
     int fd = r < 0 ? (int)r : fd_alloc(p, 0);
@@ -60,7 +60,6 @@ long sysfile_open(uint64_t upath, int flags) {
         else
             fd = err;
     }
-    kfree(path);
     return fd;
 }
 
@@ -85,27 +84,20 @@ long sysfile_fstat(int fd, uint64_t ust) {
 
 /* Calls of one path: copy it in, run fn. */
 static long with_path(uint64_t upath, int (*fn)(const char *)) {
-    char *path = kmalloc(ABI_PATH_MAX);
-    if (!path)
-        return -ABI_ENOMEM;
+    char path[ABI_PATH_MAX];
     long r = get_path(path, upath);
     if (r >= 0)
         r = fs_root() ? fn(path) : -ABI_EROFS;
-    kfree(path);
     return r;
 }
 
 static long with_paths(uint64_t u1, uint64_t u2, int (*fn)(const char *, const char *)) {
-    char *a = kmalloc(ABI_PATH_MAX), *b = kmalloc(ABI_PATH_MAX);
-    long r = a && b ? 0 : -ABI_ENOMEM;
-    if (!r)
-        r = get_path(a, u1);
+    char a[ABI_PATH_MAX], b[ABI_PATH_MAX];
+    long r = get_path(a, u1);
     if (r >= 0)
         r = get_path(b, u2);
     if (r >= 0)
         r = fs_root() ? fn(a, b) : -ABI_EROFS;
-    kfree(a);
-    kfree(b);
     return r;
 }
 
@@ -118,9 +110,7 @@ long sysfile_rename(uint64_t uold, uint64_t unew) { return with_paths(uold, unew
 /* The working directory is kept as an absolute path with no ".", ".." or
  * doubled slashes; chdir checks the directory exists before it goes there. */
 static int normalize(const char *cwd, const char *path, char *out, size_t max) {
-    char *tmp = kmalloc(2 * ABI_PATH_MAX + 2);
-    if (!tmp)
-        return -ABI_ENOMEM;
+    char tmp[2 * ABI_PATH_MAX + 2];
     tmp[0] = 0;
     if (path[0] != '/')
         str_copy(tmp, cwd[0] ? cwd : "/", 2 * ABI_PATH_MAX);
@@ -156,13 +146,12 @@ static int normalize(const char *cwd, const char *path, char *out, size_t max) {
     if (o == 0)
         out[o++] = '/';
     out[o] = 0;
-    kfree(tmp);
     return err;
 }
 
 long sysfile_chdir(uint64_t upath) {
-    char *path = kmalloc(ABI_PATH_MAX), *norm = kmalloc(ABI_PATH_MAX);
-    long r = path && norm ? get_path(path, upath) : -ABI_ENOMEM;
+    char path[ABI_PATH_MAX], norm[ABI_PATH_MAX];
+    long r = get_path(path, upath);
     struct inode *ip;
     if (r >= 0 && !fs_root())
         r = -ABI_ENOENT;
@@ -177,8 +166,6 @@ long sysfile_chdir(uint64_t upath) {
     struct proc *p = current_proc();
     if (r >= 0 && (r = normalize(p->cwd, path, norm, ABI_PATH_MAX)) == 0)
         str_copy(p->cwd, norm, sizeof p->cwd);
-    kfree(path);
-    kfree(norm);
     return r < 0 ? r : 0;
 }
 
@@ -191,9 +178,7 @@ long sysfile_getcwd(uint64_t ubuf, uint64_t size) {
 }
 
 long sysfile_stat(uint64_t upath, uint64_t ust) {
-    char *path = kmalloc(ABI_PATH_MAX);
-    if (!path)
-        return -ABI_ENOMEM;
+    char path[ABI_PATH_MAX];
     long r = get_path(path, upath);
     if (r >= 0) {
         int err = 0;
@@ -207,7 +192,6 @@ long sysfile_stat(uint64_t upath, uint64_t ust) {
                 r = copy_to_user(ust, &st, sizeof st);
         }
     }
-    kfree(path);
     return r;
 }
 
