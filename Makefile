@@ -92,7 +92,7 @@ $(BUILD)/initrd.cpio: user
 # `make run` and every test cell boot a fresh copy of it.
 disk: $(BUILD)/disk.img
 $(BUILD)/disk.img: $(BUILD)/initrd.cpio tools/mkdisk.sh
-	$(Q)tools/mkdisk.sh $(BUILD)/user/initrd $@
+	$(Q)tools/mkdisk.sh $(BUILD)/user/initrd $@ $(BUILD)/user/disk-bin
 
 # ---- bootable ISO ----
 iso: $(BUILD)/os.iso

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tools/mkdisk.sh STAGE OUT - the SATA disk image: an ext2 file system made
+# tools/mkdisk.sh STAGE OUT [BIN] - the SATA disk image: an ext2 file system made
 # by e2fsprogs' mke2fs over a staging tree built from the initrd's files:
-#   /bin    the programs          /etc    motd
+#   /bin    the programs (also those of BIN, which only the disk has)
+#   /etc    motd
 #   /tmp    empty, for students   /home   empty
 #   /tests  test data: numbers.txt and the malformed ELF files
 # The file system takes FS_BLOCKS 1 KiB blocks; the image is SCRATCH_KIB
@@ -10,6 +11,7 @@
 set -eu
 stage=$1
 out=$2
+bin=${3:-}
 FS_BLOCKS=${FS_BLOCKS:-16384}
 SCRATCH_KIB=1024
 MKE2FS=$(command -v mke2fs || echo /sbin/mke2fs)
@@ -25,6 +27,9 @@ for f in "$stage"/*; do
         *) if [ -x "$f" ]; then cp "$f" "$root/bin/"; else cp "$f" "$root/etc/"; fi ;;
     esac
 done
+if [ -n "$bin" ]; then
+    cp "$bin"/* "$root/bin/"
+fi
 chmod 1777 "$root/tmp"
 rm -f "$out.tmp"
 truncate -s $(( (FS_BLOCKS + SCRATCH_KIB) * 1024 )) "$out.tmp"
