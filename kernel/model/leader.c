@@ -25,7 +25,7 @@
  *   slot, or halt                         the handler runs, for the caller
  *                                         kernel_exit(): back on the ready
  *   AWT slot <--------------------------- list; assign_work() gives it to an
- *   runs it: sysret to the caller         idle follower (+ resched IPI)
+ *   runs it: back to the caller's code   idle follower (+ resched IPI)
  *
  * Boot options: forward=ipi (a follower wakes the leader with an IPI on a
  * vector of its own) or forward=poll (no interrupt: the leader looks at the
