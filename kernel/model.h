@@ -83,6 +83,10 @@ extern const struct model_ops model_bkl;
 extern const struct model_ops model_leader;
 extern const struct model_ops model_private;
 
+/* For stats(): store one named counter at out[n] unless the array is full;
+ * returns how many entries are filled now. */
+int model_stat_put(struct abi_model_stat *out, int n, int max, const char *name, int cpu, uint64_t value);
+
 /* Choose the organisation by name (model= option); false if unknown. */
 bool model_select(const char *name);
 

@@ -173,11 +173,8 @@ static int bkl_stats(struct abi_model_stat *out, int max) {
         {"bkl.max_hold_cycles", bkl.stats.max_hold},
     };
     int n = 0;
-    for (; n < max && n < (int)ARRAY_SIZE(s); n++) {
-        str_copy(out[n].name, s[n].name, sizeof out[n].name);
-        out[n].cpu = -1;
-        out[n].value = s[n].value;
-    }
+    for (size_t i = 0; i < ARRAY_SIZE(s); i++)
+        n = model_stat_put(out, n, max, s[i].name, -1, s[i].value);
     return n;
 }
 

@@ -529,15 +529,6 @@ static void leader_init(void) {
 
 static const char *leader_cpu_role(int cpu) { return cpu == LEADER ? "leader" : "follower"; }
 
-static int put_stat(struct abi_model_stat *out, int n, int max, const char *name, int cpu, uint64_t value) {
-    if (n < max) {
-        str_copy(out[n].name, name, sizeof out[n].name);
-        out[n].cpu = cpu;
-        out[n].value = value;
-    }
-    return n + 1;
-}
-
 /* The leader's busy share in thousandths of its time: serving followers'
  * requests, its own work (kernel threads, its own user processes), idle. */
 static int leader_stats(struct abi_model_stat *out, int max) {
@@ -551,22 +542,22 @@ static int leader_stats(struct abi_model_stat *out, int max) {
         started += awt[f].served;
     }
     int n = 0;
-    n = put_stat(out, n, max, "serve_permille", LEADER, serve);
-    n = put_stat(out, n, max, "own_permille", LEADER, serve + idle < 1000 ? 1000 - serve - idle : 0);
-    n = put_stat(out, n, max, "idle_permille", LEADER, idle);
-    n = put_stat(out, n, max, "serve_us", LEADER, lead.serve_ns / 1000);
-    n = put_stat(out, n, max, "idle_us", LEADER, lead.idle_ns / 1000);
-    n = put_stat(out, n, max, "queue_now", -1, forwarded - started + lead.queue_len); /* posted + taken, not started */
-    n = put_stat(out, n, max, "queue_max", -1, lead.queue_max);
-    n = put_stat(out, n, max, "forward_poll", -1, poll_mode);
-    n = put_stat(out, n, max, "leader_runs_user", -1, runs_user);
+    n = model_stat_put(out, n, max, "serve_permille", LEADER, serve);
+    n = model_stat_put(out, n, max, "own_permille", LEADER, serve + idle < 1000 ? 1000 - serve - idle : 0);
+    n = model_stat_put(out, n, max, "idle_permille", LEADER, idle);
+    n = model_stat_put(out, n, max, "serve_us", LEADER, lead.serve_ns / 1000);
+    n = model_stat_put(out, n, max, "idle_us", LEADER, lead.idle_ns / 1000);
+    n = model_stat_put(out, n, max, "queue_now", -1, forwarded - started + lead.queue_len); /* posted + taken, not started */
+    n = model_stat_put(out, n, max, "queue_max", -1, lead.queue_max);
+    n = model_stat_put(out, n, max, "forward_poll", -1, poll_mode);
+    n = model_stat_put(out, n, max, "leader_runs_user", -1, runs_user);
     for (int f = 1; f < ncpus; f++) {
-        n = put_stat(out, n, max, "forwarded", f, awt[f].forwarded);
-        n = put_stat(out, n, max, "taken", f, awt[f].served);
-        n = put_stat(out, n, max, "assigned", f, awt[f].assigned);
-        n = put_stat(out, n, max, "idle_while_waiting", f, awt[f].idle_while_waiting);
+        n = model_stat_put(out, n, max, "forwarded", f, awt[f].forwarded);
+        n = model_stat_put(out, n, max, "taken", f, awt[f].served);
+        n = model_stat_put(out, n, max, "assigned", f, awt[f].assigned);
+        n = model_stat_put(out, n, max, "idle_while_waiting", f, awt[f].idle_while_waiting);
     }
-    return n < max ? n : max;
+    return n;
 }
 
 const struct model_ops model_leader = {

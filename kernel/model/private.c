@@ -235,18 +235,15 @@ static const char *private_cpu_role(int cpu) {
  * its free memory, which `cpus` shows side by side. */
 static int private_stats(struct abi_model_stat *out, int max) {
     int k = 0;
-    for (int i = 0; i < os_instance_count && k + 3 <= max; i++) {
+    for (int i = 0; i < os_instance_count; i++) {
         const struct os_instance *os = &os_instances[i];
         const struct { const char *name; uint64_t value; } s[] = {
             {"instance.lock", os->lock.stats.acquisitions},
             {"instance.contended", os->lock.stats.contended},
             {"instance.free_kib", os->frames.free * (PAGE_SIZE / 1024)},
         };
-        for (size_t j = 0; j < ARRAY_SIZE(s); j++, k++) {
-            str_copy(out[k].name, s[j].name, sizeof out[k].name);
-            out[k].cpu = i;
-            out[k].value = s[j].value;
-        }
+        for (size_t j = 0; j < ARRAY_SIZE(s); j++)
+            k = model_stat_put(out, k, max, s[j].name, i, s[j].value);
     }
     return k;
 }
