@@ -4,7 +4,7 @@
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
-#   make lockranks  print the lock-rank table (kernel/lockrank.h)
+#   make lockranks  print the lock-rank table (kernel/lockrank.h), and put it in docs/locks.md
 #   make bench-smp  user/bin/bench at -smp 1 and -smp 2: rates and their ratio (a benchmark, no test)
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
 
@@ -137,7 +137,7 @@ bench-leader: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/bench-leader.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
 
 lockranks:
-	@python3 tools/lockranks.py kernel/lockrank.h
+	@python3 tools/lockranks.py kernel/lockrank.h --update docs/locks.md
 
 clean:
 	rm -rf $(BUILD)

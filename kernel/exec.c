@@ -205,7 +205,9 @@ static int load_program(struct proc *p, const char *path, const struct exec_args
     arch_fpu_init_state(p->fpu);
     if (p == current_proc())
         arch_fpu_restore(p->fpu);
+    proc_lock(p); /* procinfo reads the name under it */
     str_copy(p->name, base_name(path), sizeof p->name);
+    proc_unlock(p);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #define FILE_H
 
 #include "lib/types.h"
+#include "kernel/spinlock.h"
 
 #define MAX_FILES 256
 
@@ -17,8 +18,11 @@ struct file {
     uint32_t mode;
     uint32_t ino;
     bool writable;
+    struct spinlock lock;   /* the offset, shared by descriptors after fork (RANK_FILE) */
 };
 
+struct os_instance;
+void file_table_init(struct os_instance *os); /* its locks, once per instance */
 void fs_init(void);
 struct file *file_open(const char *path, int flags, int *err);
 struct file *file_dup(struct file *f);

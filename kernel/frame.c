@@ -126,21 +126,96 @@ static int64_t find_run(const struct frame_pool *p, size_t n) {
     return -1;
 }
 
+struct frame_cpu_cache frame_caches[MAX_CPUS] = {
+    [0 ... MAX_CPUS - 1] = {.lock = SPINLOCK_INIT("frame cache", RANK_FRAME_CACHE)}};
+
+/* Give every cached frame of pool p back to its bitmap (memory ran out
+ * there, a cache elsewhere may hold what is missing; or the pool is about
+ * to be cut up). */
+void pool_drain_caches(struct frame_pool *p) {
+    for (int i = 0; i < MAX_CPUS; i++) {
+        struct frame_cpu_cache *fc = &frame_caches[i];
+        /* A first look without the lock: a cache of another pool (under
+         * private, another instance's) is not ours to lock. */
+        if (__atomic_load_n(&fc->n, __ATOMIC_RELAXED) == 0 || __atomic_load_n(&fc->pool, __ATOMIC_RELAXED) != p)
+            continue;
+        spin_lock(&fc->lock);
+        if (fc->pool == p) {
+            spin_lock(&p->lock);
+            for (int k = 0; k < fc->n; k++) {
+                set_free(p, fc->pa[k] / PAGE_SIZE - p->first_pfn);
+                p->free++;
+            }
+            spin_unlock(&p->lock);
+            fc->n = 0;
+        }
+        spin_unlock(&fc->lock);
+    }
+}
+
+static uint64_t pool_take_locked(struct frame_pool *p, size_t n) {
+    int64_t i = p->free >= n ? find_run(p, n) : -1;
+    if (i < 0)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        set_used(p, (uint64_t)i + k);
+        __atomic_store_n(&p->refs[i + k], 1, __ATOMIC_RELAXED);
+    }
+    p->free -= n;
+    p->hint = (uint64_t)i + n;
+    return ((uint64_t)i + p->first_pfn) * PAGE_SIZE;
+}
+
+/* One frame from this CPU's cache, refilled from the pool by half a cache
+ * at a time (one pool lock for FRAME_CACHE / 2 frames). */
+static uint64_t cache_alloc(struct frame_pool *p) {
+    struct frame_cpu_cache *fc = &frame_caches[cpu_id()]; /* if this moves on, it is another CPU's: still a lock */
+    uint64_t pa = 0;
+    spin_lock(&fc->lock);
+    if (fc->pool != p && fc->n == 0)
+        fc->pool = p;
+    if (fc->pool == p) {
+        if (fc->n == 0) {
+            fc->misses++;
+            spin_lock(&p->lock);
+            while (fc->n < FRAME_CACHE / 2) {
+                uint64_t got = pool_take_locked(p, 1);
+                if (!got)
+                    break;
+                __atomic_store_n(&p->refs[got / PAGE_SIZE - p->first_pfn], 0, __ATOMIC_RELAXED); /* cached: no owner */
+                fc->pa[fc->n++] = got;
+            }
+            spin_unlock(&p->lock);
+        } else {
+            fc->hits++;
+        }
+        if (fc->n > 0)
+            pa = fc->pa[--fc->n];
+    }
+    spin_unlock(&fc->lock);
+    if (pa)
+        __atomic_store_n(&p->refs[pa / PAGE_SIZE - p->first_pfn], 1, __ATOMIC_RELAXED);
+    return pa;
+}
+
 uint64_t pool_alloc_raw(struct frame_pool *p, size_t n) {
     if (n == 0)
         return 0;
-    spin_lock(&p->lock);
-    int64_t i = p->free >= n ? find_run(p, n) : -1;
-    if (i >= 0) {
-        for (size_t k = 0; k < n; k++) {
-            set_used(p, (uint64_t)i + k);
-            __atomic_store_n(&p->refs[i + k], 1, __ATOMIC_RELAXED);
-        }
-        p->free -= n;
-        p->hint = (uint64_t)i + n;
+    if (n == 1) {
+        uint64_t pa = cache_alloc(p);
+        if (pa)
+            return pa;
     }
+    spin_lock(&p->lock);
+    uint64_t pa = pool_take_locked(p, n);
     spin_unlock(&p->lock);
-    return i < 0 ? 0 : ((uint64_t)i + p->first_pfn) * PAGE_SIZE;
+    if (!pa) { /* perhaps in the CPUs' caches: give them back and look again */
+        pool_drain_caches(p);
+        spin_lock(&p->lock);
+        pa = pool_take_locked(p, n);
+        spin_unlock(&p->lock);
+    }
+    return pa;
 }
 
 uint64_t pool_alloc(struct frame_pool *p, size_t n) {
@@ -329,8 +404,36 @@ static struct frame_pool *current_pool(void) { return &this_cpu()->os->frames; }
 uint64_t frame_alloc(void) { return pool_alloc(current_pool(), 1); }
 uint64_t frame_alloc_raw(void) { return pool_alloc_raw(current_pool(), 1); }
 uint64_t frame_alloc_contig(size_t n) { return pool_alloc(current_pool(), n); }
-void frame_free(uint64_t pa) { frame_free_contig(pa, 1); }
-uint64_t frames_free(void) { return current_pool()->free; }
+/* A frame whose only reference is the caller's can change hands without
+ * the pool lock: nobody else may add or drop a reference to it. It goes to
+ * this CPU's cache when that holds frames of the same pool and has room. */
+void frame_free(uint64_t pa) {
+    struct frame_pool *p = os_pool_owning(pa);
+    check_frame(p, pa, 1, "frame_free");
+    uint16_t *ref = &p->refs[pa / PAGE_SIZE - p->first_pfn];
+    if (__atomic_load_n(ref, __ATOMIC_ACQUIRE) == 1) {
+        struct frame_cpu_cache *fc = &frame_caches[cpu_id()];
+        bool cached = false;
+        spin_lock(&fc->lock);
+        if (fc->pool == p && fc->n < FRAME_CACHE) {
+            __atomic_store_n(ref, 0, __ATOMIC_RELAXED);
+            fc->pa[fc->n++] = pa;
+            cached = true;
+        }
+        spin_unlock(&fc->lock);
+        if (cached)
+            return;
+    }
+    pool_free(p, pa, 1);
+}
+uint64_t frames_free(void) {
+    struct frame_pool *p = current_pool();
+    uint64_t n = p->free;
+    for (int i = 0; i < ncpus; i++) /* a look without the locks: a statistic */
+        if (frame_caches[i].pool == p)
+            n += (uint64_t)__atomic_load_n(&frame_caches[i].n, __ATOMIC_RELAXED);
+    return n;
+}
 uint64_t frames_total(void) { return current_pool()->total; }
 
 /* A frame goes back to the pool that owns it, whichever CPU frees it. */

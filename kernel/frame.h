@@ -60,6 +60,21 @@ bool pool_withdraw(struct frame_pool *src, uint64_t start_pfn, uint64_t end_pfn)
 uint64_t pool_free_in(const struct frame_pool *p, uint64_t start_pfn, uint64_t end_pfn);
 /* Cut p's range at end_pfn (frames above must have been carved away). */
 void pool_truncate(struct frame_pool *p, uint64_t end_pfn);
+/* Each CPU keeps a few free frames of its instance's pool in front of the
+ * pool's lock (004: a partition per CPU), under a lock of its own that only
+ * a CPU that drains every cache (memory ran out) takes besides it. Cached
+ * frames count as free. */
+#define FRAME_CACHE 32
+struct frame_cpu_cache {
+    struct spinlock lock;        /* RANK_FRAME_CACHE; in CPU order when draining */
+    struct frame_pool *pool;     /* whose frames these are */
+    int n;
+    uint64_t pa[FRAME_CACHE];
+    uint64_t hits, misses;       /* single-frame allocations served here / from the pool */
+};
+extern struct frame_cpu_cache frame_caches[];
+/* Give every CPU's cached frames of p back to p's bitmap. */
+void pool_drain_caches(struct frame_pool *p);
 
 /* The current CPU's instance's pool. */
 uint64_t frame_alloc(void);                 /* zeroed, one reference */

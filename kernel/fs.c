@@ -4,6 +4,7 @@
  * instance's open-file table, shared by descriptors after fork.
  */
 #include "kernel/file.h"
+#include "kernel/heap.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/model.h"
@@ -16,6 +17,16 @@
 
 static const uint8_t *archive;
 static size_t archive_size;
+
+/* Each OS instance's open-file table has its own locks; it lies in the
+ * instance's own heap (os_instance_claim). */
+void file_table_init(struct os_instance *os) {
+    os->files = kzalloc(sizeof(struct file) * MAX_FILES);
+    if (!os->files)
+        panic("OS instance %d: no memory for the open-file table", os->id);
+    for (int i = 0; i < MAX_FILES; i++)
+        spin_init(&os->files[i].lock, "open file", RANK_FILE);
+}
 
 void fs_init(void) {
     console_wakeup = os_console_input_for; /* readers sleep on their instance's console file */
@@ -88,43 +99,58 @@ struct file *file_open(const char *path, int flags, int *err) {
         *err = -ABI_EROFS;
         return NULL;
     }
-    spin_lock(&this_os()->files_lock);
+    struct os_instance *os = this_os();
+    spin_lock(&os->files_lock);
     struct file *f = file_slot();
-    if (f)
-        *f = (struct file){F_INITRD, 1, e.data, e.size, 0, e.mode, e.ino, false};
-    spin_unlock(&this_os()->files_lock);
+    if (f) { /* field by field: the slot's lock stays as it is */
+        f->type = F_INITRD;
+        f->refs = 1;
+        f->data = e.data;
+        f->size = e.size;
+        f->offset = 0;
+        f->mode = e.mode;
+        f->ino = e.ino;
+        f->writable = false;
+    }
+    spin_unlock(&os->files_lock);
     if (!f)
         *err = -ABI_ENFILE;
     return f;
 }
 
-/* A file belongs to the instance of the process that holds it: its lock
- * is that instance's. */
+/* The console is no slot of any table; its count is kept under the table
+ * lock of the instance that touches it (one lock per instance: under
+ * `private` the console's count is only a statistic, never freed). */
 struct file *file_dup(struct file *f) {
-    spin_lock(&this_os()->files_lock);
+    struct spinlock *l = &this_os()->files_lock;
+    spin_lock(l);
     f->refs++;
-    spin_unlock(&this_os()->files_lock);
+    spin_unlock(l);
     return f;
 }
 
 void file_close(struct file *f) {
-    spin_lock(&this_os()->files_lock);
+    struct spinlock *l = &this_os()->files_lock;
+    spin_lock(l);
     if (f->refs <= 0)
         panic("file_close: file has no references");
     if (--f->refs == 0 && f != console_file())
         f->type = F_NONE;
-    spin_unlock(&this_os()->files_lock);
+    spin_unlock(l);
 }
 
 /* Console reads block until a whole line (or Ctrl-D) has been typed. The
- * check and the sleep happen under the scheduler lock, and the input
- * interrupt's wakeup takes it too, so no wakeup is lost in between. */
+ * check and the sleep happen under the instance's console_readers lock,
+ * which the input's wakeup takes too (os_console_input_for), so no wakeup
+ * is lost in between. */
 static long console_read(uint64_t ubuf, size_t n) {
     struct proc *p = current_proc();
     struct os_instance *os = this_os();
     model->sched_lock();
+    spin_lock(&os->console_readers);
     while (!console_line_ready(os->id) && !p->killed)
-        sleep_on(&os->console);
+        sleep(&os->console, &os->console_readers);
+    spin_unlock(&os->console_readers);
     model->sched_unlock();
     if (p->killed)
         return -ABI_EINTR;
@@ -136,17 +162,24 @@ static long console_read(uint64_t ubuf, size_t n) {
 long file_read(struct file *f, void *buf, size_t n, bool to_user) {
     if (f->type == F_CONSOLE)
         return to_user ? console_read((uint64_t)buf, n) : -ABI_EINVAL;
-    if (f->offset >= f->size) /* also any offset lseek set past the end */
-        return 0;
-    size_t k = MIN(n, f->size - f->offset); /* so f->offset + k <= f->size: no overflow */
-    if (to_user) {
-        if (copy_to_user((uint64_t)buf, f->data + f->offset, k) < 0)
-            return -ABI_EFAULT;
+    /* The offset is shared after fork: read, copy and advance it under the
+     * file's lock, so two readers get different bytes, never the same. */
+    spin_lock(&f->lock);
+    long r;
+    if (f->offset >= f->size) { /* also any offset lseek set past the end */
+        r = 0;
     } else {
-        memcpy(buf, f->data + f->offset, k);
+        size_t k = MIN(n, f->size - f->offset); /* so f->offset + k <= f->size: no overflow */
+        r = (long)k;
+        if (to_user && copy_to_user((uint64_t)buf, f->data + f->offset, k) < 0)
+            r = -ABI_EFAULT;
+        else if (!to_user)
+            memcpy(buf, f->data + f->offset, k);
+        if (r > 0)
+            f->offset += k;
     }
-    f->offset += k;
-    return (long)k;
+    spin_unlock(&f->lock);
+    return r;
 }
 
 long file_write(struct file *f, const void *ubuf, size_t n) {
@@ -167,13 +200,16 @@ long file_write(struct file *f, const void *ubuf, size_t n) {
 int64_t file_lseek(struct file *f, int64_t off, int whence) {
     if (f->type == F_CONSOLE)
         return -ABI_ESPIPE;
+    spin_lock(&f->lock);
     int64_t base = whence == ABI_SEEK_SET ? 0 : whence == ABI_SEEK_CUR ? (int64_t)f->offset
                    : whence == ABI_SEEK_END ? (int64_t)f->size : -1;
     int64_t pos;
     /* base + off can pass INT64_MAX (seek far, then SEEK_CUR far again):
      * checked, so the offset never wraps around to a small or negative one. */
     if (base < 0 || __builtin_add_overflow(base, off, &pos) || pos < 0)
-        return -ABI_EINVAL;
-    f->offset = (uint64_t)pos;
+        pos = -ABI_EINVAL;
+    else
+        f->offset = (uint64_t)pos;
+    spin_unlock(&f->lock);
     return pos;
 }

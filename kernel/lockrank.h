@@ -7,9 +7,17 @@
  *
  * X(name, rank, what it protects)
  *
- * Ranks 20-52 (process table, one process, Lrq, Lawt, address space) are
- * reserved for the `fine` organisation's independent critical regions; the
- * `bkl` organisation covers all of them with RANK_BKL.
+ * Locks of the same rank may be held together only in the order of the
+ * tie-break: increasing address. Locks of one kind that live in an array
+ * (the per-CPU ready queues, the frame caches, the heap's size classes,
+ * the process table's slots) are therefore taken in index order: CPU
+ * number, size class, slot. The checker (spin_check) enforces rank first,
+ * then this order.
+ *
+ * Ranks 20-52 are the independent critical regions of the kernel's tables
+ * (process table, one process, Lrq, Lawt, files, address space). Every
+ * organisation takes them; under `bkl` they sit inside the big lock and are
+ * never contended, under `fine` they are the only protection.
  */
 #ifndef LOCKRANK_H
 #define LOCKRANK_H
@@ -19,13 +27,16 @@
     X(RANK_LEADER, 12, "the leader's tables (leader model): taken on the leader only") \
     X(RANK_INSTANCE, 14, "one OS instance's tables (private model)")           \
     X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
-    X(RANK_PROC, 25, "one process: state, wait channel")                         \
-    X(RANK_RUNQUEUE, 30, "ready queues (Lrq)")                                   \
+    X(RANK_SLEEP_COND, 22, "a sleeper's condition (console readers, sleep timers)") \
+    X(RANK_PROC, 25, "one process: state, wait channel, exit status (tie: address)") \
+    X(RANK_RUNQUEUE, 30, "ready queues: Lrq, or one CPU's queues (tie: CPU number)") \
     X(RANK_AWT, 40, "assigned workload table (Lawt)")                            \
-    X(RANK_FILES, 50, "open-file table")                                         \
-    X(RANK_ADDRSPACE, 52, "one address space's page tables")                     \
-    X(RANK_HEAP, 54, "kernel heap free lists")                                   \
+    X(RANK_FILES, 50, "open-file table: slots and reference counts")            \
+    X(RANK_FILE, 51, "one open file: its offset")                                \
+    X(RANK_ADDRSPACE, 52, "one address space: page tables, break")               \
+    X(RANK_HEAP, 54, "one heap size class's free list (tie: class)")            \
     X(RANK_KERNEL_PT, 56, "kernel page tables (upper half), kernel stacks")      \
+    X(RANK_FRAME_CACHE, 58, "one CPU's cache of free frames (tie: CPU number)")  \
     X(RANK_FRAMES, 60, "physical frame allocator")                               \
     X(RANK_SHM, 80, "names of the shared-memory windows (private model)")       \
     X(RANK_CONSOLE_IN, 85, "console input buffer")                               \

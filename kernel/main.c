@@ -14,6 +14,7 @@
 #include "kernel/proc.h"
 #include "kernel/file.h"
 #include "kernel/heap.h"
+#include "kernel/vm.h"
 #include "arch.h"
 
 struct cpu cpus[MAX_CPUS];

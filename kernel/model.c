@@ -6,7 +6,7 @@
 
 const struct model_ops *model = &model_bkl;
 
-static const struct model_ops *const models[] = {&model_private, &model_leader, &model_bkl};
+static const struct model_ops *const models[] = {&model_private, &model_leader, &model_bkl, &model_fine};
 
 int model_stat_put(struct abi_model_stat *out, int n, int max, const char *name, int cpu, uint64_t value) {
     if (n >= max)

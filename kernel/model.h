@@ -21,29 +21,44 @@ struct model_ops {
     void (*kernel_exit)(void);
     /* How a system call reaches the kernel's tables. */
     long (*syscall)(struct trap_frame *f);
-    /* The lock over the process table and ready queues, and its release.
+    /* The organisation's scheduler lock: what every path into the
+     * scheduler (wakeup, sleep, yield, fork, exit, wait, kill, the
+     * scheduler loop) takes first, before the process table's lock and any
+     * process's lock (proc.c, sched.c take those themselves). bkl: the big
+     * kernel lock, so that interrupt handlers and kernel threads, which do
+     * not enter through kernel_enter, hold it too. fine: nothing at all --
+     * its ready queues have their own locks (Lrq and Lawt, or one per CPU),
+     * taken inside enqueue/pick_next/dequeue, after the process's lock.
      * Recursive per CPU; held across a context switch. Interrupts are off
      * on this CPU from before the lock counts as held until it is released
-     * for the last time, so an interrupt never sees it half taken. */
+     * for the last time, so an interrupt never sees it half taken.
+     * sched_locked(): this CPU holds it (fine: always true, there is
+     * nothing to hold). */
     void (*sched_lock)(void);
     void (*sched_unlock)(void);
     bool (*sched_locked)(void);
     /* Around a context switch, which hands the scheduler lock from the
      * thread that gives up the CPU to this CPU's scheduler loop, where it is
-     * held exactly once. switch_save() returns the leaving thread's own hold
-     * (e.g. a recursion depth) and leaves the lock held once; the thread
-     * gets its hold back through switch_restore() when it runs again,
-     * possibly on another CPU. */
+     * held exactly once (as the thread's own p->lock is, sched.c).
+     * switch_save() returns the leaving thread's own hold (e.g. a
+     * recursion depth) and leaves the lock held once; the thread gets its
+     * hold back through switch_restore() when it runs again, possibly on
+     * another CPU. Only locks ranked below RANK_PROC_TABLE may be held
+     * across a switch, besides the thread's own p->lock. */
     long (*switch_save)(void);
     void (*switch_restore)(long saved);
     /* Put a runnable process on a ready queue / take the next one off for
-     * this CPU (NULL: nothing to run). Called with the scheduler lock. */
+     * this CPU (NULL: nothing to run). Called with the scheduler lock;
+     * enqueue also with p->lock held (the caller has set p->state), and
+     * pick_next with no process lock: the scheduler loop takes the picked
+     * process's lock afterwards. The organisation takes its own queue
+     * locks inside (fine: Lrq then Lawt, or the CPU's queue lock). */
     void (*enqueue)(struct proc *p);
     struct proc *(*pick_next)(void);
-    /* Take runnable p off the ready queue again (before its affinity
-     * changes). Called with the scheduler lock; false when p could not be
-     * taken back (a CPU took it to run it meanwhile). */
-    bool (*dequeue)(struct proc *p); /* false: it could not be (it is running) */
+    /* Take runnable p off its ready queue again (before its affinity
+     * changes). Called with the scheduler lock and p->lock. Returns false
+     * when p was on no queue: a CPU has picked it and is about to run it. */
+    bool (*dequeue)(struct proc *p);
     /* Ready processes waiting for `cpu`. Lock-free and possibly stale:
      * an idle CPU looks here before it takes any lock, and sysinfo shows it.
      * A count that enqueue() raised is seen by a CPU that afterwards marks
@@ -55,8 +70,8 @@ struct model_ops {
      * p, will take it). Scheduler lock held. */
     int (*cpu_to_wake)(struct proc *p);
     /* In this CPU's scheduler loop, right after p gave up the CPU, with the
-     * scheduler lock held: p's stack is no longer in use here, so p may now
-     * be handed to another CPU. */
+     * scheduler lock and p->lock held: p's stack is no longer in use here;
+     * another CPU may take p as soon as p->lock is released. */
     void (*switched_out)(struct proc *p);
     /* An idle CPU with nothing in ready_count() waits here. Interrupts are
      * off on entry and on return; in between the organisation may halt
@@ -86,6 +101,7 @@ extern const struct model_ops model_private;
 /* For stats(): store one named counter at out[n] unless the array is full;
  * returns how many entries are filled now. */
 int model_stat_put(struct abi_model_stat *out, int n, int max, const char *name, int cpu, uint64_t value);
+extern const struct model_ops model_fine;
 
 /* Choose the organisation by name (model= option); false if unknown. */
 bool model_select(const char *name);

@@ -4,7 +4,7 @@
 #include "lib/string.h"
 
 struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
-                                   .forward = "ipi", .leader_runs_user = 1};
+                                   .forward = "ipi", .leader_runs_user = 1, .sched = "percpu", .balance_ms = 20};
 
 /* Every option takes a value: a bare word (`model` alone) is an error, never
  * a reset to empty. Errors are counted; kmain() decides what they mean. */
@@ -92,6 +92,16 @@ static void apply(const struct cmdline_opt *o) {
     } else if (cmdline_opt_is(o, "maxcpus")) {
         if (parse_number(o, 1, 64, &n))
             boot_options.maxcpus = (unsigned)n;
+    } else if (cmdline_opt_is(o, "sched")) {
+        char v[sizeof boot_options.sched] = "";
+        copy_value(v, sizeof v, o);
+        if (strcmp(v, "global") == 0 || strcmp(v, "percpu") == 0)
+            memcpy(boot_options.sched, v, sizeof boot_options.sched);
+        else if (o->val && o->val_len < sizeof v)
+            option_error(o, "must be sched=global or sched=percpu");
+    } else if (cmdline_opt_is(o, "balance")) {
+        if (parse_number(o, 1, 10000, &n))
+            boot_options.balance_ms = (unsigned)n;
     } else
         option_error(o, "is not an option (docs/boot.md lists them)");
 }

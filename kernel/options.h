@@ -17,6 +17,8 @@ struct boot_options {
      * weights, CPU 0 first (CPUs not listed weigh 1); none: equal slices. */
     unsigned partition[64];
     unsigned npartition;
+    char sched[8];       /* sched=global|percpu: fine's ready queues (docs/organisations.md) */
+    unsigned balance_ms; /* balance=N: fine percpu's balancing period in ms */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

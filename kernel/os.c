@@ -1,8 +1,10 @@
 #include "kernel/os.h"
 #include "kernel/ktest.h"
+#include "kernel/model.h"
 #include "kernel/options.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/vm.h"
 #include "lib/fmt.h"
 #include "arch.h"
 
@@ -20,17 +22,23 @@ void os_instance_setup(struct os_instance *os, int id) {
     os->id = id;
     os->first_cpu = -1;
     os->next_deadline_ns = UINT64_MAX;
-    spin_init(&os->files_lock, "open files", RANK_FILES);
+    spin_init(&os->proc_lock, "process table", RANK_PROC_TABLE);
+    spin_init(&os->files_lock, "open-file table", RANK_FILES);
+    spin_init(&os->timers, "sleep timers", RANK_SLEEP_COND);
     arch_kstack_area_init(&os->kstacks, id, &os->frames);
     os->console = (struct file){.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
+    spin_init(&os->console.lock, "console file", RANK_FILE);
+    spin_init(&os->console_readers, "console readers", RANK_SLEEP_COND);
 }
 
 /* The lock table (spin_dump_all) lists every lock by name: an instance's
  * own locks carry its number, so the dump shows which locks each instance
  * has and that no other instance ever took them. */
 static void name_locks(struct os_instance *os) {
-    struct spinlock *locks[] = {&os->frames.lock, &os->heap.lock, &os->files_lock, &os->kstacks.lock, &os->lock};
-    const char *what[] = {"frames", "heap", "open files", "kernel stacks", "instance lock"};
+    struct spinlock *locks[] = {&os->frames.lock, &os->files_lock, &os->kstacks.lock, &os->lock, &os->proc_lock,
+                                &os->timers};
+    const char *what[] = {"frames", "open files", "kernel stacks", "instance lock", "process table", "sleep timers"};
+    _Static_assert(ARRAY_SIZE(locks) <= ARRAY_SIZE(os->lock_names), "a name for each lock");
     for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
         fmt_snprintf(os->lock_names[i], sizeof os->lock_names[i], "%s (os %d)", what[i], os->id);
         locks[i]->name = os->lock_names[i];
@@ -45,6 +53,10 @@ bool os_instance_claim(void) {
     os->procs = kzalloc(sizeof(struct proc) * MAX_PROCS);
     if (!os->procs)
         panic("OS instance %d: no memory for the process table", os->id);
+    for (int i = 0; i < MAX_PROCS; i++)
+        spin_init(&os->procs[i].lock, "process", RANK_PROC);
+    as_table_init(os);   /* address spaces (vm.c) */
+    file_table_init(os); /* open files (fs.c) */
     name_locks(os);
     __atomic_store_n(&os->first_cpu, cpu_id(), __ATOMIC_RELEASE);
     return true;
@@ -63,10 +75,20 @@ void os_instance_start_programs(void) {
     }
 }
 
+/* Readers check for a line and go to sleep under console_readers
+ * (fs.c): the wakeup takes it too, so that it cannot fall in between. */
+static void wake_console_readers(struct os_instance *os) {
+    model->sched_lock(); /* first, before any lock: the scheduling paths' rule (sched.c) */
+    spin_lock(&os->console_readers);
+    wakeup(&os->console);
+    spin_unlock(&os->console_readers);
+    model->sched_unlock();
+}
+
 void os_console_input_for(int id) {
     struct os_instance *os = &os_instances[id];
     if (this_os() == os) {
-        wakeup(&os->console);
+        wake_console_readers(os);
         return;
     }
     /* Another instance's tables are not ours to touch: leave a note, and
@@ -81,7 +103,9 @@ void os_poll_events(void) {
     struct os_instance *os = this_os();
     if (__atomic_load_n(&os->console_pending, __ATOMIC_ACQUIRE) &&
         __atomic_exchange_n(&os->console_pending, 0, __ATOMIC_ACQ_REL))
-        wakeup(&os->console);
-    if (cpu_id() == os->first_cpu) /* one CPU per instance looks at the deadlines */
+        wake_console_readers(os);
+    if (cpu_id() == os->first_cpu) { /* one CPU per instance looks at the deadlines */
         sched_wake_expired_sleepers();
+        sched_watch_lost_wakeups();
+    }
 }

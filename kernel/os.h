@@ -27,15 +27,20 @@
 
 struct proc;
 
+/* Each lock here guards this instance's table only, so that instances
+ * (private: one per CPU) never share a lock. */
 struct os_instance {
     int id;
-    struct frame_pool frames;       /* physical memory */
-    struct heap heap;               /* kernel heap */
+    struct frame_pool frames;       /* physical memory (frames.lock) */
+    struct heap heap;               /* kernel heap (one lock per size class) */
+    struct spinlock proc_lock;      /* process table: slots, pids, parents */
     struct proc *procs;             /* process table (MAX_PROCS slots) */
+    struct addrspace *spaces;       /* address spaces (AS_SLOTS), claimed atomically (vm.c) */
     int next_pid;
-    struct list_node ready[ABI_NPRIO]; /* priority ready queues */
-    struct file files[MAX_FILES];   /* open-file table */
-    struct spinlock files_lock;     /* over files[] and the console file's count */
+    struct list_node ready[ABI_NPRIO]; /* priority ready queues (bkl, leader, private; fine keeps its own) */
+    struct spinlock files_lock;     /* open-file table: slots, reference counts, the console file's count */
+    struct file *files;             /* open-file table (MAX_FILES slots, from the instance's heap: the
+                                     * instances' array stays small enough for an 8 MiB boot) */
     struct file console;            /* this instance's view of the console */
     struct proc *init;              /* its first process, or NULL */
     struct kstack_area kstacks;     /* its processes' kernel stacks (arch.h) */
@@ -46,12 +51,16 @@ struct os_instance {
     int depth;
     volatile int nready;            /* ready processes (private's ready_count) */
 
-    /* sleep_ms() deadlines: how many sleep, and the earliest one. */
+    /* sleep_ms() deadlines: how many sleep, and the earliest one; `timers`
+     * is the condition lock of every sleep_ms() of this instance. */
     volatile int sleepers_with_deadline;
     volatile uint64_t next_deadline_ns;
+    struct spinlock timers;
+    uint64_t next_watch_ns;         /* the lost-wakeup watchdog's next look (sched.c) */
     volatile int console_pending;   /* input came for it while another CPU took it */
+    struct spinlock console_readers; /* condition lock of its console readers (fs.c) */
 
-    char lock_names[5][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
+    char lock_names[8][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
     volatile int claimed;           /* a CPU serves it (os_instance_claim) */
     int first_cpu;                  /* that CPU: it scans the sleepers */
 };

@@ -1,7 +1,12 @@
 /*
  * The process table and the lifecycle of processes and kernel threads:
- * creation, fork, exit, wait and kill. Everything that changes a process's
- * state or parent happens under the scheduler lock (model->sched_lock).
+ * creation, fork, exit, wait and kill.
+ *
+ * Locks, in rank order (docs/locks.md): model->sched_lock() (bkl: the big
+ * lock; fine: nothing), the process table's lock (slots, pids, parent
+ * links), then one process's lock (its state, exit status, kill flag). A
+ * parent reaps a zombie child only under the child's lock, which the child
+ * holds across its last switch until its CPU has left its kernel stack.
  */
 #include "kernel/proc.h"
 #include "kernel/model.h"
@@ -11,6 +16,11 @@
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
 #include "lib/string.h"
+
+void proc_table_lock(void) { spin_lock(&this_os()->proc_lock); }
+void proc_table_unlock(void) { spin_unlock(&this_os()->proc_lock); }
+void proc_lock(struct proc *p) { spin_lock(&p->lock); }
+void proc_unlock(struct proc *p) { spin_unlock(&p->lock); }
 
 struct proc *proc_find(int pid) {
     struct proc *procs = this_os()->procs;
@@ -34,7 +44,12 @@ static void prepare_stack(struct proc *p, void (*entry)(void)) {
     p->ctx->rip = (uint64_t)entry;
 }
 
-/* A free slot, marked EMBRYO, with a kernel stack. Scheduler lock held.
+/* Everything of a slot but its lock, which other CPUs may be taking. */
+static void proc_clear(struct proc *p) {
+    memset((char *)p + sizeof p->lock, 0, sizeof *p - sizeof p->lock);
+}
+
+/* A free slot, marked EMBRYO, with a kernel stack. Process table lock held.
  * NULL with *err = -EAGAIN (table full) or -ENOMEM. */
 static struct proc *proc_alloc_locked(const char *name, int *err) {
     struct os_instance *os = this_os();
@@ -51,7 +66,8 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
         *err = -ABI_ENOMEM;
         return NULL;
     }
-    memset(p, 0, sizeof *p);
+    proc_lock(p); /* a wakeup may be looking at the slot */
+    proc_clear(p);
     p->state = P_EMBRYO;
     p->pid = ++os->next_pid;
     p->kstack_top = kstack;
@@ -62,10 +78,20 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
     p->started_ns = uptime_ns();
     list_init(&p->rq);
     str_copy(p->name, name, sizeof p->name);
+    proc_unlock(p);
     return p;
 }
 
-/* Release a zombie's (or a failed embryo's) slot and kernel stack. */
+static struct proc *proc_alloc(const char *name, int *err) {
+    proc_table_lock();
+    struct proc *p = proc_alloc_locked(name, err);
+    proc_table_unlock();
+    return p;
+}
+
+/* Release a zombie's (or a failed embryo's) slot and kernel stack. The
+ * process table lock and p->lock are held: a zombie's lock is free only
+ * once its CPU has left its stack. */
 void proc_free(struct proc *p) {
     arch_free_kstack(&this_os()->kstacks, p->kstack_top);
     p->kstack_top = 0;
@@ -74,11 +100,30 @@ void proc_free(struct proc *p) {
     p->parent = NULL;
 }
 
+static void proc_free_embryo(struct proc *p) {
+    proc_table_lock();
+    proc_lock(p);
+    proc_free(p);
+    proc_unlock(p);
+    proc_table_unlock();
+}
+
+void proc_reap_orphan(struct proc *p) {
+    proc_table_lock();
+    proc_lock(p);
+    if (p->state == P_ZOMBIE && !p->parent) /* a parent's exit may have freed it meanwhile */
+        proc_free(p);
+    proc_unlock(p);
+    proc_table_unlock();
+}
+
 /* ---- kernel threads ---- */
 
-/* The scheduler loop switched here holding the scheduler lock once, with
- * interrupts off and to stay off when the lock goes (sched.c). */
+/* The scheduler loop switched here holding the thread's lock (and the
+ * organisation's scheduler lock once), with interrupts off and to stay off
+ * when the locks go (sched.c). */
 static void release_first_switch(const char *who) {
+    proc_unlock(current_proc());
     model->sched_unlock();
     if (arch_irq_enabled())
         panic("%s: interrupts on after the first switch", who);
@@ -95,6 +140,7 @@ static void first_run_kthread(void) {
 struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int prio) {
     int err;
     model->sched_lock();
+    proc_table_lock();
     struct proc *p = proc_alloc_locked(name, &err);
     if (p) {
         p->is_kthread = true;
@@ -103,8 +149,11 @@ struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int
         prepare_stack(p, first_run_kthread);
         p->kfn = fn;
         p->karg = arg;
+        proc_lock(p);
         make_runnable(p);
+        proc_unlock(p);
     }
+    proc_table_unlock();
     model->sched_unlock();
     return p;
 }
@@ -123,17 +172,13 @@ static void first_run_user(void) {
 int proc_fork(void) {
     struct proc *parent = current_proc();
     int err;
-    model->sched_lock();
-    struct proc *child = proc_alloc_locked(parent->name, &err);
-    model->sched_unlock();
+    struct proc *child = proc_alloc(parent->name, &err);
     if (!child)
         return err;
     prepare_stack(child, first_run_user);
     child->as = as_clone(parent->as);
     if (!child->as) {
-        model->sched_lock();
-        proc_free(child);
-        model->sched_unlock();
+        proc_free_embryo(child);
         return -ABI_ENOMEM;
     }
     *child->tf = *parent->tf;
@@ -144,15 +189,21 @@ int proc_fork(void) {
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
+    int pid = child->pid; /* read before it runs: it may exit and be reaped at once */
     model->sched_lock();
+    proc_table_lock();
     child->parent = parent;
+    proc_lock(child);
     make_runnable(child);
+    proc_unlock(child);
+    proc_table_unlock();
     model->sched_unlock();
-    return child->pid;
+    return pid;
 }
 
 /* Children of an exiting process go to init (or, without init, nowhere:
- * the scheduler frees them when they exit). */
+ * the scheduler frees them when they exit, and this frees those that
+ * already have, under each one's lock). Process table lock held. */
 static void reparent_children(struct proc *p) {
     struct proc *procs = this_os()->procs;
     struct proc *init = this_os()->init;
@@ -165,12 +216,15 @@ static void reparent_children(struct proc *p) {
         c->parent = heir;
         if (c->state == P_ZOMBIE) {
             zombie_passed = true;
-            if (!heir)
+            if (!heir) {
+                proc_lock(c);
                 proc_free(c);
+                proc_unlock(c);
+            }
         }
     }
     if (zombie_passed && heir)
-        wakeup_locked(heir);
+        wakeup(heir);
 }
 
 /* End the current process: called in the kernel-entered state (from a
@@ -191,12 +245,18 @@ void proc_exit(int status) {
         as_destroy(p->as);
         p->as = NULL;
     }
+    /* The parent sleeps in wait() with the table lock as its condition
+     * lock: woken while this holds it, it finds the zombie when it gets it. */
     model->sched_lock();
+    proc_table_lock();
     reparent_children(p);
-    p->exit_status = status;
-    p->state = P_ZOMBIE;
     if (p->parent)
-        wakeup_locked(p->parent);
+        wakeup(p->parent);
+    proc_lock(p);
+    p->exit_status = status;
+    p->exited_ns = uptime_ns();
+    p->state = P_ZOMBIE;
+    proc_table_unlock();
     sched();
     panic("zombie %d ran again", p->pid);
 }
@@ -209,29 +269,36 @@ int proc_wait(int pid, uint64_t user_status, int options) {
     struct proc *p = current_proc();
     if (!user_writable(user_status, sizeof(int)))
         return -ABI_EFAULT;
-    struct proc *procs = this_os()->procs;
+    struct os_instance *os = this_os();
     model->sched_lock();
+    proc_table_lock();
     for (;;) {
         bool have_children = false;
         for (int i = 0; i < MAX_PROCS; i++) {
-            struct proc *c = &procs[i];
+            struct proc *c = &os->procs[i];
+            /* Parent links and "zombie" both change under the table lock. */
             if (c->state == P_UNUSED || c->parent != p || (pid > 0 && c->pid != pid))
                 continue;
             have_children = true;
             if (c->state != P_ZOMBIE)
                 continue;
+            proc_lock(c); /* waits until the zombie's CPU has left its stack */
             int cpid = c->pid, status = c->exit_status;
             p->child_runtime_ns += c->runtime_ns + c->child_runtime_ns;
             proc_free(c);
+            proc_unlock(c);
+            proc_table_unlock();
             model->sched_unlock();
             copy_to_user(user_status, &status, sizeof status);
             return cpid;
         }
         if (!have_children || p->killed || (options & ABI_WNOHANG)) {
+            proc_table_unlock();
             model->sched_unlock();
             return !have_children ? -ABI_ECHILD : p->killed ? -ABI_EINTR : 0;
         }
-        sleep_on(p);
+        p->wait_pid = pid > 0 ? pid : -1;
+        sleep(p, &os->proc_lock);
     }
 }
 
@@ -239,6 +306,7 @@ int proc_kill(int pid, int sig) {
     if (sig <= 0 || sig >= 32)
         return -ABI_EINVAL;
     model->sched_lock();
+    proc_table_lock();
     struct proc *p = proc_find(pid);
     int r = 0;
     if (!p || p->state == P_ZOMBIE)
@@ -246,10 +314,13 @@ int proc_kill(int pid, int sig) {
     else if (p->is_kthread || p == this_os()->init)
         r = -ABI_EPERM;
     else {
+        proc_lock(p);
         p->killed = sig;
         if (p->state == P_SLEEPING)
             make_runnable(p); /* it notices `killed` when its sleep returns */
+        proc_unlock(p);
     }
+    proc_table_unlock();
     model->sched_unlock();
     return r;
 }
@@ -264,19 +335,28 @@ int proc_set_affinity(int pid, int cpu) {
     if (cpu >= 0 && cpus[cpu].os != this_os())
         return -ABI_EINVAL; /* that CPU serves another OS instance: processes never leave theirs */
     model->sched_lock();
+    proc_table_lock();
     struct proc *p = pid == 0 ? current_proc() : proc_find(pid);
     int r = 0;
     if (!p || p->state == P_ZOMBIE)
         r = -ABI_ESRCH;
     else if (p->is_kthread && p != current_proc())
         r = -ABI_EPERM;
-    else if (p->state == P_RUNNABLE && model->dequeue(p)) {
-        p->affinity = cpu; /* it was queued where the old affinity allowed: queue it again */
-        make_runnable(p);
-    } else {
-        p->affinity = cpu;
+    else {
+        proc_lock(p);
+        /* Queued where the old affinity allowed: queue it again. Runnable
+         * but on no queue means a CPU is switching to it right now: it
+         * is queued by the new rule the next time it gives up the CPU. */
+        if (p->state == P_RUNNABLE && model->dequeue(p)) {
+            p->affinity = cpu;
+            make_runnable(p);
+        } else {
+            p->affinity = cpu;
+        }
+        proc_unlock(p);
     }
     bool move = r == 0 && p == current_proc() && !proc_may_run_on(p, cpu_id());
+    proc_table_unlock();
     model->sched_unlock();
     if (move)
         yield();
@@ -286,9 +366,7 @@ int proc_set_affinity(int pid, int cpu) {
 /* Start pid 1 from the archive, with `args` (the run= option) after its name. */
 void proc_start_init(const char *path, const char *args) {
     int err;
-    model->sched_lock();
-    struct proc *p = proc_alloc_locked("init", &err);
-    model->sched_unlock();
+    struct proc *p = proc_alloc("init", &err);
     if (!p)
         panic("no memory for the first process");
     prepare_stack(p, first_run_user);
@@ -300,30 +378,35 @@ void proc_start_init(const char *path, const char *args) {
     if (r < 0)
         panic("cannot start %s: error %d", path, r);
     model->sched_lock();
+    proc_lock(p);
     make_runnable(p);
+    proc_unlock(p);
     model->sched_unlock();
 }
 
 /* A kernel thread waits for a child kernel thread (tests). */
 int proc_wait_kernel(int pid, int *status) {
     struct proc *p = current_proc();
-    struct proc *procs = this_os()->procs;
+    struct os_instance *os = this_os();
     model->sched_lock();
+    proc_table_lock();
     for (;;) {
-        for (int i = 0; i < MAX_PROCS; i++) {
-            struct proc *c = &procs[i];
-            if (c->state == P_ZOMBIE && c->parent == p && c->pid == pid) {
-                *status = c->exit_status;
-                proc_free(c);
-                model->sched_unlock();
-                return pid;
-            }
-        }
         struct proc *c = proc_find(pid);
         if (!c || c->parent != p) {
+            proc_table_unlock();
             model->sched_unlock();
             return -ABI_ECHILD;
         }
-        sleep_on(p);
+        p->wait_pid = pid;
+        if (c->state == P_ZOMBIE) {
+            proc_lock(c);
+            *status = c->exit_status;
+            proc_free(c);
+            proc_unlock(c);
+            proc_table_unlock();
+            model->sched_unlock();
+            return pid;
+        }
+        sleep(p, &os->proc_lock);
     }
 }

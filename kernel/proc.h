@@ -10,6 +10,7 @@
 #include "lib/types.h"
 #include "kernel/cpu.h"
 #include "kernel/file.h"
+#include "kernel/spinlock.h"
 #include "user/include/abi.h"
 
 #define MAX_PROCS 64
@@ -20,12 +21,23 @@
 enum proc_state { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
 
 struct addrspace {
+    struct spinlock lock;   /* page tables and break (RANK_ADDRSPACE) */
+    volatile int in_use;    /* a slot of the instance's address-space table (vm.c) */
     uint64_t root;          /* physical address of the top-level page table */
     uint64_t image_end;     /* end of the loaded segments: the break starts here */
     uint64_t brk;           /* current program break */
 };
 
+/*
+ * Locking (docs/locks.md): `lock` (RANK_PROC) guards state, wait_channel,
+ * killed, exit_status, prio and affinity, and is held across a context
+ * switch (from sched() until the scheduler loop has left the stack). The
+ * process table's lock (os->proc_lock, RANK_PROC_TABLE, taken first) guards
+ * the slot itself (UNUSED <-> EMBRYO), pid and parent. The rest belongs to
+ * the process itself: only its own thread touches it.
+ */
 struct proc {
+    struct spinlock lock;       /* first: proc_clear() keeps it */
     enum proc_state state;
     int pid;
     struct proc *parent;
@@ -48,11 +60,16 @@ struct proc {
     uint64_t wake_at_ns;        /* sleep_ms deadline, 0 = none */
     int killed;                 /* signal number of a pending kill, 0 = none */
     int exit_status;            /* wait status once a zombie */
+    uint64_t exited_ns;         /* when it became a zombie (the lost-wakeup watchdog) */
+    int wait_pid;               /* asleep in wait(): the pid it waits for, -1 any */
+    bool lost_seen;             /* the watchdog reported this sleep already */
 
     uint64_t started_ns, runtime_ns, last_switch_in;
     unsigned slice_ticks;       /* timer ticks since it was last switched in */
     uint64_t child_runtime_ns;
     struct list_node rq;        /* ready-queue link */
+    int rq_cpu;                 /* whose ready queue holds it (per-CPU queues) */
+    volatile bool in_kernel;    /* inside a system call or fault from user mode (cpus: INKERN) */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 
@@ -68,7 +85,7 @@ int proc_fork(void);
 __attribute__((noreturn)) void proc_exit(int wait_status);
 int proc_wait(int pid, uint64_t user_status, int options);
 int proc_kill(int pid, int sig);
-struct proc *proc_find(int pid);
+struct proc *proc_find(int pid);    /* process table lock held */
 void proc_start_init(const char *path, const char *args);
 /* kernel/main.c: an instance's init started / ended; the machine powers
  * off when the last one ends, with the first failing status. */
@@ -80,16 +97,40 @@ int proc_wait_kernel(int pid, int *status);
 
 /* Scheduling (kernel/sched.c). */
 __attribute__((noreturn)) void scheduler(void);
-void sched(void);                   /* give up the CPU; the scheduler lock is held */
+/* Give up the CPU: the caller holds its own p->lock (and the organisation's
+ * model->sched_lock(), taken before it) and nothing else. */
+void sched(void);
 void yield(void);
-void sleep_on(void *chan);          /* scheduler lock held; returns with it held */
-void wakeup(void *chan);            /* takes the scheduler lock */
-void wakeup_locked(void *chan);
-void make_runnable(struct proc *p); /* scheduler lock held */
+/* Sleep on chan, as xv6's sleep(chan, lk): the caller holds lk (rank below
+ * RANK_PROC, e.g. RANK_SLEEP_COND or the process table's), has just found
+ * its condition false under it, and gets lk back held on return. lk is
+ * released only once the process is marked asleep under its own lock, so a
+ * waker that changes the condition under lk and then calls wakeup(chan)
+ * cannot miss it. Returns at once when the process has been killed; like
+ * any wakeup this may be spurious: callers loop on their condition. */
+void sleep(void *chan, struct spinlock *lk);
+/* Wake every process sleeping on chan. Takes each process's lock in turn;
+ * the caller holds no process lock. */
+void wakeup(void *chan);
+/* p->lock held: mark p runnable and queue it. */
+void make_runnable(struct proc *p);
+/* Process-table and per-process locks (kernel/proc.c). */
+void proc_table_lock(void);
+void proc_table_unlock(void);
+void proc_lock(struct proc *p);
+void proc_unlock(struct proc *p);
+/* The scheduler loop, after a zombie left its CPU: free it if it has no
+ * parent to wait for it (takes the table lock and p->lock, rechecks). */
+void proc_reap_orphan(struct proc *p);
 void sched_tick(struct trap_frame *f);
 int sleep_ms(uint64_t ms);
-/* Wake this instance's sleep_ms() sleepers whose deadline has passed
- * (timer tick, on the instance's first CPU). */
+/* Per instance, on the instance's first CPU (os_poll_events): wake the
+ * sleep_ms() sleepers whose deadline has passed; and, once a second, count
+ * and report sleepers whose event already happened (the lost-wakeup
+ * watchdog). */
 void sched_wake_expired_sleepers(void);
+void sched_watch_lost_wakeups(void);
+/* Waiters the watchdog found asleep with their event signalled, all instances. */
+extern volatile uint32_t lost_wakeups;
 
 #endif

@@ -51,8 +51,11 @@ enum lock_check spin_check(const struct spinlock *l, const struct spinlock **con
         }
     }
     for (int i = 0; i < recorded; i++) {
-        if (c->held[i]->rank >= l->rank) {
-            *conflict = c->held[i];
+        const struct spinlock *h = c->held[i];
+        /* Same rank: the tie-break (lockrank.h) allows only increasing
+         * addresses, which for locks in an array is index order. */
+        if (h->rank > l->rank || (h->rank == l->rank && (uintptr_t)h > (uintptr_t)l)) {
+            *conflict = h;
             return LOCK_OUT_OF_ORDER;
         }
     }
@@ -68,6 +71,10 @@ static void check_before_acquire(struct spinlock *l, const char *site) {
     case LOCK_RECURSIVE:
         panic("recursive acquisition of lock '%s' at %s (first taken at %s)", l->name, site, l->site);
     case LOCK_OUT_OF_ORDER:
+        if (other->rank == l->rank)
+            panic("lock tie-break violation: taking '%s' (rank %d, at %p) at %s while holding '%s' (rank %d, at %p, "
+                  "taken at %s): locks of one rank are taken in increasing address order",
+                  l->name, l->rank, (void *)l, site, other->name, other->rank, (const void *)other, other->site);
         panic("lock order violation: taking '%s' (rank %d) at %s while holding '%s' (rank %d, taken at %s)",
               l->name, l->rank, site, other->name, other->rank, other->site);
     }
@@ -88,7 +95,10 @@ static void note_acquired(struct spinlock *l, const char *site, uint64_t waited,
     l->site = site;
     l->acquired_at = arch_cycles();
     l->stats.acquisitions++;
-    if (l->rank <= RANK_LAST_TABLE)
+    /* One process's own lock is not a table's: it is how a process is
+     * handed from the CPU that leaves its stack to the next one, and a
+     * leader's follower takes it for the process it runs (sched.c). */
+    if (l->rank <= RANK_LAST_TABLE && l->rank != RANK_PROC)
         c->count.table_locks++;
     if (contended) {
         l->stats.contended++;
@@ -168,4 +178,11 @@ void spin_dump_all(void) {
         printk(LOG_INFO, "%-24s %4d %12llu %10llu %14llu %12llu\n", l->name, l->rank,
                (unsigned long long)l->stats.acquisitions, (unsigned long long)l->stats.contended,
                (unsigned long long)l->stats.spin_cycles, (unsigned long long)l->stats.max_hold);
+}
+
+const struct spinlock *spin_registered(int index) {
+    const struct spinlock *l = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
+    for (; l && index > 0; index--)
+        l = l->registry_next; /* locks are only ever added, at the head */
+    return index < 0 ? NULL : l;
 }

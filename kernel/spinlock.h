@@ -58,5 +58,7 @@ void pop_off(void);
 /* Print every lock that has been taken, with its counters. */
 void spin_dump_all(void);
 void spin_reset_stats(struct spinlock *l);
+/* The index-th lock ever taken (registry order): NULL past the last. */
+const struct spinlock *spin_registered(int index);
 
 #endif

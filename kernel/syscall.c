@@ -53,10 +53,10 @@ static long sys_getpid(const union sysarg *a) { (void)a; return current_proc()->
 
 static long sys_getppid(const union sysarg *a) {
     (void)a;
-    model->sched_lock(); /* the parent may exit and hand us to init meanwhile */
+    proc_table_lock(); /* the parent may exit and hand us to init meanwhile */
     struct proc *parent = current_proc()->parent;
     int ppid = parent ? parent->pid : 0;
-    model->sched_unlock();
+    proc_table_unlock();
     return ppid;
 }
 
@@ -205,15 +205,22 @@ static long sys_sysinfo(const union sysarg *a) {
     si->uptime_ns = uptime_ns();
     si->total_frames = frames_total();
     si->free_frames = frames_free();
+    proc_table_lock(); /* slots are taken and freed under it */
     for (int i = 0; i < MAX_PROCS; i++)
         si->nprocs += this_os()->procs[i].state != P_UNUSED;
+    proc_table_unlock();
     for (int i = 0; i < ncpus && i < ABI_MAX_CPUS; i++)
         fill_cpuinfo(&si->cpu[i], &cpus[i]);
     si->os_instance = (uint32_t)this_os()->id;
+    for (int i = 0; i < ncpus; i++) { /* a lock-free look: the slots are never freed */
+        struct proc *cur = __atomic_load_n(&cpus[i].current, __ATOMIC_RELAXED);
+        si->cpus_in_kernel += cur && (cur->is_kthread || cur->in_kernel);
+    }
     si->nstats = (uint32_t)model->stats(si->stat, ABI_MAX_MODEL_STATS);
     si->ninstances = (uint32_t)os_instance_count;
     for (int i = 0; i < os_instance_count && i < ABI_MAX_CPUS; i++)
         fill_osinfo(&si->os[i], &os_instances[i]);
+    si->lost_wakeups = __atomic_load_n(&lost_wakeups, __ATOMIC_RELAXED);
     long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;
@@ -230,7 +237,8 @@ static long sys_procinfo(const union sysarg *a) {
     if (!user_writable(a[1].u, sizeof(struct abi_procinfo)))
         return -ABI_EFAULT;
     struct proc *p = &this_os()->procs[slot];
-    model->sched_lock(); /* a consistent snapshot of the slot */
+    proc_table_lock(); /* a consistent snapshot of the slot: its pid and parent */
+    proc_lock(p);      /* and its state */
     bool used = p->state != P_UNUSED;
     struct abi_procinfo pi = {0};
     if (used) {
@@ -239,7 +247,8 @@ static long sys_procinfo(const union sysarg *a) {
                                    .runtime_ns = p->runtime_ns};
         str_copy(pi.name, p->name, sizeof pi.name);
     }
-    model->sched_unlock();
+    proc_unlock(p);
+    proc_table_unlock();
     if (!used)
         return 0;
     return copy_to_user(a[1].u, &pi, sizeof pi) < 0 ? -ABI_EFAULT : 1;
@@ -257,13 +266,64 @@ static long sys_setprio(const union sysarg *a) {
     int pid = a[0].i, prio = a[1].i;
     if (prio < 0 || prio >= NPRIO)
         return -ABI_EINVAL;
-    model->sched_lock();
+    proc_table_lock();
     struct proc *p = pid == 0 ? current_proc() : proc_find(pid);
-    bool ok = p && !p->is_kthread && p->state != P_ZOMBIE;
-    if (ok)
-        p->prio = prio; /* takes effect the next time it is queued */
-    model->sched_unlock();
+    bool ok = false;
+    if (p) {
+        proc_lock(p);
+        ok = !p->is_kthread && p->state != P_ZOMBIE;
+        if (ok)
+            p->prio = prio; /* takes effect the next time it is queued */
+        proc_unlock(p);
+    }
+    proc_table_unlock();
     return ok ? 0 : -ABI_ESRCH;
+}
+
+/* Test only (usertests parallel_kernel): wait inside the kernel, spinning
+ * (neither sleeping nor holding a lock), until a second caller is inside
+ * too or `ms` (at most 2 s) have passed; returns 2 when two callers were
+ * inside at once during this one's stay, else 1. Two callers on two CPUs
+ * meet under an organisation that runs system calls in parallel, and never
+ * under one big kernel lock. The caller that sees the other counts a
+ * meeting, which the other sees even if it was not looking at that moment
+ * (its CPU may not have run then); each takes its snapshot of the count
+ * before it counts itself in, so no meeting can slip in between. */
+#define RENDEZVOUS_MAX_MS 2000
+static volatile int rendezvous_inside;
+static volatile uint64_t rendezvous_meetings;
+
+static long sys_test_rendezvous(const union sysarg *a) {
+    uint64_t deadline = uptime_ns() + MIN(a[0].u, (uint64_t)RENDEZVOUS_MAX_MS) * 1000000ULL;
+    uint64_t before = __atomic_load_n(&rendezvous_meetings, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&rendezvous_inside, 1, __ATOMIC_SEQ_CST);
+    bool met = false;
+    while (!met && uptime_ns() < deadline) {
+        if (__atomic_load_n(&rendezvous_inside, __ATOMIC_SEQ_CST) >= 2) {
+            __atomic_add_fetch(&rendezvous_meetings, 1, __ATOMIC_SEQ_CST);
+            met = true;
+        } else {
+            met = __atomic_load_n(&rendezvous_meetings, __ATOMIC_SEQ_CST) != before;
+        }
+        arch_cpu_relax();
+    }
+    __atomic_sub_fetch(&rendezvous_inside, 1, __ATOMIC_SEQ_CST);
+    return met ? 2 : 1;
+}
+
+/* Every lock's counters, one per call (the `locks` program adds up the
+ * locks of one name). Registry order is newest first, and stable enough:
+ * a lock registered meanwhile shifts the indices by one. */
+static long sys_lockstat(const union sysarg *a) {
+    if (a[0].i < 0)
+        return -ABI_EINVAL;
+    const struct spinlock *l = spin_registered(a[0].i);
+    if (!l)
+        return 0;
+    struct abi_lockstat ls = {.rank = l->rank, .acquired = l->stats.acquisitions, .contended = l->stats.contended,
+                              .spin_cycles = l->stats.spin_cycles, .max_hold = l->stats.max_hold};
+    str_copy(ls.name, l->name, sizeof ls.name);
+    return copy_to_user(a[1].u, &ls, sizeof ls) < 0 ? -ABI_EFAULT : 1;
 }
 
 void machine_poweroff(int code);
@@ -329,6 +389,8 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_setaffinity] = {sys_setaffinity, {I, I}},
     [SYS_shm_map] = {sys_shm_map, {U}},
     [SYS_shm_unmap] = {sys_shm_unmap, {U}},
+    [SYS_test_rendezvous] = {sys_test_rendezvous, {U}},
+    [SYS_lockstat] = {sys_lockstat, {I, U}},
 };
 #undef I
 #undef U
@@ -396,7 +458,10 @@ void syscall_dispatch(struct trap_frame *f) {
     this_cpu()->count.syscalls++;
     current_proc()->user_cpu = cpu_id();
     model->kernel_enter();
+    struct proc *p = current_proc(); /* after the entry: it may have waited for a lock */
+    p->in_kernel = true;
     f->rax = (uint64_t)model->syscall(f);
     leave_kernel_checks();
+    current_proc()->in_kernel = false;
     model->kernel_exit();
 }

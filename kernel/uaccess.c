@@ -11,8 +11,13 @@ static uint64_t current_root(void) {
 /* Demand-zero and copy-on-write pages are made ordinary first, so that the
  * check sees them as they will be and the copy cannot fault. */
 static bool user_range_ok(uint64_t va, size_t n, bool write) {
-    return current_root() && vm_prepare_user(current_proc()->as, va, n, write) == 0 &&
-           arch_user_range_ok(current_root(), va, n, write);
+    if (!current_root() || vm_prepare_user(current_proc()->as, va, n, write) != 0)
+        return false;
+    struct addrspace *as = current_proc()->as;
+    spin_lock(&as->lock); /* the page tables are read: under their lock */
+    bool ok = arch_user_range_ok(as->root, va, n, write);
+    spin_unlock(&as->lock);
+    return ok;
 }
 
 bool user_readable(uint64_t va, size_t n) { return user_range_ok(va, n, false); }

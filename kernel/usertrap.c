@@ -25,8 +25,8 @@ static int signal_for(int vector) {
 }
 
 /* A page fault may be one the VM resolves (a demand-zero page, a
- * copy-on-write page): then the program goes on. vm_fault() needs the
- * address space's lock; the big kernel lock stands in for it (kernel/vm.c). */
+ * copy-on-write page): then the program goes on. vm_fault() takes the
+ * address space's lock itself (kernel/vm.c). */
 void user_exception(struct trap_frame *f) {
     struct proc *p = current_proc();
     if (!p || p->is_kthread) {
@@ -37,9 +37,11 @@ void user_exception(struct trap_frame *f) {
     uint64_t addr = f->vector == 14 ? arch_fault_address() : 0; /* CR2, before anything can change it */
     p->user_cpu = cpu_id();
     model->kernel_enter();
+    p->in_kernel = true;
     if (f->vector == 14) {
         int r = vm_fault(p->as, addr, arch_fault_is_write(f));
         if (r == 0) {
+            p->in_kernel = false;
             model->kernel_exit();
             return;
         }
@@ -60,6 +62,8 @@ void trap_return_to_user(struct trap_frame *f) {
     if (!p || (!p->killed && !this_cpu()->need_resched))
         return;
     model->kernel_enter();
+    p->in_kernel = true;
     leave_kernel_checks();
+    current_proc()->in_kernel = false;
     model->kernel_exit();
 }

@@ -3,28 +3,42 @@
  * the heap and the stack, the fault handler that fills them in, and sbrk.
  *
  * Locking: everything here changes one address space's page tables and
- * its break, and must hold that address space's lock. Today the big kernel
- * lock stands in for it (system calls and user_exception() take it); a
- * finer-locked kernel needs a per-address-space lock (rank RANK_ADDRSPACE,
- * below the frame pool's RANK_FRAMES, which frame_alloc() takes inside it).
- * The frame reference counts have their own lock (the frame pool's, in
- * frame.c) and need nothing more from here.
+ * its break under that address space's lock (as->lock, RANK_ADDRSPACE,
+ * below the heap's and the frame pool's, which frame_alloc() takes inside
+ * it). The frame reference counts have their own lock (the frame pool's,
+ * in frame.c) and need nothing more from here.
  */
 #include "kernel/vm.h"
 #include "kernel/frame.h"
 #include "kernel/printk.h"
 #include "kernel/heap.h"
+#include "kernel/os.h"
 #include "lib/string.h"
 
 #define SBRK_RESERVE_FRAMES 256 /* 1 MiB that sbrk leaves free (as_sbrk) */
 
+void as_table_init(struct os_instance *os) {
+    os->spaces = kzalloc(sizeof(struct addrspace) * AS_SLOTS);
+    if (!os->spaces)
+        panic("no memory for the address-space table");
+    for (int i = 0; i < AS_SLOTS; i++) /* once: a lock in the registry is never initialised again */
+        spin_init(&os->spaces[i].lock, "address space", RANK_ADDRSPACE);
+}
+
 struct addrspace *as_create(void) {
-    struct addrspace *as = kzalloc(sizeof *as);
+    struct addrspace *as = NULL;
+    struct addrspace *t = this_os()->spaces;
+    for (int i = 0; i < AS_SLOTS && !as; i++) {
+        int expect = 0;
+        if (__atomic_compare_exchange_n(&t[i].in_use, &expect, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            as = &t[i];
+    }
     if (!as)
         return NULL;
+    as->image_end = as->brk = 0;
     as->root = arch_as_create();
     if (!as->root) {
-        kfree(as);
+        __atomic_store_n(&as->in_use, 0, __ATOMIC_RELEASE);
         return NULL;
     }
     return as;
@@ -32,7 +46,8 @@ struct addrspace *as_create(void) {
 
 void as_destroy(struct addrspace *as) {
     arch_as_destroy(as->root);
-    kfree(as);
+    as->root = 0;
+    __atomic_store_n(&as->in_use, 0, __ATOMIC_RELEASE);
 }
 
 /* fork: the child shares every page (arch_as_copy marks writable ones
@@ -41,12 +56,16 @@ struct addrspace *as_clone(const struct addrspace *src) {
     struct addrspace *as = as_create();
     if (!as)
         return NULL;
-    if (arch_as_copy(as->root, src->root) < 0) {
+    struct spinlock *l = (struct spinlock *)&src->lock; /* the source's page tables change (copy-on-write marks) */
+    spin_lock(l);
+    int r = arch_as_copy(as->root, src->root);
+    as->image_end = src->image_end;
+    as->brk = src->brk;
+    spin_unlock(l);
+    if (r < 0) {
         as_destroy(as);
         return NULL;
     }
-    as->image_end = src->image_end;
-    as->brk = src->brk;
     return as;
 }
 
@@ -95,12 +114,12 @@ static void out_of_memory(uint64_t va, const char *where) {
 int vm_fault(struct addrspace *as, uint64_t va, bool write) {
     uint64_t pa;
     unsigned flags;
+    spin_lock(&as->lock);
     bool present = arch_translate(as->root, ALIGN_DOWN(va, PAGE_SIZE), &pa, &flags);
     /* A present page that faulted for a read, or a writable one for a
      * write, broke another rule (no-execute, a kernel page): no fix-up. */
-    if (present && (!write || (flags & MAP_WRITE)))
-        return -ABI_EFAULT;
-    int r = make_accessible(as, va, write);
+    int r = present && (!write || (flags & MAP_WRITE)) ? -ABI_EFAULT : make_accessible(as, va, write);
+    spin_unlock(&as->lock);
     if (r == -ABI_ENOMEM)
         out_of_memory(va, present ? "copy-on-write fault" : "page fault, first touch");
     return r;
@@ -111,16 +130,20 @@ int vm_prepare_user(struct addrspace *as, uint64_t va, size_t n, bool write) {
         return 0;
     if (va < USER_LO || va + n < va || va + n > USER_TOP)
         return -ABI_EFAULT;
-    for (uint64_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + n; p += PAGE_SIZE) {
-        int r = make_accessible(as, p, write);
-        if (r == -ABI_ENOMEM) {
-            out_of_memory(p, "the kernel copying into the program's memory");
-            current_proc()->killed = ABI_SIGKILL;
-        }
-        if (r < 0)
-            return r;
+    int r = 0;
+    uint64_t p = ALIGN_DOWN(va, PAGE_SIZE);
+    spin_lock(&as->lock);
+    for (; p < va + n && r == 0; p += PAGE_SIZE)
+        r = make_accessible(as, p, write);
+    spin_unlock(&as->lock);
+    if (r == -ABI_ENOMEM) {
+        struct proc *me = current_proc();
+        out_of_memory(p - PAGE_SIZE, "the kernel copying into the program's memory");
+        proc_lock(me); /* `killed` is under the process's lock (kill() writes it too) */
+        me->killed = ABI_SIGKILL;
+        proc_unlock(me);
     }
-    return 0;
+    return r;
 }
 
 int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
@@ -128,8 +151,11 @@ int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
     while (n) {
         uint64_t pa;
         unsigned flags;
-        if (!arch_translate(as->root, va, &pa, &flags) &&
-            (make_accessible(as, va, true) < 0 || !arch_translate(as->root, va, &pa, &flags)))
+        spin_lock(&as->lock);
+        bool ok = arch_translate(as->root, va, &pa, &flags) ||
+                  (make_accessible(as, va, true) == 0 && arch_translate(as->root, va, &pa, &flags));
+        spin_unlock(&as->lock);
+        if (!ok)
             return -ABI_ENOMEM;
         size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
         memcpy(PHYS_TO_VIRT(pa), s, chunk);
@@ -150,7 +176,7 @@ int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
  * check, not a reservation: memory can still run out at a first touch or a
  * copy-on-write fault, which kills that process (vm_fault). Shrinking
  * frees the pages and the page tables left empty. */
-int64_t as_sbrk(struct addrspace *as, int64_t increment) {
+static int64_t sbrk_locked(struct addrspace *as, int64_t increment) {
     uint64_t old = as->brk;
     uint64_t limit = USER_SHM_BASE - (1ULL << 20); /* below the shared-memory windows and the stack */
     uint64_t new_brk = old + (uint64_t)increment;
@@ -165,4 +191,11 @@ int64_t as_sbrk(struct addrspace *as, int64_t increment) {
         arch_unmap_user_range(as->root, new_top, old_top);
     as->brk = new_brk;
     return (int64_t)old;
+}
+
+int64_t as_sbrk(struct addrspace *as, int64_t increment) {
+    spin_lock(&as->lock);
+    int64_t r = sbrk_locked(as, increment);
+    spin_unlock(&as->lock);
+    return r;
 }

@@ -5,6 +5,12 @@
 
 #include "kernel/proc.h"
 
+/* Address spaces live in a table of the OS instance, not in the heap: they
+ * come and go with every fork and exec, and slots never strand heap pages.
+ * Two per process: exec builds the new one before the old one goes. */
+#define AS_SLOTS (2 * MAX_PROCS)
+struct os_instance;
+void as_table_init(struct os_instance *os);
 struct addrspace *as_create(void);
 struct addrspace *as_clone(const struct addrspace *src);
 void as_destroy(struct addrspace *as);

@@ -3,6 +3,7 @@
 
     python3 tools/bench-smp.py [--kernel build/kernel.elf] [--initrd build/initrd.cpio]
                                [--smp 1,2] [--machine pc] [--cpu max] [--model bkl]
+                               [--options 'sched=global'] [--bench '-r 3 getpid2 fork2']
                                [--timeout 600] [--csv build/bench/smp.csv]
 
 Boots the kernel once per CPU count with `run=bench` (user/bin/bench.c), under
@@ -10,6 +11,7 @@ TCG like every test, collects the lines
 
     bench: <name> <median>/s min <x> max <y> runs <n>
 
+(and the hottest locks of each benchmark, "bench-lock:" lines, kept in the logs),
 and prints a table: each rate at every CPU count and the ratio of the last
 count to the first (smp2/smp1 by default; above 1 is faster). The same
 numbers go to a CSV file (build/bench/smp.csv); the serial logs are kept in
@@ -65,6 +67,8 @@ def main():
     ap.add_argument("--cpu", default="max")
     ap.add_argument("--mem", default="256M")
     ap.add_argument("--model", default="", help="organisation (model=...; default: the kernel's)")
+    ap.add_argument("--options", default="", help="more kernel options, e.g. 'sched=global'")
+    ap.add_argument("--bench", default="", help="bench's arguments, e.g. '-r 3 getpid2 fork2'")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per boot")
     ap.add_argument("--csv", default=os.path.join(REPO, "build", "bench", "smp.csv"))
     args = ap.parse_args()
@@ -72,7 +76,8 @@ def main():
     counts = [c.strip() for c in args.smp.split(",") if c.strip()]
     outdir = os.path.dirname(os.path.abspath(args.csv))
     os.makedirs(outdir, exist_ok=True)
-    cmdline = ("model=%s " % args.model if args.model else "") + "run=bench"
+    cmdline = ("model=%s " % args.model if args.model else "") + (args.options + " " if args.options else "")
+    cmdline += 'run="bench %s"' % args.bench if args.bench else "run=bench"
     iso, err = build_iso(args.kernel, args.initrd, cmdline, os.path.join(REPO, "build", "iso"))
     if err:
         print("bench-smp: " + err)

@@ -1,9 +1,12 @@
 /*
  * bkl: any CPU runs the kernel, but only while holding the one big kernel
  * lock. A CPU takes it on every entry from user mode (system call,
- * exception, preemption) and drops it on the way out; the scheduler takes it
- * to look at the ready queues, and a process that sleeps in the kernel keeps
- * it only until the switch, when the next process on that CPU inherits it.
+ * exception, preemption) and drops it on the way out; the scheduler, the
+ * interrupt handlers that wake processes and kernel threads take it first
+ * on every scheduling path (sched_lock), and a process that sleeps in the
+ * kernel keeps it only until the switch, when the next process on that CPU
+ * inherits it. The tables' own locks (process table, one process, files,
+ * address space, heap, frames) are taken inside it, never contended.
  * There is one OS instance and one set of priority ready queues, so load is
  * balanced for free; the price is that every CPU waits for the lock when two
  * want the kernel at once (the lock's contention counters show it).
@@ -106,6 +109,8 @@ static struct proc *bkl_pick_next(void) {
 }
 
 static bool bkl_dequeue(struct proc *p) {
+    if (list_empty(&p->rq)) /* picked, not yet running: a removed node is self-linked */
+        return false;
     list_remove(&p->rq);
     count_ready(p, -1);
     return true;

@@ -54,42 +54,36 @@ static bool is_leader(void) { return cpu_id() == LEADER; }
  * Only the leader touches the kernel's tables, so the lock over them is
  * never contended: it is there so that the rank checker and `locks` see it,
  * and, with interrupts off while it is held, it keeps the leader's own
- * interrupt handlers out of a table it is changing. A follower "holds" only
- * its interrupts off: the scheduler loop and the hand-over need that much,
- * and nothing more (its AWT slot and its process are its own). */
+ * interrupt handlers out of a table it is changing. A follower's hold is a
+ * count and nothing more: it changes no table, and what its scheduler loop
+ * and a hand-over need (interrupts off while a process changes hands) the
+ * process's own lock gives (sched.c). */
 static struct spinlock tables = SPINLOCK_INIT("leader: the kernel's tables", RANK_LEADER);
 static int depth[MAX_CPUS];
 
-/* Interrupts go off before the depth is looked at (as in bkl.c). On the
- * leader the spinlock's own push_off() then keeps them off; on a follower
- * the first level's push_off() does, until the last unlock. */
+/* Interrupts go off before the depth is looked at (as in bkl.c): an
+ * interrupt between counting and taking would find the lock "held". On the
+ * leader the spinlock's own push_off() then keeps them off until the last
+ * unlock. */
 static void leader_lock(void) {
     push_off();
     int *d = &depth[cpu_id()];
     bool first = (*d)++ == 0;
-    if (is_leader()) {
-        if (first)
-            spin_lock(&tables);
-        else if (!spin_holding(&tables))
-            panic("leader: depth %d without the lock", *d - 1);
-        pop_off();
-    } else if (!first) {
-        pop_off();
-    }
+    if (is_leader() && first)
+        spin_lock(&tables);
+    else if (is_leader() && !spin_holding(&tables))
+        panic("leader: depth %d without the lock", *d - 1);
+    pop_off();
 }
 
 static void leader_unlock(void) {
+    push_off();
     int *d = &depth[cpu_id()];
-    if (arch_irq_enabled())
-        panic("leader: unlock with interrupts enabled (depth %d)", *d);
     if (*d <= 0)
         panic("leader: unlock without lock on CPU %d", cpu_id());
-    if (--*d > 0)
-        return;
-    if (is_leader())
+    if (--*d == 0 && is_leader())
         spin_unlock(&tables);
-    else
-        pop_off();
+    pop_off();
 }
 
 static bool leader_held(void) {
@@ -179,15 +173,19 @@ static void notify(int cpu, bool forward_vector) {
  * is marked runnable and switched away from here (sched), and once its
  * stack is free, switched_out() posts it. It resumes on the leader, still
  * in this function, holding the leader's lock once, as kernel_enter must
- * leave it. */
+ * leave it. p's own lock is held across the switch, as by every path into
+ * the scheduler: the leader cannot start on p's stack before this CPU has
+ * left it. */
 static void leader_kernel_enter(void) {
     leader_lock();
     if (is_leader())
         return;
     struct proc *p = current_proc();
+    proc_lock(p);
     pinfo[slot(p)].gives_way = this_cpu()->need_resched; /* p still belongs to this CPU */
     p->state = P_RUNNABLE;
     sched();
+    proc_unlock(p); /* on the leader now, which took it before switching to p */
     if (!is_leader())
         panic("leader: pid %d's kernel half resumed on follower %d", p->pid, cpu_id());
 }
@@ -430,9 +428,11 @@ static void leader_kernel_exit(void) {
         pinfo[slot(p)].gives_way = false;
         if (!leader_may_run_user() || !proc_may_run_on(p, LEADER) || kernel_ready > 0 || requests ||
             follower_asking() || gives_way) {
+            proc_lock(p);
             pinfo[slot(p)].handing_back = true;
             p->state = P_RUNNABLE;
             sched(); /* switched_out() queues it once this stack is free */
+            proc_unlock(p); /* on a follower now (or back on the leader) */
         }
     }
     leader_unlock();

@@ -98,6 +98,7 @@ static unsigned weight(int cpu) {
 static void partition_memory(int n) {
     struct frame_pool *boot = &os_instances[0].frames;
     uint64_t end = boot->first_pfn + boot->npfn;
+    pool_drain_caches(boot); /* cached frames count as taken: the cuts must see them free */
     uint64_t shm = highest_free_run(boot, SHM_AREA_FRAMES);
     if (!shm || !pool_withdraw(boot, shm, end))
         panic("private: no room for the shared-memory windows");

@@ -20,7 +20,8 @@ void printk(int level, const char *fmt, ...) {
     va_end(ap);
 }
 
-static const struct boot_options defaults = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64};
+static const struct boot_options defaults = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
+                                             .sched = "percpu", .balance_ms = 20};
 
 static void parse(const char *line) {
     boot_options = defaults;
@@ -81,6 +82,21 @@ HTEST(too_long_value_is_an_error_not_a_cut) {
     HT_ASSERT_STREQ(boot_options.model, "bkl");
     HT_ASSERT_EQ(boot_options.errors, 1);
     HT_ASSERT(strstr(messages, "longer than 15 characters") != NULL);
+}
+
+HTEST(sched_layout_and_balance_period) {
+    parse("model=fine sched=global balance=50");
+    HT_ASSERT_STREQ(boot_options.sched, "global");
+    HT_ASSERT_EQ(boot_options.balance_ms, 50);
+    HT_ASSERT_EQ(boot_options.errors, 0);
+    parse("sched=percpu");
+    HT_ASSERT_STREQ(boot_options.sched, "percpu");
+    parse("sched=fast balance=0");
+    HT_ASSERT_STREQ(boot_options.sched, "percpu"); /* an unknown layout is refused, not guessed */
+    HT_ASSERT_EQ(boot_options.balance_ms, 20);
+    HT_ASSERT_EQ(boot_options.errors, 2);
+    HT_ASSERT(strstr(messages, "'sched=fast' must be sched=global or sched=percpu") != NULL);
+    HT_ASSERT(strstr(messages, "balance needs a number from 1 to 10000") != NULL);
 }
 
 HTEST(unattended_means_test_or_run) {

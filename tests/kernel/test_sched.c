@@ -66,22 +66,26 @@ KTEST(sched, kthreads_spread_over_cpus) {
 }
 
 /* Ping-pong: two threads hand a token back and forth ROUNDS times with
- * sleep_on/wakeup. A lost wakeup would leave both asleep forever. */
+ * sleep(chan, lock)/wakeup, the token under its own lock. A lost wakeup
+ * would leave both asleep forever. */
 #define ROUNDS 300
 static volatile int token, pings, pongs;
+static struct spinlock token_lock = SPINLOCK_INIT("test token", RANK_SLEEP_COND);
 
 static void player(void *arg) {
     int me = (int)(uintptr_t)arg;
     for (int i = 0; i < ROUNDS; i++) {
         model->sched_lock();
+        spin_lock(&token_lock);
         while (token != me)
-            sleep_on((void *)&token);
+            sleep((void *)&token, &token_lock);
         token = 1 - me;
         if (me)
             pongs++;
         else
             pings++;
-        wakeup_locked((void *)&token);
+        wakeup((void *)&token);
+        spin_unlock(&token_lock);
         model->sched_unlock();
     }
 }
@@ -104,20 +108,24 @@ KTEST(sched, no_lost_wakeups) {
 
 /* The ready queues hand out the highest priority first (0 is highest) and
  * keep arrival order within a priority. Dummy kernel threads in free slots
- * of the process table (an organisation may keep per-slot state), queued
- * and taken back under the lock, so no other CPU can take them. */
+ * of the process table (an organisation may keep per-slot state), pinned
+ * to this CPU, with interrupts off (this thread stays here) and under the
+ * scheduler lock, so no other CPU can take them and this one does not run
+ * them. The table lock keeps the slots from being handed out meanwhile. */
 KTEST(sched, priority_order_and_round_robin) {
     static const int prio[5] = {5, 1, 5, 3, 1};
     static const int expect[5] = {1, 4, 3, 0, 2};
     struct proc *dummy[5], *procs = this_os()->procs;
     int ndummy = 0;
+    push_off();
     model->sched_lock();
+    proc_table_lock();
     for (int i = 0; i < MAX_PROCS && ndummy < 5; i++)
         if (procs[i].state == P_UNUSED) {
             struct proc *d = dummy[ndummy] = &procs[i];
-            memset(d, 0, sizeof *d);
+            memset((char *)d + sizeof d->lock, 0, sizeof *d - sizeof d->lock); /* its lock stays */
             d->is_kthread = true;
-            d->affinity = -1;
+            d->affinity = cpu_id();
             d->cpu = cpu_id(); /* private: a process of this CPU's instance */
             d->prio = prio[ndummy++];
             d->state = P_RUNNABLE;
@@ -141,7 +149,9 @@ KTEST(sched, priority_order_and_round_robin) {
         model->enqueue(others[i]);
     for (int i = 0; i < ndummy; i++)
         dummy[i]->state = P_UNUSED;
+    proc_table_unlock();
     model->sched_unlock();
+    pop_off();
     KT_ASSERT_EQ(ndummy, 5);
     KT_ASSERT_EQ(n, 5);
     for (int i = 0; i < 5; i++)
@@ -194,7 +204,10 @@ KTEST(sched, kthread_exit_and_reap) {
     int pid = p->pid, st = -1;
     KT_ASSERT_EQ(proc_wait_kernel(pid, &st), pid);
     KT_ASSERT_EQ(st, ABI_W_EXITED(0));
-    KT_ASSERT(proc_find(pid) == NULL);
+    proc_table_lock();
+    bool found = proc_find(pid) != NULL;
+    proc_table_unlock();
+    KT_ASSERT(!found);
     KT_ASSERT_EQ(proc_wait_kernel(pid, &st), -ABI_ECHILD);
 }
 

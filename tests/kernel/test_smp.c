@@ -326,6 +326,23 @@ KTEST(locks, out_of_rank_order_is_caught) {
     KT_ASSERT_EQ(r, LOCK_OK);
 }
 
+/* Same rank: allowed in increasing address order (the tie-break), refused
+ * the other way; the panicking acquisition is a crash test (test_crash.c). */
+static struct spinlock same_rank[2] = {SPINLOCK_INIT("test same 0", RANK_TEST), SPINLOCK_INIT("test same 1", RANK_TEST)};
+
+KTEST(locks, same_rank_follows_the_tie_break) {
+    const struct spinlock *who;
+    spin_lock(&same_rank[0]);
+    enum lock_check up = spin_check(&same_rank[1], &who);
+    spin_unlock(&same_rank[0]);
+    spin_lock(&same_rank[1]);
+    enum lock_check down = spin_check(&same_rank[0], &who);
+    spin_unlock(&same_rank[1]);
+    KT_ASSERT_EQ(up, LOCK_OK);
+    KT_ASSERT_EQ(down, LOCK_OUT_OF_ORDER);
+    KT_ASSERT(who == &same_rank[1]);
+}
+
 static void check_not_holder(void *arg) { *(volatile int *)arg = spin_holding(&outer); }
 
 KTEST(locks, only_the_owner_holds) {

@@ -24,6 +24,9 @@
  *
  * Output, one line per benchmark:
  *   bench: <name> <median>/s min <slowest> max <fastest> runs <n>
+ * then the three kernel locks (added up by name, as `locks` does) that
+ * spent the most cycles waiting during it:
+ *   bench-lock: <name> <lock> acquired <n> contended <n> spin <cycles>
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +123,61 @@ static double rate_of_two(void (*op)(void), uint64_t count)
     return (double)count * ok * 1e9 / (double)(t - t0);
 }
 
+/* Kernel locks by name, summed (lockstat), for the hottest locks of a run. */
+#define MAX_LOCK_NAMES 64
+struct lock_sum {
+    char name[24];
+    uint64_t acquired, contended, spin;
+};
+
+static int lock_sums(struct lock_sum *out)
+{
+    int n = 0;
+    struct abi_lockstat l;
+    for (int i = 0; lockstat(i, &l) == 1; i++) {
+        int k = 0;
+        while (k < n && strncmp(out[k].name, l.name, sizeof l.name) != 0)
+            k++;
+        if (k == n) {
+            if (n == MAX_LOCK_NAMES)
+                continue;
+            memset(&out[n], 0, sizeof out[n]);
+            memcpy(out[n].name, l.name, sizeof l.name);
+            n++;
+        }
+        out[k].acquired += l.acquired;
+        out[k].contended += l.contended;
+        out[k].spin += l.spin_cycles;
+    }
+    return n;
+}
+
+static struct lock_sum locks_before[MAX_LOCK_NAMES], locks_after[MAX_LOCK_NAMES];
+
+static void print_hottest_locks(const char *bench, int nbefore)
+{
+    int n = lock_sums(locks_after);
+    for (int k = 0; k < n; k++) /* the change during the run */
+        for (int j = 0; j < nbefore; j++)
+            if (strncmp(locks_after[k].name, locks_before[j].name, sizeof locks_after[k].name) == 0) {
+                locks_after[k].acquired -= locks_before[j].acquired;
+                locks_after[k].contended -= locks_before[j].contended;
+                locks_after[k].spin -= locks_before[j].spin;
+            }
+    for (int top = 0; top < 3 && top < n; top++) {
+        int best = top;
+        for (int k = top + 1; k < n; k++)
+            if (locks_after[k].spin > locks_after[best].spin)
+                best = k;
+        struct lock_sum t = locks_after[top];
+        locks_after[top] = locks_after[best];
+        locks_after[best] = t;
+        const struct lock_sum *x = &locks_after[top];
+        printf("bench-lock: %s %.24s acquired %llu contended %llu spin %llu\n", bench, x->name,
+               (unsigned long long)x->acquired, (unsigned long long)x->contended, (unsigned long long)x->spin);
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -147,6 +205,7 @@ static void run_bench(int b)
 {
     const struct bench *x = &benches[b];
     double r[MAX_RUNS];
+    int nbefore = lock_sums(locks_before);
     if (x->two_of >= 0 && median_rate[x->two_of] == 0)
         median_rate[x->two_of] = rate_for_time(benches[x->two_of].op, benches[x->two_of].batch);
     for (int i = 0; i < runs; i++) {
@@ -158,6 +217,7 @@ static void run_bench(int b)
     qsort(r, (size_t)runs, sizeof r[0], cmp_double);
     median_rate[b] = r[runs / 2];
     printf("bench: %s %.0f/s min %.0f max %.0f runs %d\n", x->name, r[runs / 2], r[0], r[runs - 1], runs);
+    print_hottest_locks(x->name, nbefore);
     fflush(stdout);
 }
 

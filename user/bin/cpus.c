@@ -1,8 +1,11 @@
 /*
  * cpus - the per-CPU table from sysinfo(): state, the process running there,
- * ready-queue length and the counters; then the organisation ("model"),
- * uptime, processes and physical memory of the OS instance that answered,
- * and, with several instances (private), each one's memory.
+ * ready-queue length and the counters; the organisation's own counters
+ * (leader: the leader's busy share; fine: per-CPU migrations and
+ * queue-lock contention, the balancer's violations); then the organisation
+ * ("model"), how many CPUs are in the kernel right now, uptime, processes
+ * and physical memory of the OS instance that answered, and, with several
+ * instances (private), each one's memory.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +69,8 @@ int main(void)
     unsigned long long ms = (unsigned long long)(si.uptime_ns / 1000000u);
     unsigned long long pg = si.page_size ? si.page_size : 4096;
     printf("model:     %.*s\n", (int)sizeof si.model, si.model);
+    printf("in kernel: %u CPUs right now (system calls, faults, kernel threads)\n", (unsigned)si.cpus_in_kernel);
+    printf("watchdog:  %u lost wakeups seen\n", (unsigned)si.lost_wakeups);
     printf("cpus:      %u online\n", (unsigned)si.ncpus);
     printf("uptime:    %llu.%03llu s\n", ms / 1000, ms % 1000);
     printf("processes: %u of %u\n", (unsigned)si.nprocs, (unsigned)si.max_procs);

@@ -3572,6 +3572,218 @@ static void t_no_idle_while_waiting(void)
         note("the %.16s organisation keeps no idle-while-waiting count", si.model);
 }
 
+/* ---- kernel code in parallel, the balancer, stress ---- */
+
+static long test_rendezvous(uint64_t ms)
+{
+    return raw_syscall(SYS_test_rendezvous, (long)ms, 0, 0, 0, 0);
+}
+
+/* Two processes on two CPUs enter a system call that waits, inside the
+ * kernel, for the other to arrive. Under `fine` both are inside at once;
+ * under `bkl` never (the first holds the big lock until it gives up).
+ * The expectation is the test's, chosen by the organisation's name. */
+static void t_parallel_kernel(void)
+{
+    get_sysinfo();
+    int expect = 0;
+    if (strncmp(si.model, "fine", sizeof si.model) == 0)
+        expect = 2;
+    else if (strncmp(si.model, "bkl", sizeof si.model) == 0)
+        expect = 1;
+    if (si.ncpus < 2 || expect == 0) {
+        note("skipped: needs 2 CPUs and model bkl or fine (%u CPUs, %.16s)", (unsigned)si.ncpus, si.model);
+        return;
+    }
+    if (setaffinity(0, 0) != 0)
+        fail("setaffinity(0, 0): errno %d", errno);
+    int pid = xfork();
+    if (pid == 0) { /* moved to CPU 1 by the parent; there before it enters the kernel */
+        for (int i = 0; i < 1000 && getcpu() != 1; i++)
+            sys_yield();
+        if (getcpu() != 1)
+            _exit(90);
+        _exit((int)test_rendezvous(2000));
+    }
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        setaffinity(0, -1);
+        return;
+    }
+    /* The child inherited CPU 0; it must not wait behind this process's
+     * rendezvous there (a system call is not preempted), so it goes to
+     * CPU 1 before this one enters the kernel to wait. */
+    if (setaffinity(pid, 1) != 0)
+        fail("setaffinity(child, 1): errno %d", errno);
+    int cpu = getcpu();
+    long mine = test_rendezvous(2000);
+    int st = reap(pid, "rendezvous child");
+    setaffinity(0, -1);
+    if (cpu != 0)
+        fail("the parent ran on CPU %d, not 0", cpu);
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 90)
+        fail("the child could not move to CPU 1");
+    else if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != expect || mine != expect)
+        fail("under %.16s: %ld and %s inside the kernel at once, expected %d for both", si.model, mine,
+             st == -1 ? "?" : st_str(st), expect);
+}
+
+/* Spinning children, all started on CPU 0 (pinned there, then let go):
+ * after some balancing periods every CPU has a load within one of every
+ * other's, and the watch's violation count stops growing. */
+static void t_balancer(void)
+{
+    get_sysinfo();
+    long long period = model_stat(&si, "fine.balance_ms", -1);
+    if (si.ncpus < 2 || period <= 0) {
+        note("skipped: needs 2 CPUs and fine's per-CPU queues (%.16s)", si.model);
+        return;
+    }
+    int ncpu = (int)si.ncpus, n = 4 * ncpu;
+    int kids[4 * ABI_MAX_CPUS];
+    if (n > 48)
+        n = 48;
+    setaffinity(0, 0);
+    for (int i = 0; i < n; i++) {
+        kids[i] = xfork();
+        if (kids[i] == 0)
+            spin_until_killed();
+        if (kids[i] < 0) {
+            fail("fork %d: errno %d", i, errno);
+            n = i;
+            break;
+        }
+    }
+    sleep_ms((uint64_t)n * 30); /* each runs on CPU 0 at least once: that is where they belong now */
+    for (int i = 0; i < n; i++) /* all queued on CPU 0: let them go */
+        if (setaffinity(kids[i], -1) != 0)
+            fail("setaffinity(%d, -1): errno %d", kids[i], errno);
+    setaffinity(0, -1);
+    int balanced = 0, spread = 0;
+    for (int round = 0; round < 100 && !balanced; round++) {
+        sleep_ms((uint64_t)period * 3);
+        get_sysinfo();
+        int lo = 1 << 30, hi = -1, me = getcpu();
+        for (int c = 0; c < ncpu; c++) {
+            int load = (int)si.cpu[c].ready + (si.cpu[c].state == ABI_CPU_RUNNING && c != me);
+            lo = load < lo ? load : lo;
+            hi = load > hi ? load : hi;
+        }
+        spread = hi - lo;
+        balanced = spread <= 1;
+    }
+    if (!balanced)
+        fail("%d spinners on %d CPUs: loads still %d apart after 100 checks", n, ncpu, spread);
+    long long v1 = model_stat(&si, "fine.violations", -1);
+    sleep_ms((uint64_t)period * 10);
+    get_sysinfo();
+    long long v2 = model_stat(&si, "fine.violations", -1);
+    if (v2 != v1)
+        fail("the idle-while-work-waits count grew from %lld to %lld in 10 more periods", v1, v2);
+    long long moved = 0;
+    for (int c = 0; c < ncpu; c++)
+        moved += model_stat(&si, "fine.migrations", c);
+    note("%d spinners balanced to loads within %d; %lld migrations so far", n, spread, moved);
+    for (int i = 0; i < n; i++)
+        kill(kids[i], SIGKILL);
+    for (int i = 0; i < n; i++)
+        reap(kids[i], "spinner");
+}
+
+/* Every CPU at once: fork, exec, exit, wait, kill and sbrk, a fixed number
+ * of operations each. The kernel's lost-wakeup watchdog (sysinfo) must not
+ * have seen a waiter asleep past its deadline with its event signalled, no
+ * worker may hang, and no frame may be lost. */
+#define STRESS_ROUNDS 12
+static void stress_worker(int w)
+{
+    for (int i = 0; i < STRESS_ROUNDS; i++) {
+        char code[8];
+        snprintf(code, sizeof code, "%d", (w + i) % 100);
+        char *argv[] = { "ut_args", "exit", code, NULL };
+        int a = fork();
+        if (a == 0) {
+            execve("ut_args", argv, no_env);
+            _exit(99);
+        }
+        int b = fork();
+        if (b == 0)
+            linger();
+        char *p = sbrk(8 * PAGE);
+        if (p == (char *)-1)
+            _exit(110);
+        for (int k = 0; k < 8; k++)
+            p[k * PAGE] = (char)k;
+        if (b > 0 && kill(b, SIGKILL) != 0)
+            _exit(111);
+        int st;
+        if (a < 0 || waitpid(a, &st, 0) != a || !WIFEXITED(st) || WEXITSTATUS(st) != (w + i) % 100)
+            _exit(112);
+        if (b < 0 || waitpid(b, &st, 0) != b || !WIFSIGNALED(st))
+            _exit(113);
+        sbrk(-8 * PAGE);
+    }
+    _exit(0);
+}
+
+static void t_stress_all_cpus(void)
+{
+    get_sysinfo();
+    int workers = (int)si.ncpus * 2;
+    if (workers > 16)
+        workers = 16;
+    uint64_t before = free_frames_settled(free_frames());
+    uint32_t lost_before = si.lost_wakeups;
+    int pids[16];
+    for (int w = 0; w < workers; w++) {
+        pids[w] = xfork();
+        if (pids[w] == 0)
+            stress_worker(w);
+        if (pids[w] < 0) {
+            fail("fork of worker %d: errno %d", w, errno);
+            workers = w;
+            break;
+        }
+    }
+    /* Reap the workers, watching the kernel's watchdog meanwhile: a lost
+     * wakeup fails the test at once (the waiter would sleep forever). */
+    int left = workers, lost = 0;
+    uint64_t end = uptime_ns() + 90000 * MS;
+    while (left > 0 && uptime_ns() < end && !lost) {
+        int st, r = waitpid(-1, &st, WNOHANG);
+        if (r > 0) {
+            int w = 0;
+            while (w < workers && pids[w] != r)
+                w++;
+            if (w == workers)
+                continue;
+            pids[w] = -1;
+            left--;
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                fail("worker %d: %s", w, st_str(st));
+            continue;
+        }
+        sleep_ms(20);
+        get_sysinfo();
+        lost = si.lost_wakeups != lost_before;
+    }
+    if (lost)
+        fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
+    else if (left > 0)
+        fail("%d workers still running after 90 s", left);
+    for (int w = 0; w < workers; w++)
+        if (pids[w] > 0) {
+            kill(pids[w], SIGKILL);
+            reap(pids[w], "worker");
+        }
+    uint64_t after = free_frames_settled(before);
+    if (after != before)
+        fail("free frames: %llu before, %llu after", (unsigned long long)before, (unsigned long long)after);
+    get_sysinfo();
+    if (!lost && si.lost_wakeups != lost_before)
+        fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
+}
+
 static const struct test tests[] = {
     { "getpid", t_getpid, 30 },
     { "sysinfo", t_sysinfo, 30 },
@@ -3619,6 +3831,9 @@ static const struct test tests[] = {
     { "stack_limit", t_stack_limit, 60 },
     { "sbrk_huge", t_sbrk_huge, 60 },
     { "oom_kills_faulting_process", t_oom_kills_faulting_process, 180 },
+    { "parallel_kernel", t_parallel_kernel, 60 },
+    { "balancer", t_balancer, 120 },
+    { "stress_all_cpus", t_stress_all_cpus, 240 },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

@@ -47,9 +47,11 @@ enum {
     SYS_setaffinity = 26, /* int setaffinity(int pid, int cpu): run only on `cpu` (-1: anywhere; pid 0 = caller) */
     SYS_shm_map = 27,    /* void *shm_map(const char *name): map the shared window `name` (ABI_SHM_WINDOW_SIZE bytes) */
     SYS_shm_unmap = 28,  /* int shm_unmap(const char *name): unmap it from the caller (its contents stay) */
-    /* Numbers reserved for what is being built: 29 the fine
-     * organisation's test rendezvous, 30-59 the disk and file-system calls,
-     * 60-69 the POSIX process interface. */
+    SYS_test_rendezvous = 29, /* int test_rendezvous(uint64_t ms): test only: wait in the kernel, without
+                               * sleeping, up to ms for a second caller; -> most callers seen inside at once */
+    /* Numbers reserved for what is being built: 30-59 the disk and
+     * file-system calls, 60-69 the POSIX process interface. */
+    SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
     SYS_COUNT
 };
 
@@ -179,6 +181,21 @@ struct abi_sysinfo {
     uint32_t ninstances;   /* OS instances (private: one per CPU) */
     uint32_t pad;
     struct abi_osinfo os[ABI_MAX_CPUS]; /* each instance's memory */
+    uint32_t cpus_in_kernel; /* CPUs running kernel code right now (system calls, faults, kernel threads) */
+    uint32_t lost_wakeups;   /* the kernel's watchdog: waiters found asleep with their event signalled */
+};
+
+/* One kernel lock's counters (lockstat(), the `locks` program). Locks of one
+ * kind (every process's, every CPU's queue) share a name: `locks` adds
+ * them up. */
+struct abi_lockstat {
+    char name[24];
+    int32_t rank;         /* kernel/lockrank.h */
+    int32_t pad;
+    uint64_t acquired;
+    uint64_t contended;   /* acquisitions that had to wait */
+    uint64_t spin_cycles; /* cycles spent waiting */
+    uint64_t max_hold;    /* longest hold, cycles */
 };
 
 enum { ABI_P_RUNNABLE = 1, ABI_P_RUNNING = 2, ABI_P_SLEEPING = 3, ABI_P_ZOMBIE = 4 };

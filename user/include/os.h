@@ -33,6 +33,8 @@ int setaffinity(int pid, int cpu);
 void *shm_map(const char *name);
 /* Unmap window `name` from the caller (its contents stay for others). */
 int shm_unmap(const char *name);
+/* Kernel lock `index`'s counters: 1 filled in, 0 past the last lock. */
+int lockstat(int index, struct abi_lockstat *l);
 /* Power the machine off; QEMU exits with a status derived from `code`. */
 int poweroff(int code);
 /* Give the CPU to another ready process (newlib has no <sched.h> for it). */

@@ -382,6 +382,11 @@ int setprio(int pid, int prio)
     return (int)check(SC2(SYS_setprio, pid, prio));
 }
 
+int lockstat(int index, struct abi_lockstat *l)
+{
+    return (int)check(SC2(SYS_lockstat, index, l));
+}
+
 int setaffinity(int pid, int cpu)
 {
     return (int)check(SC2(SYS_setaffinity, pid, cpu));
