@@ -4,6 +4,7 @@
 #include "arch/x86_64/acpi_boot.h"
 #include "kernel/cpu.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 
 /* Register offsets in the xAPIC MMIO page; in x2APIC mode the MSR is
  * 0x800 + offset / 16 (SDM vol. 3A table 11-6). */
@@ -126,22 +127,51 @@ void lapic_send_icr(uint32_t apic_id, uint32_t low) {
     arch_irq_restore(flags);
 }
 
-/* Count the timer down at divide-by-16 during a PIT interval (tsc.c). */
-uint64_t pit_measure(unsigned ms, void (*start)(void), uint64_t (*stop)(void));
 static void timer_free_run(void) {
     lapic_write(REG_TIMER_DIVIDE, 0x3); /* divide by 16 */
     lapic_write(REG_LVT_TIMER, LVT_MASKED);
     lapic_write(REG_TIMER_INIT, 0xFFFFFFFF);
 }
-static uint64_t timer_elapsed(void) { return 0xFFFFFFFFu - lapic_read(REG_TIMER_CURRENT); }
 
+/* The TSC and the timer's current count read close together (at most
+ * 50 us apart), or false: as tsc.c does with the PIT. */
+static bool timer_pair(uint64_t *tsc, uint32_t *count) {
+    uint64_t tight = time_cycle_hz() / 20000;
+    for (int tries = 0; tries < 100; tries++) {
+        uint64_t before = rdtsc();
+        uint32_t c = lapic_read(REG_TIMER_CURRENT);
+        uint64_t after = rdtsc();
+        if (after - before <= tight) {
+            *tsc = before + (after - before) / 2;
+            *count = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The timer's rate at divide-by-16 against the TSC, which arch_time_init()
+ * calibrated against the PIT: two tight (TSC, count) pairs about 20 ms
+ * apart. Only the instants of the pairs matter, so a virtual CPU that the
+ * host deschedules in between does not skew the rate. */
 void lapic_timer_calibrate(void) {
-    uint64_t counts = pit_measure(20, timer_free_run, timer_elapsed);
+    uint64_t hz = 0, cycle_hz = time_cycle_hz();
+    for (int tries = 0; tries < 10 && !hz; tries++) {
+        uint64_t t0, t1;
+        uint32_t c0, c1;
+        timer_free_run();
+        if (!timer_pair(&t0, &c0))
+            continue;
+        while (rdtsc() - t0 < cycle_hz / 50)
+            cpu_relax();
+        if (timer_pair(&t1, &c1) && c1 < c0)
+            hz = (uint64_t)(c0 - c1) * cycle_hz / (t1 - t0);
+    }
     lapic_write(REG_TIMER_INIT, 0);
-    timer_hz = counts * 1000 / 20;
+    timer_hz = hz;
     if (timer_hz < 10000)
-        panic("LAPIC timer calibration failed (%llu counts in 20 ms)", (unsigned long long)counts);
-    pr_info("lapic: timer runs at %llu kHz (divide by 16), calibrated against the PIT\n",
+        panic("LAPIC timer calibration failed (%llu Hz measured against the TSC)", (unsigned long long)hz);
+    pr_info("lapic: timer runs at %llu kHz (divide by 16), calibrated against the TSC\n",
             (unsigned long long)(timer_hz / 1000));
 }
 
