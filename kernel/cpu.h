@@ -49,6 +49,13 @@ struct cpu {
     volatile bool need_resched; /* time slice used up */
     struct cpu_counters count;
     uint64_t boot_cycles;       /* how long bring-up took (SMP) */
+    /* CPU failure (kernel/cpufail.c): the heartbeat is this CPU's timer
+     * ticks, which the others watch; fail_how is what cpufail() asked of
+     * it (ABI_CPUFAIL_*, 0: nothing, -1: it has stopped); failed is set
+     * once, by the CPU that declares it dead, which clears online too. */
+    volatile uint64_t heartbeat;
+    volatile int fail_how;
+    volatile bool failed;
     struct arch_cpu arch;
 };
 

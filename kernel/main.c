@@ -4,6 +4,7 @@
  */
 #include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
+#include "kernel/cpufail.h"
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
 #include "kernel/options.h"
@@ -37,6 +38,7 @@ void kernel_ap_main(void) {
 }
 
 void kernel_timer_tick(struct trap_frame *f) {
+    cpu_fail_tick(f); /* first: the heartbeat, before anything that could wait for a dead CPU */
     if (!trap_from_user(f) && !this_cpu()->current)
         this_cpu()->count.idle_ticks++;
     sched_tick(f);
@@ -64,6 +66,17 @@ void init_exited(int status) {
     int left = __atomic_sub_fetch(&inits_running, 1, __ATOMIC_SEQ_CST);
     pr_info("init of OS instance %d exited (%s %d); %s\n", this_os()->id,
             (status & 0x7F) ? "killed by signal" : "status", (status & 0x7F) ? status & 0x7F : code,
+            left ? "other instances' inits still run" : "powering off");
+    if (left == 0)
+        machine_poweroff(__atomic_load_n(&first_failure, __ATOMIC_SEQ_CST));
+}
+
+/* An instance's init will never exit: its CPU failed (private). It no
+ * longer holds the machine up, and counts as no failure of its own: the
+ * failure was reported when the CPU was found dead. */
+void init_lost(int instance) {
+    int left = __atomic_sub_fetch(&inits_running, 1, __ATOMIC_SEQ_CST);
+    pr_info("init of OS instance %d is lost with its CPU; %s\n", instance,
             left ? "other instances' inits still run" : "powering off");
     if (left == 0)
         machine_poweroff(__atomic_load_n(&first_failure, __ATOMIC_SEQ_CST));

@@ -91,6 +91,12 @@ struct model_ops {
      * leader); setaffinity refuses the others. */
     bool (*runs_user)(int cpu);
     int (*stats)(struct abi_model_stat *out, int max);
+    /* `cpu` has stopped dead (kernel/cpufail.c): called once, on the CPU
+     * that noticed, in its timer interrupt (or while it spun waiting for
+     * the dead one), after the report and after `cpu` went offline. What
+     * is lost with it, and whether the kernel can go on, is the
+     * organisation's answer (docs/organisations.md, "When a CPU fails"). */
+    void (*cpu_failed)(int cpu);
 };
 
 extern const struct model_ops *model;

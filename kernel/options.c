@@ -2,9 +2,11 @@
 #include "kernel/printk.h"
 #include "lib/cmdline.h"
 #include "lib/string.h"
+#include "user/include/abi.h"
 
 struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
-                                   .forward = "ipi", .leader_runs_user = 1, .sched = "percpu", .balance_ms = 20};
+                                   .forward = "ipi", .leader_runs_user = 1, .sched = "percpu", .balance_ms = 20,
+                                   .cpufail_cpu = -1, .cpufail_how = ABI_CPUFAIL_USER};
 
 /* Every option takes a value: a bare word (`model` alone) is an error, never
  * a reset to empty. Errors are counted; kmain() decides what they mean. */
@@ -62,6 +64,40 @@ static void parse_partition(const struct cmdline_opt *o) {
     boot_options.npartition = n;
 }
 
+/* cpufail=N@MS or cpufail=N@MS:HOW, HOW one of user, kernel, lock. The CPU
+ * number is checked against the CPUs that come up when the time comes. */
+static void parse_cpufail(const struct cmdline_opt *o) {
+    static const char *const hows[] = {[ABI_CPUFAIL_USER] = "user", [ABI_CPUFAIL_KERNEL] = "kernel",
+                                       [ABI_CPUFAIL_LOCK] = "lock"};
+    const char *v = o->val;
+    size_t len = o->val ? o->val_len : 0, at = 0, colon = len;
+    while (at < len && v[at] != '@')
+        at++;
+    for (size_t i = at; i < len; i++)
+        if (v[i] == ':') {
+            colon = i;
+            break;
+        }
+    uint64_t cpu, ms;
+    int how = ABI_CPUFAIL_USER;
+    bool ok = at < len && cmdline_parse_u64(v, at, &cpu) && cpu < 64 &&
+              cmdline_parse_u64(v + at + 1, colon - at - 1, &ms) && ms <= 3600000;
+    if (ok && colon < len) {
+        how = 0;
+        for (int h = ABI_CPUFAIL_USER; h <= ABI_CPUFAIL_LOCK; h++)
+            if (strlen(hows[h]) == len - colon - 1 && memcmp(v + colon + 1, hows[h], len - colon - 1) == 0)
+                how = h;
+        ok = how != 0;
+    }
+    if (!ok) {
+        option_error(o, "needs cpufail=CPU@MS or cpufail=CPU@MS:user|kernel|lock (CPU below 64, MS at most 3600000)");
+        return;
+    }
+    boot_options.cpufail_cpu = (int)cpu;
+    boot_options.cpufail_ms = (unsigned)ms;
+    boot_options.cpufail_how = how;
+}
+
 static void apply(const struct cmdline_opt *o) {
     uint64_t n;
     if (o->error)
@@ -102,6 +138,8 @@ static void apply(const struct cmdline_opt *o) {
     } else if (cmdline_opt_is(o, "balance")) {
         if (parse_number(o, 1, 10000, &n))
             boot_options.balance_ms = (unsigned)n;
+    } else if (cmdline_opt_is(o, "cpufail")) {
+        parse_cpufail(o);
     } else
         option_error(o, "is not an option (docs/boot.md lists them)");
 }

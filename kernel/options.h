@@ -19,6 +19,12 @@ struct boot_options {
     unsigned npartition;
     char sched[8];       /* sched=global|percpu: fine's ready queues (docs/organisations.md) */
     unsigned balance_ms; /* balance=N: fine percpu's balancing period in ms */
+    /* cpufail=N@MS[:user|kernel|lock]: fail CPU N on purpose MS milliseconds
+     * after boot (kernel/cpufail.c), for tests that run unattended;
+     * cpufail_cpu is -1 without it, cpufail_how an ABI_CPUFAIL_* value. */
+    int cpufail_cpu;
+    unsigned cpufail_ms;
+    int cpufail_how;
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

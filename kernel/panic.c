@@ -5,6 +5,7 @@
  */
 #include "kernel/printk.h"
 #include "kernel/cpu.h"
+#include "kernel/cpufail.h"
 #include "kernel/panic.h"
 #include "lib/fmt.h"
 #include "lib/ksym.h"
@@ -87,8 +88,8 @@ void print_backtrace_from(uint64_t rip, uint64_t rbp) {
 
 /* NMIs are how a panicking CPU stops the others (arch_stop_other_cpus). */
 void nmi_received(struct trap_frame *f) {
-    (void)f;
     if (panicking)
         arch_halt_forever();
     this_cpu()->count.irqs++;
+    cpu_fail_nmi(f); /* cpufail() stops CPUs with an NMI */
 }

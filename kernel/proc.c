@@ -158,6 +158,57 @@ struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg, int
     return p;
 }
 
+/* ---- processes of a failed CPU (kernel/cpufail.c) ---- */
+
+/* The process ran on a CPU that failed; its kernel stack and registers
+ * there are lost, so it starts afresh on a live CPU, here, only to exit
+ * the way a killed process does: its files closed, its memory freed, its
+ * parent woken with the signal in the wait status. */
+static void first_run_lost(void) {
+    struct proc *p = current_proc();
+    release_first_switch("first_run_lost");
+    model->kernel_enter(); /* proc_exit() runs in the kernel-entered state (leader: on the leader) */
+    proc_exit(ABI_W_SIGNALED(p->killed));
+}
+
+/* `cpu` failed outside any lock (model->cpu_failed): the process it ran is
+ * killed with SIGKILL, and processes pinned to it may run anywhere. The
+ * dead CPU held neither p->lock nor any other, and never runs again, so
+ * its process's stack can be laid out anew. */
+void proc_lost_on_cpu(int cpu) {
+    struct cpu *d = &cpus[cpu];
+    struct proc *procs = d->os->procs;
+    model->sched_lock();
+    proc_table_lock();
+    struct proc *p = __atomic_exchange_n(&d->current, NULL, __ATOMIC_SEQ_CST);
+    if (p) {
+        proc_lock(p);
+        pr_err("cpufail: pid %d (%s) ran on CPU %d: killed (signal %d)\n", p->pid, p->name, cpu, ABI_SIGKILL);
+        p->killed = ABI_SIGKILL;
+        p->in_kernel = false;
+        p->affinity = -1;
+        prepare_stack(p, first_run_lost);
+        make_runnable(p);
+        proc_unlock(p);
+    }
+    for (int i = 0; i < MAX_PROCS; i++) {
+        struct proc *q = &procs[i];
+        if (q->state == P_UNUSED || q->affinity != cpu)
+            continue;
+        proc_lock(q); /* as proc_set_affinity(q, -1): off the queue the old rule chose, on again */
+        if (q->state == P_RUNNABLE && model->dequeue(q)) {
+            q->affinity = -1;
+            make_runnable(q);
+        } else {
+            q->affinity = -1;
+        }
+        pr_info("cpufail: pid %d (%s) was pinned to CPU %d; it may run anywhere now\n", q->pid, q->name, cpu);
+        proc_unlock(q);
+    }
+    proc_table_unlock();
+    model->sched_unlock();
+}
+
 /* ---- user processes ---- */
 
 /* Interrupts must stay off until the iretq: after its swapgs an interrupt

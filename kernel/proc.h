@@ -91,9 +91,15 @@ void proc_start_init(const char *path, const char *args);
  * off when the last one ends, with the first failing status. */
 void init_started(void);
 void init_exited(int status);
+void init_lost(int instance); /* its CPU failed: the machine no longer waits for it */
+void machine_poweroff(int code); /* kernel/main.c: QEMU exits with code 0 as pass */
 /* Replace p's program by the archive file `path` (kernel/exec.c). */
 int exec_into(struct proc *p, const char *path, const char *args);
 int proc_wait_kernel(int pid, int *status);
+/* `cpu` has failed holding no lock: kill the process it ran (SIGKILL, the
+ * parent's wait status says so) and unpin those pinned to it. Takes the
+ * scheduler lock, the table lock and each process's lock itself. */
+void proc_lost_on_cpu(int cpu);
 
 /* Scheduling (kernel/sched.c). */
 __attribute__((noreturn)) void scheduler(void);

@@ -7,6 +7,7 @@
  */
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
+#include "kernel/cpufail.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 
@@ -32,11 +33,19 @@ void smp_handle_calls(void) {
     __atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
 }
 
-static void wait_serving(volatile int *flag, int value) {
-    while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != value) {
+/* Waiting on `cpu`, which may fail meanwhile: a failed CPU never answers,
+ * so the wait ends (false) when it goes offline; and since this CPU takes
+ * no ticks while it waits, it looks at cpu's heartbeat itself now and then. */
+static bool wait_serving(volatile int *flag, int value, int cpu) {
+    for (uint32_t spins = 1; __atomic_load_n(flag, __ATOMIC_ACQUIRE) != value; spins++) {
+        if (!__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST))
+            return false;
         smp_handle_calls();
         arch_cpu_relax();
+        if ((spins & 0xFFFF) == 0)
+            cpu_fail_watch(cpu);
     }
+    return true;
 }
 
 static void post(int cpu, smp_fn fn, void *arg) {
@@ -44,6 +53,8 @@ static void post(int cpu, smp_fn fn, void *arg) {
     int expected = 0;
     while (!__atomic_compare_exchange_n(&m->busy, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         expected = 0;
+        if (!__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST))
+            return; /* failed meanwhile: nothing to post to (finish() sees it too) */
         smp_handle_calls();
         arch_cpu_relax();
     }
@@ -54,10 +65,11 @@ static void post(int cpu, smp_fn fn, void *arg) {
     arch_send_call_ipi(cpu);
 }
 
+/* A failed CPU keeps its mailbox claimed forever: nobody calls it again. */
 static void finish(int cpu) {
     struct mailbox *m = &mailboxes[cpu];
-    wait_serving(&m->done, 1);
-    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST) && wait_serving(&m->done, 1, cpu))
+        __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
 }
 
 /* Both calls keep interrupts off from the moment they ask which CPU they
@@ -69,7 +81,7 @@ void smp_call(int cpu, smp_fn fn, void *arg) {
     push_off();
     if (cpu == cpu_id()) {
         fn(arg);
-    } else {
+    } else if (cpus[cpu].online) { /* a failed CPU runs nothing any more */
         post(cpu, fn, arg);
         finish(cpu);
     }
@@ -79,12 +91,13 @@ void smp_call(int cpu, smp_fn fn, void *arg) {
 void smp_call_all(smp_fn fn, void *arg) {
     push_off();
     int me = cpu_id();
+    bool posted[MAX_CPUS];
     for (int i = 0; i < ncpus; i++)
-        if (i != me)
+        if ((posted[i] = i != me && __atomic_load_n(&cpus[i].online, __ATOMIC_SEQ_CST))) /* not a failed one */
             post(i, fn, arg);
     fn(arg);
     for (int i = 0; i < ncpus; i++)
-        if (i != me)
+        if (posted[i])
             finish(i);
     pop_off();
 }

@@ -8,6 +8,7 @@
  */
 #include "kernel/spinlock.h"
 #include "kernel/cpu.h"
+#include "kernel/cpufail.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 
@@ -117,9 +118,11 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
     if (contended) {
         start = arch_cycles();
-        while (__atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket) {
+        for (uint32_t spins = 1; __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket; spins++) {
             smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();
+            if ((spins & 0xFFFF) == 0) /* no ticks here: is the holder's heart still beating? */
+                cpu_fail_watch(__atomic_load_n(&l->owner, __ATOMIC_RELAXED));
         }
     }
     note_acquired(l, site, contended ? arch_cycles() - start : 0, contended);

@@ -5,6 +5,7 @@
  * rule below (syscall_run); every pointer is checked through uaccess.h.
  */
 #include "kernel/syscall.h"
+#include "kernel/cpufail.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -164,10 +165,26 @@ static long sys_getcpu(const union sysarg *a) { (void)a; return current_proc()->
 
 static long sys_setaffinity(const union sysarg *a) { return proc_set_affinity(a[0].i, a[1].i); }
 
+/* Privileged in the one sense teachos has (no users, no root): only a
+ * process that descends from its instance's init may fail a CPU, i.e. a
+ * program started from the boot session's shell or run=, never a process
+ * cut off from it. cpu_fail_request() refuses CPUs out of range, offline,
+ * already failing, and the last live one. */
+static long sys_cpufail(const union sysarg *a) {
+    struct proc *p = current_proc(), *init = this_os()->init;
+    proc_table_lock(); /* parent links */
+    while (p && p != init)
+        p = p->parent;
+    proc_table_unlock();
+    if (!p)
+        return -ABI_EPERM;
+    return cpu_fail_request(a[0].i, a[1].i);
+}
+
 static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
     ci->apic_id = c->arch.apic_id;
-    ci->state = !c->online ? ABI_CPU_OFFLINE : c->current ? ABI_CPU_RUNNING : ABI_CPU_IDLE;
-    ci->current_pid = c->current ? c->current->pid : 0;
+    ci->state = c->failed ? ABI_CPU_FAILED : !c->online ? ABI_CPU_OFFLINE : c->current ? ABI_CPU_RUNNING : ABI_CPU_IDLE;
+    ci->current_pid = c->current && !c->failed ? c->current->pid : 0;
     ci->ready = (uint32_t)model->ready_count(c->id);
     ci->ticks = c->count.ticks;
     ci->idle_ticks = c->count.idle_ticks;
@@ -326,7 +343,6 @@ static long sys_lockstat(const union sysarg *a) {
     return copy_to_user(a[1].u, &ls, sizeof ls) < 0 ? -ABI_EFAULT : 1;
 }
 
-void machine_poweroff(int code);
 static long sys_poweroff(const union sysarg *a) {
     machine_poweroff(a[0].i);
     return 0;
@@ -390,6 +406,7 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_shm_map] = {sys_shm_map, {U}},
     [SYS_shm_unmap] = {sys_shm_unmap, {U}},
     [SYS_test_rendezvous] = {sys_test_rendezvous, {U}},
+    [SYS_cpufail] = {sys_cpufail, {I, I}},
     [SYS_lockstat] = {sys_lockstat, {I, U}},
 };
 #undef I

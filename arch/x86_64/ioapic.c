@@ -98,3 +98,20 @@ bool ioapic_route_isa(int irq, uint32_t dest_apic_id) {
     pr_warn("ioapic: no I/O APIC serves GSI %u (ISA IRQ %d)\n", gsi, irq);
     return false;
 }
+
+/* The destination is bits 56-63 of the entry (the high register's top
+ * byte), physical mode; rewriting only the high half while the low half
+ * stays as it was redirects the line without masking it (82093AA 3.2.4). */
+void ioapic_reroute(uint32_t from, uint32_t to) {
+    for (int i = 0; i < nioapics; i++) {
+        struct ioapic *io = &ioapics[i];
+        for (uint32_t n = 0; n < io->gsi_count; n++) {
+            uint32_t low = ioapic_read(io, 0x10 + 2 * n), high = ioapic_read(io, 0x10 + 2 * n + 1);
+            if ((low & REDIR_MASKED) || (high >> 24) != from)
+                continue;
+            ioapic_write(io, 0x10 + 2 * n + 1, to << 24);
+            pr_info("ioapic: GSI %u (vector %u) now goes to APIC %u instead of APIC %u\n", io->gsi_base + n,
+                    low & 0xFF, to, from);
+        }
+    }
+}

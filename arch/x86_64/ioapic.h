@@ -6,4 +6,6 @@ void ioapic_init(void);
 void pic_disable(void);
 /* Deliver ISA IRQ `irq` as vector 32 + irq to the CPU with this APIC id. */
 bool ioapic_route_isa(int irq, uint32_t dest_apic_id);
+/* Every unmasked entry that goes to APIC `from` goes to APIC `to` instead. */
+void ioapic_reroute(uint32_t from, uint32_t to);
 #endif

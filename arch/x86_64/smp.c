@@ -7,6 +7,7 @@
 #include "arch/x86_64/acpi_boot.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
@@ -130,6 +131,17 @@ void arch_smp_start(unsigned maxcpus) {
 void arch_send_call_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_CALL); }
 void arch_send_resched_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_RESCHED); }
 void arch_send_forward_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_FORWARD); }
+
+/* A fixed-vector IPI waits while the target has interrupts off; an NMI
+ * does not (SDM vol. 3A 11.6.1, ICR delivery mode 100b: NMI, the vector
+ * field is ignored), so cpufail() reaches a CPU in any state, as a power
+ * failure would. Once inside its NMI handler, further NMIs are blocked
+ * until an iret that a stopped CPU never executes (SDM vol. 3A 6.7.1). */
+void arch_send_fail_nmi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_NMI); }
+
+/* Interrupts the I/O APIC sends to the failed CPU (the console's) would be
+ * lost from now on: send them to a live one. */
+void arch_cpu_offline(int cpu, int to) { ioapic_reroute(cpus[cpu].arch.apic_id, cpus[to].arch.apic_id); }
 
 static volatile int lapic_ready;
 

@@ -12,6 +12,7 @@
  * want the kernel at once (the lock's contention counters show it).
  */
 #include "kernel/model.h"
+#include "kernel/cpufail.h"
 #include "kernel/os.h"
 #include "kernel/proc.h"
 #include "kernel/printk.h"
@@ -133,7 +134,7 @@ static int bkl_cpu_to_wake(struct proc *p) {
     int looking = (!cur || cur->state != P_RUNNING || p->parent == cur) ? 1 : 0;
     int idle_cpu = -1;
     for (int i = 0; i < ncpus; i++) {
-        if (i == cpu_id())
+        if (i == cpu_id() || !cpus[i].online) /* a failed CPU looks at nothing */
             continue;
         if (__atomic_load_n(&cpus[i].idle, __ATOMIC_SEQ_CST)) {
             if (idle_cpu < 0)
@@ -183,6 +184,16 @@ static int bkl_stats(struct abi_model_stat *out, int max) {
     return n;
 }
 
+/* A CPU has failed. Holding the big lock (or any lock inside it) it leaves
+ * the kernel's tables half changed and the lock taken for good: the kernel
+ * stops. Otherwise it was running user code, which only its own process
+ * can miss: that process is killed, and the one ready queue, which every
+ * CPU takes from, simply has one taker fewer. */
+static void bkl_cpu_failed(int cpu) {
+    cpu_fail_stop_if_locked(cpu);
+    proc_lost_on_cpu(cpu);
+}
+
 const struct model_ops model_bkl = {
     .name = "bkl",
     .init = bkl_init,
@@ -206,4 +217,5 @@ const struct model_ops model_bkl = {
     .runs_kernel = bkl_runs_kernel,
     .runs_user = bkl_runs_user,
     .stats = bkl_stats,
+    .cpu_failed = bkl_cpu_failed,
 };

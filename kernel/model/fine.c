@@ -26,6 +26,7 @@
  * (every spinlock turns them off while held).
  */
 #include "kernel/model.h"
+#include "kernel/cpufail.h"
 #include "kernel/options.h"
 #include "kernel/os.h"
 #include "kernel/proc.h"
@@ -150,7 +151,7 @@ static int least_loaded_cpu(void) {
 static int home_cpu(const struct proc *p) {
     if (p->affinity >= 0)
         return p->affinity;
-    if (p->last_switch_in == 0)
+    if (p->last_switch_in == 0 || !cpus[p->cpu].online) /* new, or its CPU has failed */
         return least_loaded_cpu();
     return p->cpu;
 }
@@ -187,7 +188,7 @@ static bool pull_work(int me) {
     for (int i = 0; i < ncpus; i++) {
         int movable = __atomic_load_n(&rq[i].nready, __ATOMIC_SEQ_CST) -
                       __atomic_load_n(&rq[i].npinned, __ATOMIC_RELAXED);
-        if (i != me && movable > most) {
+        if (i != me && movable > most && cpus[i].online) {
             busiest = i;
             most = movable;
         }
@@ -233,8 +234,10 @@ static void periodic_pass(void) {
     passes++;
     watch_idle_cpus(now);
     for (int moves = 0; moves < 2 * ncpus; moves++) {
-        int most = 0, least = 0;
-        for (int i = 1; i < ncpus; i++) {
+        int most = cpu_id(), least = cpu_id();
+        for (int i = 0; i < ncpus; i++) {
+            if (!cpus[i].online) /* a failed CPU takes no work (cpu_failed emptied its queue) */
+                continue;
             if (load_of(i) > load_of(most))
                 most = i;
             if (load_of(i) < load_of(least))
@@ -319,7 +322,7 @@ static int fine_ready_count(int cpu) {
 
 static int any_idle_cpu(int except) {
     for (int i = 0; i < ncpus; i++)
-        if (i != except && i != cpu_id() && __atomic_load_n(&cpus[i].idle, __ATOMIC_SEQ_CST))
+        if (i != except && i != cpu_id() && cpus[i].online && __atomic_load_n(&cpus[i].idle, __ATOMIC_SEQ_CST))
             return i;
     return -1;
 }
@@ -336,7 +339,7 @@ static int fine_cpu_to_wake(struct proc *p) {
         return me_next ? -1 : any_idle_cpu(-1);
     }
     int home = p->rq_cpu;
-    if (home != cpu_id() && __atomic_load_n(&cpus[home].idle, __ATOMIC_SEQ_CST))
+    if (home != cpu_id() && cpus[home].online && __atomic_load_n(&cpus[home].idle, __ATOMIC_SEQ_CST))
         return home;
     if (p->affinity >= 0 || (home == cpu_id() && me_next))
         return -1;
@@ -433,6 +436,36 @@ static int fine_stats(struct abi_model_stat *out, int max) {
     return n;
 }
 
+/* A CPU has failed. Holding a table's lock it leaves that table half
+ * changed and locked for good: the kernel stops. Otherwise its process is
+ * killed and, under percpu, the processes waiting in its queue move to the
+ * least loaded live CPUs (the pinned ones were unpinned first), and its AWT
+ * entry is cleared; under global the one queue has one taker fewer. */
+static void fine_cpu_failed(int cpu) {
+    cpu_fail_stop_if_locked(cpu);
+    proc_lost_on_cpu(cpu);
+    if (layout == GLOBAL) {
+        spin_lock(&lawt);
+        awt[cpu].assigned = NULL;
+        spin_unlock(&lawt);
+        return;
+    }
+    int moved = 0;
+    for (;;) {
+        int to = least_loaded_cpu(); /* online ones only */
+        lock_pair(cpu, to);
+        __atomic_store_n(&rq[cpu].awt.assigned, NULL, __ATOMIC_RELAXED);
+        bool more = migrate_one(cpu, to);
+        unlock_pair(cpu, to);
+        if (!more)
+            break;
+        moved++;
+        if (cpus[to].idle)
+            arch_send_resched_ipi(to);
+    }
+    pr_info("fine: %d waiting process%s moved off failed CPU %d's queue\n", moved, moved == 1 ? "" : "es", cpu);
+}
+
 const struct model_ops model_fine = {
     .name = "fine",
     .init = fine_init,
@@ -456,4 +489,5 @@ const struct model_ops model_fine = {
     .runs_kernel = fine_runs_kernel,
     .runs_user = fine_runs_user,
     .stats = fine_stats,
+    .cpu_failed = fine_cpu_failed,
 };

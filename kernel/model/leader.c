@@ -34,6 +34,7 @@
  * woken with an IPI). leader_runs_user=0 keeps the leader to kernel work.
  */
 #include "kernel/model.h"
+#include "kernel/cpufail.h"
 #include "kernel/options.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -495,10 +496,71 @@ static void leader_idle_wait(void) {
         lead.idle_ns += uptime_ns() - start;
 }
 
+/* ---- When a CPU fails ----
+ * Only the leader changes its tables, so a follower that notices a dead
+ * follower leaves it to the leader's next tick. A dead leader takes the
+ * kernel with it: each follower stops at its next tick, and the last one
+ * powers the machine off. */
+static volatile uint64_t failed_followers; /* bit f: follower f failed, the leader has not cleaned up */
+static volatile bool leader_failed;
+static volatile int followers_left;        /* followers still running when the leader failed */
+
+static void follower_stops(void) {
+    arch_irq_disable();
+    pr_err("leader: follower %d stops: the leader (CPU %d) has failed, and only the leader runs the kernel\n",
+           cpu_id(), LEADER);
+    if (__atomic_sub_fetch(&followers_left, 1, __ATOMIC_SEQ_CST) == 0) {
+        pr_err("leader: every follower has stopped; powering off\n");
+        machine_poweroff(1);
+    }
+    arch_halt_forever();
+}
+
+/* On the leader: the follower's AWT slot goes back to the ready list, it is
+ * asked for nothing more (follower_online() is false now), its process is
+ * killed, and the rest is handed out to the followers left. */
+static void lose_follower(int f) {
+    leader_lock();
+    struct proc *p = __atomic_exchange_n(&awt[f].next, NULL, __ATOMIC_ACQ_REL);
+    if (p)
+        push_ready(p); /* given to it, never taken: it has not run there */
+    awt[f].asking = false;
+    leader_unlock();
+    proc_lost_on_cpu(f);
+    leader_lock();
+    assign_work();
+    leader_unlock();
+}
+
+static void leader_cpu_failed(int cpu) {
+    if (cpu == LEADER) {
+        int n = 0;
+        for (int f = 1; f < ncpus; f++)
+            n += follower_online(f);
+        __atomic_store_n(&followers_left, n, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&leader_failed, true, __ATOMIC_SEQ_CST);
+        follower_stops(); /* this one first; the others at their next tick */
+    }
+    cpu_fail_stop_if_locked(cpu);
+    if (is_leader())
+        lose_follower(cpu);
+    else
+        __atomic_fetch_or(&failed_followers, 1ULL << cpu, __ATOMIC_SEQ_CST);
+}
+
 /* Every timer tick, on each CPU. The leader looks at its mailbox here
- * (forward=poll has no IPI to tell it) and gives kernel work the CPU. */
+ * (forward=poll has no IPI to tell it) and gives kernel work the CPU;
+ * and cleans up after failed followers. */
 static void leader_tick(void) {
     struct cpu *c = this_cpu();
+    if (__atomic_load_n(&leader_failed, __ATOMIC_SEQ_CST) && !is_leader())
+        follower_stops();
+    if (is_leader() && __atomic_load_n(&failed_followers, __ATOMIC_SEQ_CST)) {
+        uint64_t lost = __atomic_exchange_n(&failed_followers, 0, __ATOMIC_SEQ_CST);
+        for (int f = 1; f < ncpus; f++)
+            if (lost & (1ULL << f))
+                lose_follower(f);
+    }
     if (is_leader() && c->current && (__atomic_load_n(&requests, __ATOMIC_SEQ_CST) || kernel_ready > 0))
         c->need_resched = true; /* kernel work first */
 }
@@ -583,4 +645,5 @@ const struct model_ops model_leader = {
     .runs_kernel = leader_runs_kernel,
     .runs_user = leader_runs_user,
     .stats = leader_stats,
+    .cpu_failed = leader_cpu_failed,
 };

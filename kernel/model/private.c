@@ -17,6 +17,7 @@
  * instance takes, except around the devices they really share (docs/locks.md).
  */
 #include "kernel/model.h"
+#include "kernel/cpufail.h"
 #include "kernel/console.h"
 #include "kernel/options.h"
 #include "kernel/os.h"
@@ -249,6 +250,37 @@ static int private_stats(struct abi_model_stat *out, int max) {
     return k;
 }
 
+/* Whether lock l is one of instance os's own (its tables, its processes),
+ * which no CPU but the instance's ever takes. */
+static bool owned_by(const struct os_instance *os, const struct spinlock *l) {
+    const char *a = (const char *)l;
+    return (a >= (const char *)os && a < (const char *)(os + 1)) ||
+           (os->procs && a >= (const char *)os->procs && a < (const char *)(os->procs + MAX_PROCS));
+}
+
+/* A CPU has failed, and its instance with it: its processes, its tables and
+ * its memory slice, which no other instance may take over (the slices
+ * were fixed at boot), are gone. No other instance ever waited for its
+ * locks, so the others go on untouched, even when it failed inside its
+ * kernel; only a lock the instances share (the console's, a shared
+ * window's) would hold them up, and then the kernel stops. */
+static void private_cpu_failed(int cpu) {
+    struct os_instance *os = cpus[cpu].os;
+    for (int i = 0; i < cpus[cpu].nheld && i < MAX_HELD_LOCKS; i++)
+        if (!owned_by(os, cpus[cpu].held[i]))
+            cpu_fail_stop_if_locked(cpu);
+    int n = 0;
+    for (int i = 0; os->procs && i < MAX_PROCS; i++)
+        n += __atomic_load_n(&os->procs[i].state, __ATOMIC_RELAXED) != P_UNUSED;
+    pr_err("private: OS instance %d is gone with CPU %d and its %d processes; its memory %llx-%llx (%llu MiB) "
+           "stays lost\n",
+           os->id, cpu, n, (unsigned long long)(os->frames.first_pfn * PAGE_SIZE),
+           (unsigned long long)((os->frames.first_pfn + os->frames.npfn) * PAGE_SIZE),
+           (unsigned long long)(os->frames.npfn * PAGE_SIZE >> 20));
+    if (__atomic_exchange_n(&os->init, NULL, __ATOMIC_SEQ_CST))
+        init_lost(os->id);
+}
+
 const struct model_ops model_private = {
     .name = "private",
     .init = private_init,
@@ -272,4 +304,5 @@ const struct model_ops model_private = {
     .runs_kernel = private_runs_kernel,
     .runs_user = private_runs_user,
     .stats = private_stats,
+    .cpu_failed = private_cpu_failed,
 };

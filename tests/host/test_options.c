@@ -21,7 +21,8 @@ void printk(int level, const char *fmt, ...) {
 }
 
 static const struct boot_options defaults = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
-                                             .sched = "percpu", .balance_ms = 20};
+                                             .sched = "percpu", .balance_ms = 20,
+                                             .cpufail_cpu = -1, .cpufail_how = ABI_CPUFAIL_USER};
 
 static void parse(const char *line) {
     boot_options = defaults;
@@ -110,4 +111,30 @@ HTEST(unattended_means_test_or_run) {
 
 int main(void) {
     return htest_main("options");
+}
+
+/* cpufail=N@MS[:how]: a failure on a timer, for unattended tests. */
+HTEST(cpufail_schedules_a_failure) {
+    parse("cpufail=2@1500");
+    HT_ASSERT_EQ(boot_options.cpufail_cpu, 2);
+    HT_ASSERT_EQ(boot_options.cpufail_ms, 1500);
+    HT_ASSERT_EQ(boot_options.cpufail_how, ABI_CPUFAIL_USER);
+    HT_ASSERT_EQ(boot_options.errors, 0);
+    parse("cpufail=0@20:kernel");
+    HT_ASSERT_EQ(boot_options.cpufail_cpu, 0);
+    HT_ASSERT_EQ(boot_options.cpufail_how, ABI_CPUFAIL_KERNEL);
+    parse("cpufail=3@100:lock");
+    HT_ASSERT_EQ(boot_options.cpufail_how, ABI_CPUFAIL_LOCK);
+    HT_ASSERT_EQ(boot_options.errors, 0);
+}
+
+HTEST(cpufail_rejects_bad_values) {
+    const char *bad[] = {"cpufail=2", "cpufail=@100", "cpufail=2@", "cpufail=64@10", "cpufail=x@10",
+                         "cpufail=2@10:power", "cpufail=2@10:", "cpufail"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        parse(bad[i]);
+        HT_ASSERT_EQ(boot_options.errors, 1);
+        HT_ASSERT_EQ(boot_options.cpufail_cpu, -1);
+        HT_ASSERT(strstr(messages, "needs cpufail=CPU@MS") != NULL);
+    }
 }

@@ -20,6 +20,7 @@ static const char *cpu_state(uint32_t s)
     case ABI_CPU_OFFLINE: return "off";
     case ABI_CPU_IDLE:    return "idle";
     case ABI_CPU_RUNNING: return "run";
+    case ABI_CPU_FAILED:  return "FAIL"; /* stopped dead (cpufail); its heartbeat stopped */
     default:              return "?";
     }
 }

@@ -51,6 +51,8 @@ enum {
                                * sleeping, up to ms for a second caller; -> most callers seen inside at once */
     /* Numbers reserved for what is being built: 30-59 the disk and
      * file-system calls, 60-69 the POSIX process interface. */
+    SYS_cpufail = 60,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
+                          * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
     SYS_COUNT
 };
@@ -125,7 +127,10 @@ struct abi_timeval {
 #define ABI_NAME_MAX 32
 
 /* Per-CPU state and counters reported by sysinfo(). */
-enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2 };
+enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2, ABI_CPU_FAILED = 3 };
+/* cpufail(cpu, how): where the CPU is when it stops (kernel/cpufail.c):
+ * running user code, in kernel code, or holding a kernel lock. */
+enum { ABI_CPUFAIL_USER = 1, ABI_CPUFAIL_KERNEL = 2, ABI_CPUFAIL_LOCK = 3 };
 struct abi_cpuinfo {
     uint32_t apic_id;
     uint32_t state;       /* ABI_CPU_* */

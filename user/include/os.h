@@ -25,6 +25,13 @@ int setprio(int pid, int prio);
  * online, runs no user processes (leader_runs_user=0) or serves another OS
  * instance (private), ESRCH for no such process. */
 int setaffinity(int pid, int cpu);
+/* Stop CPU `cpu` dead, as if it lost power, once it is where `how` says
+ * (ABI_CPUFAIL_USER: running user code, _KERNEL: at once, in the kernel,
+ * _LOCK: holding a kernel lock); the other CPUs notice within about a
+ * second (docs/organisations.md, "When a CPU fails"). EINVAL for a CPU out
+ * of range or offline, or a bad `how`; EBUSY when it is failing already or
+ * is the last CPU left; EPERM for a caller that does not descend from init. */
+int cpufail(int cpu, int how);
 /* Map the shared-memory window `name` (ABI_SHM_WINDOW_SIZE bytes, zeroed
  * when first named; at most 8 names) into the caller: processes of every
  * OS instance that map the same name see the same memory. NULL with errno

@@ -392,6 +392,11 @@ int setaffinity(int pid, int cpu)
     return (int)check(SC2(SYS_setaffinity, pid, cpu));
 }
 
+int cpufail(int cpu, int how)
+{
+    return (int)check(SC2(SYS_cpufail, cpu, how));
+}
+
 int poweroff(int code)
 {
     return (int)check(SC1(SYS_poweroff, code));

@@ -1,0 +1,182 @@
+/*
+ * When a CPU fails. The texts (shared/seeds/004, last paragraph): an SMP
+ * kernel "continues to operate despite failures"; a CPU that fails outside
+ * the kernel takes only the process it was running with it. Here a CPU can
+ * be failed on purpose and the others notice and carry on, each
+ * organisation in its own way (model->cpu_failed).
+ *
+ * Failing. cpufail(cpu, how) (the system call, the `cpufail` program) or
+ * cpufail=N@MS (a boot option) marks the CPU's fail_how and sends it an
+ * NMI, which no interrupt-disabled code holds off. The CPU stops where it
+ * was asked to: `user` at the first NMI or timer tick that interrupts user
+ * code, `kernel` at once in its NMI handler (kernel code, whatever it was
+ * doing), `lock` at its next timer tick after taking the organisation's
+ * scheduler lock and the process-table lock (bkl: the big kernel lock and
+ * the table; fine: the table), or at once if the NMI finds it holding a
+ * lock already. It stops with interrupts off and cleans nothing up: locks
+ * stay taken, its process stays "running", as after a loss of power.
+ *
+ * Noticing. Every timer tick bumps the CPU's heartbeat, first thing. Every
+ * CPU, on its own tick, looks at the others' heartbeats; one that has not
+ * moved for CPU_DEAD_AFTER_MS is dead. A CPU spinning for a lock or a remote
+ * call with interrupts off takes no ticks, so it looks at the CPU it waits
+ * for meanwhile (cpu_fail_watch). The first CPU to see it reports it once
+ * (which CPU, since when, what it ran, which locks it held), marks it
+ * failed and offline, moves device interrupts away from it, and calls
+ * model->cpu_failed on itself.
+ *
+ * Why 1 s and not the 10 ticks (100 ms) a real machine could use: QEMU runs
+ * each virtual CPU as a host thread under TCG, often four or eight of them
+ * on two host cores shared with other work, and a descheduled thread takes
+ * no ticks for tens of milliseconds; a false "dead" would kill a process or
+ * stop the kernel. A whole second of silence does not happen to a live CPU
+ * here (docs/organisations.md, "When a CPU fails").
+ */
+#include "kernel/cpufail.h"
+#include "kernel/cpu.h"
+#include "kernel/model.h"
+#include "kernel/options.h"
+#include "kernel/proc.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "kernel/time.h"
+
+#define STOPPED (-1) /* fail_how of a CPU that has stopped */
+
+/* The last heartbeat some CPU saw of each CPU, and since when it has not
+ * changed. Written by whichever CPU looks: a race only delays the verdict. */
+static struct {
+    volatile uint64_t beat, since_ns;
+} seen[MAX_CPUS];
+
+static volatile int scheduled_fired; /* cpufail= has been acted on */
+
+int cpu_fail_live_cpus(void) {
+    int n = 0;
+    for (int i = 0; i < ncpus; i++)
+        n += cpus[i].online && __atomic_load_n(&cpus[i].fail_how, __ATOMIC_SEQ_CST) == 0;
+    return n;
+}
+
+int cpu_fail_request(int cpu, int how) {
+    if (how < ABI_CPUFAIL_USER || how > ABI_CPUFAIL_LOCK || cpu < 0 || cpu >= ncpus || !cpus[cpu].online)
+        return -ABI_EINVAL;
+    int none = 0;
+    if (!__atomic_compare_exchange_n(&cpus[cpu].fail_how, &none, how, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return -ABI_EBUSY;
+    if (cpu_fail_live_cpus() < 1) { /* it was the last one: someone must be left to notice */
+        __atomic_store_n(&cpus[cpu].fail_how, 0, __ATOMIC_SEQ_CST);
+        return -ABI_EBUSY;
+    }
+    static const char *const hows[] = {"", "user code", "kernel code", "a kernel lock"};
+    pr_info("cpufail: CPU %d is asked to fail (in %s), by CPU %d\n", cpu, hows[how], cpu_id());
+    if (cpu != cpu_id())
+        arch_send_fail_nmi(cpu);
+    return 0;
+}
+
+/* The power goes: interrupts off, and nothing else. */
+static __attribute__((noreturn)) void stop_here(void) {
+    arch_irq_disable();
+    __atomic_store_n(&this_cpu()->fail_how, STOPPED, __ATOMIC_SEQ_CST);
+    arch_halt_forever();
+}
+
+void cpu_fail_nmi(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    int how = __atomic_load_n(&c->fail_how, __ATOMIC_SEQ_CST);
+    if (how == STOPPED || how == ABI_CPUFAIL_KERNEL || (how == ABI_CPUFAIL_USER && trap_from_user(f)) ||
+        (how == ABI_CPUFAIL_LOCK && c->nheld > 0))
+        stop_here();
+}
+
+/* A timer tick interrupts code that holds no spinlock (they keep
+ * interrupts off), so `lock` takes its locks here, in rank order. */
+static void stop_if_asked(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    if (boot_options.cpufail_cpu == c->id && !scheduled_fired &&
+        uptime_ns() >= boot_options.cpufail_ms * 1000000ULL) {
+        scheduled_fired = 1;
+        pr_info("cpufail: the boot option cpufail=%d@%u fails this CPU now\n", c->id, boot_options.cpufail_ms);
+        if (cpu_fail_request(c->id, boot_options.cpufail_how) < 0)
+            pr_warn("cpufail: CPU %d is the last CPU left; it goes on\n", c->id);
+    }
+    int how = __atomic_load_n(&c->fail_how, __ATOMIC_SEQ_CST);
+    if (how == ABI_CPUFAIL_KERNEL || (how == ABI_CPUFAIL_USER && trap_from_user(f)))
+        stop_here();
+    if (how == ABI_CPUFAIL_LOCK) {
+        model->sched_lock();
+        proc_table_lock();
+        stop_here();
+    }
+}
+
+/* What the dead CPU leaves behind, said once, by the CPU that noticed. */
+static void report(int cpu, uint64_t silent_ns) {
+    struct cpu *d = &cpus[cpu];
+    uint64_t now = uptime_ns();
+    pr_err("cpufail: CPU %d has failed: no heartbeat for %llu ms (noticed by CPU %d at %llu.%03llu s)\n", cpu,
+           (unsigned long long)(silent_ns / 1000000), cpu_id(), (unsigned long long)(now / 1000000000),
+           (unsigned long long)(now / 1000000 % 1000));
+    struct proc *p = __atomic_load_n(&d->current, __ATOMIC_RELAXED);
+    if (p)
+        pr_err("cpufail: CPU %d was running pid %d (%s), in %s\n", cpu, p->pid, p->name,
+               p->in_kernel || p->is_kthread ? "the kernel" : "user code");
+    else
+        pr_err("cpufail: CPU %d was running no process\n", cpu);
+    if (d->nheld == 0)
+        pr_err("cpufail: CPU %d held no kernel lock\n", cpu);
+    for (int i = 0; i < d->nheld && i < MAX_HELD_LOCKS; i++)
+        pr_err("cpufail: CPU %d held '%s' (taken at %s)\n", cpu, d->held[i]->name, d->held[i]->site);
+}
+
+/* Any live CPU to take the dead one's interrupts: this one. */
+static void declare_failed(int cpu, uint64_t silent_ns) {
+    bool no = false;
+    if (!__atomic_compare_exchange_n(&cpus[cpu].failed, &no, true, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return; /* another CPU said it first */
+    report(cpu, silent_ns);
+    __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
+    arch_cpu_offline(cpu, cpu_id());
+    model->cpu_failed(cpu);
+}
+
+static void look_at(int cpu, uint64_t now) {
+    struct cpu *d = &cpus[cpu];
+    if (cpu == cpu_id() || !d->online || d->failed)
+        return;
+    uint64_t beat = __atomic_load_n(&d->heartbeat, __ATOMIC_RELAXED);
+    if (beat == 0) /* its timer has not started yet */
+        return;
+    if (beat != seen[cpu].beat || seen[cpu].since_ns == 0) {
+        seen[cpu].beat = beat;
+        seen[cpu].since_ns = now;
+        return;
+    }
+    uint64_t silent = now - seen[cpu].since_ns;
+    if (now > seen[cpu].since_ns && silent >= CPU_DEAD_AFTER_MS * 1000000ULL)
+        declare_failed(cpu, silent);
+}
+
+void cpu_fail_watch(int cpu) {
+    if (cpu >= 0 && cpu < ncpus)
+        look_at(cpu, uptime_ns());
+}
+
+void cpu_fail_tick(struct trap_frame *f) {
+    struct cpu *c = this_cpu();
+    __atomic_store_n(&c->heartbeat, c->heartbeat + 1, __ATOMIC_RELAXED);
+    stop_if_asked(f);
+    uint64_t now = uptime_ns();
+    for (int i = 0; i < ncpus; i++)
+        look_at(i, now);
+}
+
+void cpu_fail_stop_if_locked(int cpu) {
+    const struct cpu *d = &cpus[cpu];
+    if (d->nheld == 0)
+        return;
+    panic("cpufail: CPU %d failed holding '%s' (taken at %s), %d lock%s in all: a CPU that fails inside the "
+          "kernel leaves its tables half changed, and no other CPU may take them",
+          cpu, d->held[0]->name, d->held[0]->site, d->nheld, d->nheld == 1 ? "" : "s");
+}

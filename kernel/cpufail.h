@@ -1,0 +1,35 @@
+/*
+ * CPU failure: failing a CPU on purpose (cpufail(), cpufail=), noticing a
+ * dead CPU by its heartbeat, and what every organisation shares when one
+ * has died (kernel/cpufail.c; the organisation's part is
+ * model->cpu_failed, docs/organisations.md "When a CPU fails").
+ */
+#ifndef CPUFAIL_H
+#define CPUFAIL_H
+
+#include "lib/types.h"
+
+struct trap_frame;
+struct spinlock;
+
+/* A CPU whose heartbeat has not moved for this long is dead. */
+#define CPU_DEAD_AFTER_MS 1000
+
+/* cpufail(cpu, how): 0, or -EINVAL (bad how, CPU out of range or offline),
+ * -EBUSY (it is already failing, or it is the last CPU that would be left). */
+int cpu_fail_request(int cpu, int how);
+/* First thing in every timer tick: the heartbeat, a failure asked of this
+ * CPU, the others' heartbeats. */
+void cpu_fail_tick(struct trap_frame *f);
+/* In the NMI handler: cpufail() may have sent it. */
+void cpu_fail_nmi(struct trap_frame *f);
+/* A CPU that waits with interrupts off (a spinlock, a remote call) for
+ * `cpu` looks at its heartbeat now and then, since it takes no ticks. */
+void cpu_fail_watch(int cpu);
+/* For model->cpu_failed: stop the kernel with a report naming the locks
+ * `cpu` held, if it held any (nothing it protected can be trusted). */
+void cpu_fail_stop_if_locked(int cpu);
+/* CPUs that are online and not asked to fail. */
+int cpu_fail_live_cpus(void);
+
+#endif
