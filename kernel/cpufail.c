@@ -17,20 +17,23 @@
  * stay taken, its process stays "running", as after a loss of power.
  *
  * Noticing. Every timer tick bumps the CPU's heartbeat, first thing. Every
- * CPU, on its own tick, looks at the others' heartbeats; one that has not
- * moved for CPU_DEAD_AFTER_MS is dead. A CPU spinning for a lock or a remote
- * call with interrupts off takes no ticks, so it looks at the CPU it waits
- * for meanwhile (cpu_fail_watch). The first CPU to see it reports it once
+ * CPU, on its own tick, looks at the others' heartbeats; one whose
+ * heartbeat stood still while the others took CPU_DEAD_AFTER_TICKS ticks
+ * is dead. A CPU spinning for a lock or a remote call with interrupts off
+ * takes no ticks, so it looks at the CPU it waits for meanwhile
+ * (cpu_fail_watch), by the same rule. The first CPU to see it reports it once
  * (which CPU, since when, what it ran, which locks it held), marks it
  * failed and offline, moves device interrupts away from it, and calls
  * model->cpu_failed on itself.
  *
- * Why 1 s and not the 10 ticks (100 ms) a real machine could use: QEMU runs
- * each virtual CPU as a host thread under TCG, often four or eight of them
- * on two host cores shared with other work, and a descheduled thread takes
- * no ticks for tens of milliseconds; a false "dead" would kill a process or
- * stop the kernel. A whole second of silence does not happen to a live CPU
- * here (docs/organisations.md, "When a CPU fails").
+ * Why counted in the others' ticks, and why 50 (half a second at hz=100)
+ * rather than the 10 a real machine could use: QEMU runs each virtual CPU
+ * as a host thread under TCG, often four or eight of them on two host
+ * cores shared with other work. A descheduled thread misses ticks for tens
+ * of milliseconds, and when the thread that runs QEMU's timers is
+ * descheduled every CPU misses them at once, for far longer (a wall-clock
+ * rule declared live CPUs dead that way). A false "dead" kills a process
+ * or stops the kernel (docs/organisations.md, "When a CPU fails").
  */
 #include "kernel/cpufail.h"
 #include "kernel/cpu.h"
@@ -43,11 +46,12 @@
 
 #define STOPPED (-1) /* fail_how of a CPU that has stopped */
 
-/* The last heartbeat some CPU saw of each CPU, and since when it has not
- * changed. Written by whichever CPU looks: a race only delays the verdict. */
+/* What each CPU saw of each other CPU: its heartbeat, and the machine's
+ * clock in ticks (the fastest heartbeat of the others) when that heartbeat
+ * last moved. Only the observing CPU writes its row: no races. */
 static struct {
-    volatile uint64_t beat, since_ns;
-} seen[MAX_CPUS];
+    uint64_t beat, ref;
+} seen[MAX_CPUS][MAX_CPUS];
 
 static volatile int scheduled_fired; /* cpufail= has been acted on */
 
@@ -112,11 +116,12 @@ static void stop_if_asked(struct trap_frame *f) {
 }
 
 /* What the dead CPU leaves behind, said once, by the CPU that noticed. */
-static void report(int cpu, uint64_t silent_ns) {
+static void report(int cpu, uint64_t missed) {
     struct cpu *d = &cpus[cpu];
     uint64_t now = uptime_ns();
-    pr_err("cpufail: CPU %d has failed: no heartbeat for %llu ms (noticed by CPU %d at %llu.%03llu s)\n", cpu,
-           (unsigned long long)(silent_ns / 1000000), cpu_id(), (unsigned long long)(now / 1000000000),
+    pr_err("cpufail: CPU %d has failed: its heartbeat missed %llu ticks of the others (noticed by CPU %d at "
+           "%llu.%03llu s)\n",
+           cpu, (unsigned long long)missed, cpu_id(), (unsigned long long)(now / 1000000000),
            (unsigned long long)(now / 1000000 % 1000));
     struct proc *p = __atomic_load_n(&d->current, __ATOMIC_RELAXED);
     if (p)
@@ -131,45 +136,59 @@ static void report(int cpu, uint64_t silent_ns) {
 }
 
 /* Any live CPU to take the dead one's interrupts: this one. */
-static void declare_failed(int cpu, uint64_t silent_ns) {
+static void declare_failed(int cpu, uint64_t missed) {
     bool no = false;
     if (!__atomic_compare_exchange_n(&cpus[cpu].failed, &no, true, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return; /* another CPU said it first */
-    report(cpu, silent_ns);
+    report(cpu, missed);
     __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
     arch_cpu_offline(cpu, cpu_id());
     model->cpu_failed(cpu);
 }
 
-static void look_at(int cpu, uint64_t now) {
+/* The fastest heartbeat of the CPUs other than `cpu`: the machine's clock
+ * in ticks. Under QEMU every CPU's timer can stall at once (the host
+ * thread that runs QEMU's timers is descheduled) and a wall-clock second
+ * would then pass without a tick anywhere; counted in the others' ticks, a
+ * CPU is dead only when it missed ticks that the others took. */
+static uint64_t machine_ticks(int cpu) {
+    uint64_t max = 0;
+    for (int i = 0; i < ncpus; i++) {
+        uint64_t b = __atomic_load_n(&cpus[i].heartbeat, __ATOMIC_RELAXED);
+        if (i != cpu && b > max)
+            max = b;
+    }
+    return max;
+}
+
+static void look_at(int cpu) {
     struct cpu *d = &cpus[cpu];
     if (cpu == cpu_id() || !d->online || d->failed)
         return;
-    uint64_t beat = __atomic_load_n(&d->heartbeat, __ATOMIC_RELAXED);
+    uint64_t beat = __atomic_load_n(&d->heartbeat, __ATOMIC_RELAXED), ref = machine_ticks(cpu);
     if (beat == 0) /* its timer has not started yet */
         return;
-    if (beat != seen[cpu].beat || seen[cpu].since_ns == 0) {
-        seen[cpu].beat = beat;
-        seen[cpu].since_ns = now;
+    typeof(&seen[0][0]) s = &seen[cpu_id()][cpu];
+    if (beat != s->beat || s->ref == 0) {
+        s->beat = beat;
+        s->ref = ref;
         return;
     }
-    uint64_t silent = now - seen[cpu].since_ns;
-    if (now > seen[cpu].since_ns && silent >= CPU_DEAD_AFTER_MS * 1000000ULL)
-        declare_failed(cpu, silent);
+    if (ref - s->ref >= CPU_DEAD_AFTER_TICKS)
+        declare_failed(cpu, ref - s->ref);
 }
 
 void cpu_fail_watch(int cpu) {
     if (cpu >= 0 && cpu < ncpus)
-        look_at(cpu, uptime_ns());
+        look_at(cpu);
 }
 
 void cpu_fail_tick(struct trap_frame *f) {
     struct cpu *c = this_cpu();
     __atomic_store_n(&c->heartbeat, c->heartbeat + 1, __ATOMIC_RELAXED);
     stop_if_asked(f);
-    uint64_t now = uptime_ns();
     for (int i = 0; i < ncpus; i++)
-        look_at(i, now);
+        look_at(i);
 }
 
 void cpu_fail_stop_if_locked(int cpu) {

@@ -12,8 +12,9 @@
 struct trap_frame;
 struct spinlock;
 
-/* A CPU whose heartbeat has not moved for this long is dead. */
-#define CPU_DEAD_AFTER_MS 1000
+/* A CPU whose heartbeat stood still while another CPU took this many
+ * timer ticks is dead (kernel/cpufail.c says why so many). */
+#define CPU_DEAD_AFTER_TICKS 50
 
 /* cpufail(cpu, how): 0, or -EINVAL (bad how, CPU out of range or offline),
  * -EBUSY (it is already failing, or it is the last CPU that would be left). */
