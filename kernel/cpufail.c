@@ -21,7 +21,9 @@
  * heartbeat stood still while the others took CPU_DEAD_AFTER_TICKS ticks
  * is dead. A CPU spinning for a lock or a remote call with interrupts off
  * takes no ticks, so it looks at the CPU it waits for meanwhile
- * (cpu_fail_watch), by the same rule. The first CPU to see it reports it once
+ * (cpu_fail_waiting): by the same rule, and, since all live CPUs may be
+ * waiting so (for the big lock the dead CPU holds), also by the time its
+ * heartbeat has stood still during this wait. The first CPU to see it reports it once
  * (which CPU, since when, what it ran, which locks it held), marks it
  * failed and offline, moves device interrupts away from it, and calls
  * model->cpu_failed on itself.
@@ -119,14 +121,20 @@ static void stop_if_asked(struct trap_frame *f) {
 static void report(int cpu, uint64_t missed) {
     struct cpu *d = &cpus[cpu];
     uint64_t now = uptime_ns();
-    pr_err("cpufail: CPU %d has failed: its heartbeat missed %llu ticks of the others (noticed by CPU %d at "
-           "%llu.%03llu s)\n",
-           cpu, (unsigned long long)missed, cpu_id(), (unsigned long long)(now / 1000000000),
-           (unsigned long long)(now / 1000000 % 1000));
+    if (missed) /* else a waiting CPU found it, and said so */
+        pr_err("cpufail: CPU %d has failed: its heartbeat missed %llu ticks of the others (noticed by CPU %d at "
+               "%llu.%03llu s)\n",
+               cpu, (unsigned long long)missed, cpu_id(), (unsigned long long)(now / 1000000000),
+               (unsigned long long)(now / 1000000 % 1000));
+    else
+        pr_err("cpufail: CPU %d has failed (noticed by CPU %d at %llu.%03llu s)\n", cpu, cpu_id(),
+               (unsigned long long)(now / 1000000000), (unsigned long long)(now / 1000000 % 1000));
+    /* in the kernel: a system call, a kernel thread, or an interrupt that
+     * holds a lock (cpufail's `lock` takes its locks in the timer tick) */
     struct proc *p = __atomic_load_n(&d->current, __ATOMIC_RELAXED);
     if (p)
         pr_err("cpufail: CPU %d was running pid %d (%s), in %s\n", cpu, p->pid, p->name,
-               p->in_kernel || p->is_kthread ? "the kernel" : "user code");
+               p->in_kernel || p->is_kthread || d->nheld ? "the kernel" : "user code");
     else
         pr_err("cpufail: CPU %d was running no process\n", cpu);
     if (d->nheld == 0)
@@ -178,9 +186,20 @@ static void look_at(int cpu) {
         declare_failed(cpu, ref - s->ref);
 }
 
-void cpu_fail_watch(int cpu) {
-    if (cpu >= 0 && cpu < ncpus)
-        look_at(cpu);
+void cpu_fail_waiting(struct cpu_wait *w, int cpu) {
+    if (cpu < 0 || cpu >= ncpus || cpu == cpu_id() || !cpus[cpu].online || cpus[cpu].failed)
+        return;
+    look_at(cpu); /* the others' ticks, if any CPU still takes them */
+    uint64_t beat = __atomic_load_n(&cpus[cpu].heartbeat, __ATOMIC_RELAXED), now = uptime_ns();
+    if (w->cpu != cpu || w->beat != beat) {
+        *w = (struct cpu_wait){cpu, beat, now};
+        return;
+    }
+    if (now - w->since_ns >= CPU_DEAD_WAIT_MS * 1000000ULL) {
+        pr_err("cpufail: CPU %d has waited %llu ms for CPU %d, whose heartbeat stood still all that time\n",
+               cpu_id(), (unsigned long long)((now - w->since_ns) / 1000000), cpu);
+        declare_failed(cpu, 0);
+    }
 }
 
 void cpu_fail_tick(struct trap_frame *f) {

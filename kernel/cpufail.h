@@ -24,9 +24,18 @@ int cpu_fail_request(int cpu, int how);
 void cpu_fail_tick(struct trap_frame *f);
 /* In the NMI handler: cpufail() may have sent it. */
 void cpu_fail_nmi(struct trap_frame *f);
-/* A CPU that waits with interrupts off (a spinlock, a remote call) for
- * `cpu` looks at its heartbeat now and then, since it takes no ticks. */
-void cpu_fail_watch(int cpu);
+/* A CPU that waits with interrupts off (a spinlock, a remote call) takes
+ * no ticks, and when every live CPU waits so, no heartbeat moves at all;
+ * so it calls cpu_fail_waiting() now and then with the CPU it waits for,
+ * and that CPU is dead when its heartbeat has stood still for
+ * CPU_DEAD_WAIT_MS of this wait (a live CPU keeps a lock, or a remote
+ * call waiting, for microseconds). Start with struct cpu_wait w = {-1}. */
+#define CPU_DEAD_WAIT_MS 2000
+struct cpu_wait {
+    int cpu;
+    uint64_t beat, since_ns;
+};
+void cpu_fail_waiting(struct cpu_wait *w, int cpu);
 /* For model->cpu_failed: stop the kernel with a report naming the locks
  * `cpu` held, if it held any (nothing it protected can be trusted). */
 void cpu_fail_stop_if_locked(int cpu);

@@ -118,11 +118,12 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
     if (contended) {
         start = arch_cycles();
+        struct cpu_wait w = {-1, 0, 0};
         for (uint32_t spins = 1; __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket; spins++) {
             smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();
             if ((spins & 0xFFFF) == 0) /* no ticks here: is the holder's heart still beating? */
-                cpu_fail_watch(__atomic_load_n(&l->owner, __ATOMIC_RELAXED));
+                cpu_fail_waiting(&w, __atomic_load_n(&l->owner, __ATOMIC_RELAXED));
         }
     }
     note_acquired(l, site, contended ? arch_cycles() - start : 0, contended);
