@@ -23,19 +23,25 @@
  * takes no ticks, so it looks at the CPU it waits for meanwhile
  * (cpu_fail_waiting): by the same rule, and, since all live CPUs may be
  * waiting so (for the big lock the dead CPU holds), also by the time its
- * heartbeat has stood still during this wait. The first CPU to see it reports it once
+ * heartbeat has stood still during this wait. Before the verdict the
+ * suspect is pinged with NMIs, which a live CPU answers even with
+ * interrupts off (its heartbeat moves in its NMI handler); a stopped CPU
+ * sits in its NMI handler with NMIs blocked and cannot. The first CPU to see it reports it once
  * (which CPU, since when, what it ran, which locks it held), marks it
  * failed and offline, moves device interrupts away from it, and calls
  * model->cpu_failed on itself.
  *
- * Why counted in the others' ticks, and why 50 (half a second at hz=100)
- * rather than the 10 a real machine could use: QEMU runs each virtual CPU
- * as a host thread under TCG, often four or eight of them on two host
- * cores shared with other work. A descheduled thread misses ticks for tens
- * of milliseconds, and when the thread that runs QEMU's timers is
- * descheduled every CPU misses them at once, for far longer (a wall-clock
- * rule declared live CPUs dead that way). A false "dead" kills a process
- * or stops the kernel (docs/organisations.md, "When a CPU fails").
+ * Why so cautious (50 of the others' ticks AND 1.5 s, with NMI pings in
+ * between, where a real machine could say "dead" after 10 ticks): QEMU runs
+ * each virtual CPU as a host thread under TCG, often four or eight of them
+ * on two host cores shared with other work. A halted or descheduled one
+ * takes its ticks late and coalesced (an idle CPU here may see 6 ticks a
+ * second instead of 100), and when the thread that runs QEMU's timers is
+ * descheduled every CPU misses them at once. Both a wall-clock rule alone
+ * and a tick rule alone declared live CPUs dead while testing this. And
+ * since a false "dead" would run the CPU's process twice, the verdict is
+ * followed by fencing (fence()): the CPU is stopped for real first.
+ * (docs/organisations.md, "When a CPU fails").
  */
 #include "kernel/cpufail.h"
 #include "kernel/cpu.h"
@@ -47,13 +53,21 @@
 #include "kernel/time.h"
 
 #define STOPPED (-1) /* fail_how of a CPU that has stopped */
+#define NOW (-2)     /* fail_how: stop at the NMI this CPU has just sent itself */
 
 /* What each CPU saw of each other CPU: its heartbeat, and the machine's
  * clock in ticks (the fastest heartbeat of the others) when that heartbeat
  * last moved. Only the observing CPU writes its row: no races. */
 static struct {
-    uint64_t beat, ref;
+    uint64_t beat, ref, pinged, since_ns;
 } seen[MAX_CPUS][MAX_CPUS];
+
+/* A CPU that has kept interrupts off for a while is not dead if it answers
+ * an NMI (cpu_fail_nmi bumps its heartbeat): ask it before the verdict. */
+static void ping(int cpu, uint64_t *last, uint64_t when) {
+    *last = when;
+    arch_send_fail_nmi(cpu);
+}
 
 static volatile int scheduled_fired; /* cpufail= has been acted on */
 
@@ -81,19 +95,33 @@ int cpu_fail_request(int cpu, int how) {
     return 0;
 }
 
-/* The power goes: interrupts off, and nothing else. */
+/* The power goes: interrupts off, and nothing else. Always inside the NMI
+ * handler, never returning from it, so that NMIs stay blocked (SDM vol. 3A
+ * 6.7.1): the CPU answers no more pings (look_at), as a dead one would. */
 static __attribute__((noreturn)) void stop_here(void) {
     arch_irq_disable();
     __atomic_store_n(&this_cpu()->fail_how, STOPPED, __ATOMIC_SEQ_CST);
     arch_halt_forever();
 }
 
+/* Outside the NMI handler (a timer tick): an NMI to itself gets it there. */
+static __attribute__((noreturn)) void stop_via_nmi(void) {
+    __atomic_store_n(&this_cpu()->fail_how, NOW, __ATOMIC_SEQ_CST);
+    arch_send_fail_nmi(cpu_id());
+    for (;;) /* taken at once, whatever the interrupt flag says */
+        arch_cpu_relax();
+}
+
+/* Every NMI is a sign of life too: a CPU that looks dead is pinged with
+ * one (look_at), and a live CPU that keeps interrupts off for long (a long
+ * system call under the big lock) answers it here. */
 void cpu_fail_nmi(struct trap_frame *f) {
     struct cpu *c = this_cpu();
     int how = __atomic_load_n(&c->fail_how, __ATOMIC_SEQ_CST);
-    if (how == STOPPED || how == ABI_CPUFAIL_KERNEL || (how == ABI_CPUFAIL_USER && trap_from_user(f)) ||
+    if (how == STOPPED || how == NOW || how == ABI_CPUFAIL_KERNEL || (how == ABI_CPUFAIL_USER && trap_from_user(f)) ||
         (how == ABI_CPUFAIL_LOCK && c->nheld > 0))
         stop_here();
+    __atomic_store_n(&c->heartbeat, c->heartbeat + 1, __ATOMIC_RELAXED);
 }
 
 /* A timer tick interrupts code that holds no spinlock (they keep
@@ -109,11 +137,11 @@ static void stop_if_asked(struct trap_frame *f) {
     }
     int how = __atomic_load_n(&c->fail_how, __ATOMIC_SEQ_CST);
     if (how == ABI_CPUFAIL_KERNEL || (how == ABI_CPUFAIL_USER && trap_from_user(f)))
-        stop_here();
+        stop_via_nmi();
     if (how == ABI_CPUFAIL_LOCK) {
         model->sched_lock();
         proc_table_lock();
-        stop_here();
+        stop_via_nmi();
     }
 }
 
@@ -131,6 +159,10 @@ static void report(int cpu, uint64_t missed) {
                (unsigned long long)(now / 1000000000), (unsigned long long)(now / 1000000 % 1000));
     /* in the kernel: a system call, a kernel thread, or an interrupt that
      * holds a lock (cpufail's `lock` takes its locks in the timer tick) */
+    int how = __atomic_load_n(&d->fail_how, __ATOMIC_RELAXED);
+    pr_err("cpufail: CPU %d %s (fail_how %d, heartbeat %llu, ticks %llu)\n", cpu,
+           how ? "was asked to fail (cpufail)" : "was not asked to fail: a real failure, or a false alarm", how,
+           (unsigned long long)d->heartbeat, (unsigned long long)d->count.ticks);
     struct proc *p = __atomic_load_n(&d->current, __ATOMIC_RELAXED);
     if (p)
         pr_err("cpufail: CPU %d was running pid %d (%s), in %s\n", cpu, p->pid, p->name,
@@ -144,10 +176,27 @@ static void report(int cpu, uint64_t missed) {
 }
 
 /* Any live CPU to take the dead one's interrupts: this one. */
+/* Fencing, as a cluster does to a node it has given up on: make sure the
+ * CPU really is stopped before its process is run elsewhere. A live CPU
+ * that only looked dead (a host thread descheduled for long under QEMU)
+ * would otherwise go on running that process on the same kernel stack.
+ * The NMI stops it at once, wherever it is; a dead one does not answer,
+ * and after a millisecond we go on without it. */
+static void fence(int cpu) {
+    int none = 0;
+    __atomic_compare_exchange_n(&cpus[cpu].fail_how, &none, ABI_CPUFAIL_KERNEL, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    arch_send_fail_nmi(cpu);
+    uint64_t until = uptime_ns() + 1000000;
+    while (__atomic_load_n(&cpus[cpu].fail_how, __ATOMIC_SEQ_CST) != STOPPED && uptime_ns() < until)
+        arch_cpu_relax();
+}
+
 static void declare_failed(int cpu, uint64_t missed) {
     bool no = false;
     if (!__atomic_compare_exchange_n(&cpus[cpu].failed, &no, true, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return; /* another CPU said it first */
+    fence(cpu);
     report(cpu, missed);
     __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
     arch_cpu_offline(cpu, cpu_id());
@@ -177,13 +226,18 @@ static void look_at(int cpu) {
     if (beat == 0) /* its timer has not started yet */
         return;
     typeof(&seen[0][0]) s = &seen[cpu_id()][cpu];
+    uint64_t now = uptime_ns();
     if (beat != s->beat || s->ref == 0) {
         s->beat = beat;
         s->ref = ref;
+        s->since_ns = now;
         return;
     }
-    if (ref - s->ref >= CPU_DEAD_AFTER_TICKS)
-        declare_failed(cpu, ref - s->ref);
+    uint64_t missed = ref - s->ref;
+    if (missed >= CPU_DEAD_AFTER_TICKS && now - s->since_ns >= CPU_DEAD_AFTER_MS * 1000000ULL)
+        declare_failed(cpu, missed);
+    else if (missed && missed % CPU_PING_TICKS == 0 && s->pinged != ref)
+        ping(cpu, &s->pinged, ref);
 }
 
 void cpu_fail_waiting(struct cpu_wait *w, int cpu) {
@@ -192,9 +246,12 @@ void cpu_fail_waiting(struct cpu_wait *w, int cpu) {
     look_at(cpu); /* the others' ticks, if any CPU still takes them */
     uint64_t beat = __atomic_load_n(&cpus[cpu].heartbeat, __ATOMIC_RELAXED), now = uptime_ns();
     if (w->cpu != cpu || w->beat != beat) {
-        *w = (struct cpu_wait){cpu, beat, now};
+        *w = (struct cpu_wait){cpu, beat, now, 0};
         return;
     }
+    uint64_t tenths = (now - w->since_ns) / (CPU_DEAD_WAIT_MS * 100000ULL);
+    if (tenths && tenths != w->pinged) /* ten pings before the verdict */
+        ping(cpu, &w->pinged, tenths);
     if (now - w->since_ns >= CPU_DEAD_WAIT_MS * 1000000ULL) {
         pr_err("cpufail: CPU %d has waited %llu ms for CPU %d, whose heartbeat stood still all that time\n",
                cpu_id(), (unsigned long long)((now - w->since_ns) / 1000000), cpu);

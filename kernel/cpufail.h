@@ -13,8 +13,12 @@ struct trap_frame;
 struct spinlock;
 
 /* A CPU whose heartbeat stood still while another CPU took this many
- * timer ticks is dead (kernel/cpufail.c says why so many). */
+ * timer ticks, and for at least CPU_DEAD_AFTER_MS, is dead
+ * (kernel/cpufail.c says why so long). */
 #define CPU_DEAD_AFTER_TICKS 50
+#define CPU_DEAD_AFTER_MS 1500
+/* ... and is pinged with an NMI every this many of them before that. */
+#define CPU_PING_TICKS 10
 
 /* cpufail(cpu, how): 0, or -EINVAL (bad how, CPU out of range or offline),
  * -EBUSY (it is already failing, or it is the last CPU that would be left). */
@@ -29,11 +33,11 @@ void cpu_fail_nmi(struct trap_frame *f);
  * so it calls cpu_fail_waiting() now and then with the CPU it waits for,
  * and that CPU is dead when its heartbeat has stood still for
  * CPU_DEAD_WAIT_MS of this wait (a live CPU keeps a lock, or a remote
- * call waiting, for microseconds). Start with struct cpu_wait w = {-1}. */
+ * call waiting, for microseconds). Start with struct cpu_wait w = {-1, 0, 0, 0}. */
 #define CPU_DEAD_WAIT_MS 2000
 struct cpu_wait {
     int cpu;
-    uint64_t beat, since_ns;
+    uint64_t beat, since_ns, pinged;
 };
 void cpu_fail_waiting(struct cpu_wait *w, int cpu);
 /* For model->cpu_failed: stop the kernel with a report naming the locks

@@ -37,7 +37,7 @@ void smp_handle_calls(void) {
  * so the wait ends (false) when it goes offline; and since this CPU takes
  * no ticks while it waits, it looks at cpu's heartbeat itself now and then. */
 static bool wait_serving(volatile int *flag, int value, int cpu) {
-    struct cpu_wait w = {-1, 0, 0};
+    struct cpu_wait w = {-1, 0, 0, 0};
     for (uint32_t spins = 1; __atomic_load_n(flag, __ATOMIC_ACQUIRE) != value; spins++) {
         if (!__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST))
             return false;

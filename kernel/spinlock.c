@@ -118,7 +118,7 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
     if (contended) {
         start = arch_cycles();
-        struct cpu_wait w = {-1, 0, 0};
+        struct cpu_wait w = {-1, 0, 0, 0};
         for (uint32_t spins = 1; __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket; spins++) {
             smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();

@@ -69,7 +69,7 @@ void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
 void arch_send_forward_ipi(int cpu);  /* "kernel work was forwarded to you" (its own vector) */
 void arch_poweroff(void);             /* ACPI S5, else halt */
-void arch_send_fail_nmi(int cpu);     /* an NMI to `cpu`: cpufail() stops it (kernel/cpufail.c) */
+void arch_send_fail_nmi(int cpu);     /* an NMI to `cpu`: stops it (cpufail) or pings it (kernel/cpufail.c) */
 void arch_cpu_offline(int cpu, int to);/* `cpu` has failed: its device interrupts go to CPU `to` */
 
 /* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
