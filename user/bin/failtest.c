@@ -16,6 +16,9 @@
  *                    kernel must stop with a report naming it (a crash cell).
  *   failtest leader  fail CPU 0 in the kernel: under model=leader every
  *                    follower must stop, saying why (a crash cell).
+ *   failtest boot    the boot option cpufail=N@MS failed a CPU: wait until
+ *                    sysinfo shows it failed, then check that six children
+ *                    still run to the end on the CPUs left.
  * Closing line: "failtest: N passed, N failed".
  */
 #include <stdio.h>
@@ -102,6 +105,27 @@ int main(int argc, char **argv)
         return private_test(); /* its instance may start before the other CPUs are up */
     if (sysinfo(&si) < 0 || si.ncpus < 4) {
         check(0, "needs 4 CPUs (-smp 4)");
+        return finish();
+    }
+
+    if (strcmp(mode, "boot") == 0) {
+        int dead = -1;
+        for (int i = 0; i < 100 && dead < 0; i++) {
+            sleep_ms(100);
+            for (unsigned c = 0; sysinfo(&si) == 0 && c < si.ncpus && c < ABI_MAX_CPUS; c++)
+                if (si.cpu[c].state == ABI_CPU_FAILED)
+                    dead = (int)c;
+        }
+        check(dead >= 0, "sysinfo shows the CPU that cpufail= failed");
+        printf("failtest: CPU %d failed at boot\n", dead);
+        int kids[6], ok = 0;
+        for (int i = 0; i < 6; i++)
+            kids[i] = spawn(-1, uptime_ns() + 300000000ULL);
+        for (int i = 0; i < 6; i++) {
+            int st = -1;
+            ok += waitpid(kids[i], &st, 0) == kids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        }
+        check(ok == 6, "six children run to the end on the CPUs left");
         return finish();
     }
 
