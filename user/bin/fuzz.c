@@ -33,6 +33,7 @@
  *
  * What is kept out, because it would end the test for a reason nobody
  * learns from: poweroff (any call number whose low 32 bits say poweroff);
+ * cpufail likewise (it would stop a CPU dead, docs/organisations.md);
  * kill of any process but the life itself, init (EPERM) and pids that
  * cannot exist; setprio likewise; reads from the console (they would wait
  * for input for ever: the life closes fd 0 and skips reads from fds still
@@ -267,6 +268,8 @@ static void plan(int w, uint64_t j, struct call *c)
         if ((c->nr & 0xffffffffull) == SYS_poweroff || (c->nr & 0xffffull) == SYS_poweroff)
             continue;
         if (c->nr == SYS_test_rendezvous) /* test only: waits up to 2 s, and does nothing else */
+            continue;
+        if ((c->nr & 0xffffffffull) == SYS_cpufail) /* would stop a CPU dead: not the fuzzer's to do */
             continue;
         if (c->nr == SYS_exit && !chance(&r, 6))
             continue; /* exit ends a life: keep lives long enough to do things */
