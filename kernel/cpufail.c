@@ -44,9 +44,11 @@
  * (docs/organisations.md, "When a CPU fails").
  */
 #include "kernel/cpufail.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/model.h"
 #include "kernel/options.h"
+#include "kernel/os.h"
 #include "kernel/proc.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
@@ -176,6 +178,22 @@ static void report(int cpu, uint64_t missed) {
 }
 
 /* Any live CPU to take the dead one's interrupts: this one. */
+/* Each instance's sleep deadlines and lost-wakeup watch belong to one CPU
+ * of it (os->first_cpu, os_poll_events): when that one dies, the lowest
+ * live CPU of the same instance takes them over, or sleepers would never
+ * wake (bkl, fine, leader: when CPU 0 fails). */
+static void take_over_timers(int cpu) {
+    struct os_instance *os = cpus[cpu].os;
+    if (os_instance_cpu(os->id) != cpu)
+        return;
+    for (int i = 0; i < ncpus; i++)
+        if (cpus[i].online && cpus[i].os == os) {
+            __atomic_store_n(&os->first_cpu, i, __ATOMIC_RELEASE);
+            pr_info("cpufail: CPU %d now wakes OS instance %d's sleepers in place of CPU %d\n", i, os->id, cpu);
+            return;
+        }
+}
+
 /* Fencing, as a cluster does to a node it has given up on: make sure the
  * CPU really is stopped before its process is run elsewhere. A live CPU
  * that only looked dead (a host thread descheduled for long under QEMU)
@@ -200,7 +218,12 @@ static void declare_failed(int cpu, uint64_t missed) {
     report(cpu, missed);
     __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
     arch_cpu_offline(cpu, cpu_id());
+    take_over_timers(cpu);
     model->cpu_failed(cpu);
+    /* The dead CPU may have been sent the console's last interrupt and
+     * never handled it; the UART keeps its edge-triggered line raised
+     * until it is read, so no new interrupt would come: read it once. */
+    console_receive();
 }
 
 /* The fastest heartbeat of the CPUs other than `cpu`: the machine's clock
