@@ -72,7 +72,13 @@ int main(void)
     printf("model:     %.*s\n", (int)sizeof si.model, si.model);
     printf("in kernel: %u CPUs right now (system calls, faults, kernel threads)\n", (unsigned)si.cpus_in_kernel);
     printf("watchdog:  %u lost wakeups seen\n", (unsigned)si.lost_wakeups);
-    printf("cpus:      %u online\n", (unsigned)si.ncpus);
+    unsigned failed = 0;
+    for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++)
+        failed += si.cpu[i].state == ABI_CPU_FAILED;
+    if (failed) /* stopped by cpufail and noticed (docs/organisations.md, "When a CPU fails") */
+        printf("cpus:      %u online, %u failed\n", (unsigned)si.ncpus - failed, failed);
+    else
+        printf("cpus:      %u online\n", (unsigned)si.ncpus);
     printf("uptime:    %llu.%03llu s\n", ms / 1000, ms % 1000);
     printf("processes: %u of %u\n", (unsigned)si.nprocs, (unsigned)si.max_procs);
     printf("memory:    %llu of %llu frames free (%llu of %llu KiB)\n",
