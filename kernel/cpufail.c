@@ -148,7 +148,7 @@ static void stop_if_asked(struct trap_frame *f) {
 }
 
 /* What the dead CPU leaves behind, said once, by the CPU that noticed. */
-static void report(int cpu, uint64_t missed) {
+static void report(int cpu, uint64_t missed, int how) {
     struct cpu *d = &cpus[cpu];
     uint64_t now = uptime_ns();
     if (missed) /* else a waiting CPU found it, and said so */
@@ -161,9 +161,8 @@ static void report(int cpu, uint64_t missed) {
                (unsigned long long)(now / 1000000000), (unsigned long long)(now / 1000000 % 1000));
     /* in the kernel: a system call, a kernel thread, or an interrupt that
      * holds a lock (cpufail's `lock` takes its locks in the timer tick) */
-    int how = __atomic_load_n(&d->fail_how, __ATOMIC_RELAXED);
-    pr_err("cpufail: CPU %d %s (fail_how %d, heartbeat %llu, ticks %llu)\n", cpu,
-           how ? "was asked to fail (cpufail)" : "was not asked to fail: a real failure, or a false alarm", how,
+    pr_err("cpufail: CPU %d %s (heartbeat %llu, timer ticks %llu)\n", cpu,
+           how ? "was asked to fail (cpufail)" : "was not asked to fail: a real failure, or a false alarm",
            (unsigned long long)d->heartbeat, (unsigned long long)d->count.ticks);
     struct proc *p = __atomic_load_n(&d->current, __ATOMIC_RELAXED);
     if (p)
@@ -214,8 +213,9 @@ static void declare_failed(int cpu, uint64_t missed) {
     bool no = false;
     if (!__atomic_compare_exchange_n(&cpus[cpu].failed, &no, true, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return; /* another CPU said it first */
+    int asked = __atomic_load_n(&cpus[cpu].fail_how, __ATOMIC_SEQ_CST); /* before fencing sets it */
     fence(cpu);
-    report(cpu, missed);
+    report(cpu, missed, asked);
     __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
     arch_cpu_offline(cpu, cpu_id());
     take_over_timers(cpu);
