@@ -118,7 +118,7 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     if (contended) {
         start = arch_cycles();
         while (__atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket) {
-            smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
+            smp_serve_while_waiting(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();
         }
     }
