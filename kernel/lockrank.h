@@ -10,6 +10,10 @@
  * Ranks 20-52 (process table, one process, Lrq, Lawt, address space) are
  * reserved for the `fine` organisation's independent critical regions; the
  * `bkl` organisation covers all of them with RANK_BKL.
+ *
+ * Ranks 15-18 are sleep locks (kernel/sleeplock.h): a process may sleep
+ * holding them (waiting for the disk), so they are taken before any
+ * spinlock and in this order: directory, inode, bitmaps, buffer.
  */
 #ifndef LOCKRANK_H
 #define LOCKRANK_H
@@ -18,6 +22,10 @@
     X(RANK_BKL, 10, "big kernel lock (bkl model): the whole kernel")             \
     X(RANK_LEADER, 12, "the leader's tables (leader model): taken on the leader only") \
     X(RANK_INSTANCE, 14, "one OS instance's tables (private model)")           \
+    X(RANK_FS_DIROP, 15, "sleep lock: directory operations (create, unlink, rename)") \
+    X(RANK_FS_INODE, 16, "sleep lock: one in-core inode and its blocks")         \
+    X(RANK_FS_BITMAP, 17, "sleep lock: block and inode bitmaps, free counts")    \
+    X(RANK_BUF, 18, "sleep lock: one buffer of the buffer cache")               \
     X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
     X(RANK_PROC, 25, "one process: state, wait channel")                         \
     X(RANK_RUNQUEUE, 30, "ready queues (Lrq)")                                   \
@@ -26,7 +34,11 @@
     X(RANK_ADDRSPACE, 52, "one address space's page tables")                     \
     X(RANK_HEAP, 54, "kernel heap free lists")                                   \
     X(RANK_KERNEL_PT, 56, "kernel page tables (upper half), kernel stacks")      \
+    X(RANK_ICACHE, 57, "in-core inode table: reference counts")                 \
+    X(RANK_BCACHE, 58, "buffer cache: LRU list, block numbers, reference counts") \
     X(RANK_FRAMES, 60, "physical frame allocator")                               \
+    X(RANK_BLKQ, 70, "block request queue and the AHCI port (also in its IRQ)")  \
+    X(RANK_PCI, 72, "PCI configuration mechanism #1 ports")                      \
     X(RANK_SHM, 80, "names of the shared-memory windows (private model)")       \
     X(RANK_CONSOLE_IN, 85, "console input buffer")                               \
     X(RANK_TEST, 88, "locks of the in-kernel tests")                             \

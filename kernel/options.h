@@ -17,6 +17,8 @@ struct boot_options {
      * weights, CPU 0 first (CPUs not listed weigh 1); none: equal slices. */
     unsigned partition[64];
     unsigned npartition;
+    bool msi;            /* msi=on|off: devices interrupt by MSI where they can */
+    bool bcache;         /* bcache=on|off: off sends every block read and write to the disk */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

@@ -26,6 +26,8 @@
 #define MAX_OS_INSTANCES MAX_CPUS
 
 struct proc;
+struct bcache;
+struct ext2_fs;
 
 struct os_instance {
     int id;
@@ -54,6 +56,8 @@ struct os_instance {
     char lock_names[5][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
     volatile int claimed;           /* a CPU serves it (os_instance_claim) */
     int first_cpu;                  /* that CPU: it scans the sleepers */
+    struct bcache *bcache;          /* buffer cache: one per instance (kernel/bcache.h) */
+    struct ext2_fs *fs;             /* the root file system as this instance sees it */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

@@ -142,6 +142,8 @@ int proc_fork(void) {
     memcpy(child->fpu, parent->fpu, sizeof child->fpu);
     for (int fd = 0; fd < NOFILE; fd++)
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
+    child->cloexec = parent->cloexec;
+    str_copy(child->cwd, parent->cwd, sizeof child->cwd);
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
     model->sched_lock();

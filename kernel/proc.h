@@ -53,6 +53,8 @@ struct proc {
     unsigned slice_ticks;       /* timer ticks since it was last switched in */
     uint64_t child_runtime_ns;
     struct list_node rq;        /* ready-queue link */
+    char cwd[ABI_PATH_MAX];     /* working directory, absolute ("" = "/") */
+    uint32_t cloexec;           /* bit fd: close files[fd] on exec */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 
