@@ -4,6 +4,7 @@
  * state or parent happens under the scheduler lock (model->sched_lock).
  */
 #include "kernel/proc.h"
+#include "kernel/file.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -180,6 +181,11 @@ static void reparent_children(struct proc *p) {
 void proc_exit(int status) {
     struct proc *p = current_proc();
     if (p == this_os()->init) {
+        /* This instance's dirty blocks go to the disk now, while it can
+         * still sleep for them: the last init to end powers the machine
+         * off from its own instance, which can write back only its own
+         * cache (private). */
+        fs_flush_all();
         init_exited(status); /* returns while other instances' inits run */
         this_os()->init = NULL; /* its slot will be reused: no longer init */
     }
