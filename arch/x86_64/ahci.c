@@ -373,7 +373,11 @@ void ahci_init(void) {
         return;
     /* Interrupts: MSI to the boot CPU where the function offers it, else
      * its INTx line through the I/O APIC (PCI interrupts are level
-     * triggered); the watchdog's polling is the last resort. */
+     * triggered); the watchdog's polling is the last resort. The boot CPU
+     * on purpose: the completion wakes the sleeping process, which touches
+     * a process table, and CPU 0 is the one CPU allowed to under every
+     * organisation (leader: the leader; private: the CPU of instance 0,
+     * the instance that owns the disk; bkl: any). */
     uint32_t apic = this_cpu()->arch.apic_id;
     if (boot_options.msi && pci_enable_msi(d, apic, VEC_AHCI)) {
         using_msi = true;
