@@ -19,6 +19,8 @@ struct boot_options {
     unsigned npartition;
     char sched[8];       /* sched=global|percpu: fine's ready queues (docs/organisations.md) */
     unsigned balance_ms; /* balance=N: fine percpu's balancing period in ms */
+    bool msi;            /* msi=on|off: devices interrupt by MSI where they can */
+    bool bcache;         /* bcache=on|off: off sends every block read and write to the disk */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

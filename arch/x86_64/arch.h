@@ -69,6 +69,9 @@ void arch_send_call_ipi(int cpu);     /* "run your mailbox" (kernel/smp.c) */
 void arch_send_resched_ipi(int cpu);  /* "look at your ready queue" */
 void arch_send_forward_ipi(int cpu);  /* "kernel work was forwarded to you" (its own vector) */
 void arch_poweroff(void);             /* ACPI S5, else halt */
+uint64_t arch_rtc_boot_epoch(void);   /* wall clock at boot, seconds since 1970 (CMOS RTC) */
+void arch_devices_init(void);         /* PCI listing, the SATA controller's disks (kernel/blk.h) */
+void arch_devices_init(void);         /* PCI listing, the SATA controller's disks (kernel/blk.h) */
 
 /* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
 struct cpu;

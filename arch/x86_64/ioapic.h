@@ -6,4 +6,7 @@ void ioapic_init(void);
 void pic_disable(void);
 /* Deliver ISA IRQ `irq` as vector 32 + irq to the CPU with this APIC id. */
 bool ioapic_route_isa(int irq, uint32_t dest_apic_id);
+/* Deliver GSI gsi as `vector` to the CPU with this APIC id; level-triggered
+ * active-high (PCI INTx as QEMU's ACPI link devices describe it) or edge. */
+bool ioapic_route_gsi(uint32_t gsi, uint8_t vector, bool level, uint32_t dest_apic_id);
 #endif
