@@ -40,8 +40,8 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: bench-leader all deps kernel user iso run debug test test-full test-host clean lockranks bench-smp FORCE
-all: iso
+.PHONY: bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
+all: iso disk
 
 deps:
 	@tools/deps.sh
@@ -88,6 +88,12 @@ user: | deps
 $(BUILD)/initrd.cpio: user
 	@true
 
+# The SATA disk: ext2 over the same files, by e2fsprogs (tools/mkdisk.sh).
+# `make run` and every test cell boot a fresh copy of it.
+disk: $(BUILD)/disk.img
+$(BUILD)/disk.img: $(BUILD)/initrd.cpio tools/mkdisk.sh
+	$(Q)tools/mkdisk.sh $(BUILD)/user/initrd $@ $(BUILD)/user/disk-bin
+
 # ---- bootable ISO ----
 iso: $(BUILD)/os.iso
 # The command line is a prerequisite too: `make run MODEL=fine` rebuilds
@@ -100,11 +106,16 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
 
-run: iso
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL)
+# A fresh copy of the disk each time; DISK=none boots from the initrd alone,
+# KEEP_DISK=1 keeps what the last run wrote (build/run-disk.img).
+DISK ?= $(BUILD)/run-disk.img
+run: iso disk
+	@$(if $(KEEP_DISK),test -f $(BUILD)/run-disk.img ||) cp $(BUILD)/disk.img $(BUILD)/run-disk.img
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) $(if $(filter none,$(DISK)),,--disk $(DISK))
 
-debug: iso
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --gdb
+debug: iso disk
+	@cp $(BUILD)/disk.img $(BUILD)/run-disk.img
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --gdb $(if $(filter none,$(DISK)),,--disk $(DISK))
 
 # ---- tests ----
 $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) lib/string.c $(wildcard lib/*.h) tests/host/htest.h | deps
@@ -117,14 +128,14 @@ $(BUILD)/host/test_options: kernel/options.c kernel/options.h
 
 test-host: $(HOST_TESTS)
 
-test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
-	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
 
 # Cells too slow for `make test` (tests/matrix-full.txt, e.g. -smp 64).
-test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
+test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/testrun.py --matrix tests/matrix-full.txt --kernel $(BUILD)/kernel.elf \
-	  --initrd $(BUILD)/initrd.cpio --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
 
 # A benchmark, not a test (docs/testing.md): the table and build/bench/smp.csv.
 bench-smp: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio

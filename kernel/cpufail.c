@@ -47,6 +47,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/model.h"
+#include "kernel/heap.h"
 #include "kernel/options.h"
 #include "kernel/os.h"
 #include "kernel/proc.h"
@@ -59,10 +60,21 @@
 
 /* What each CPU saw of each other CPU: its heartbeat, and the machine's
  * clock in ticks (the fastest heartbeat of the others) when that heartbeat
- * last moved. Only the observing CPU writes its row: no races. */
-static struct {
+ * last moved. Only the observing CPU writes its row: no races. A table of
+ * nseen x nseen entries from the heap (cpu_fail_init): as a 64 x 64 array
+ * in the kernel's image it made the image too big for an 8 MiB boot. */
+struct sight {
     uint64_t beat, ref, pinged, since_ns;
-} seen[MAX_CPUS][MAX_CPUS];
+};
+static struct sight *seen;
+static int nseen;
+
+void cpu_fail_init(int n) {
+    seen = kzalloc(sizeof *seen * (size_t)n * (size_t)n);
+    if (!seen)
+        panic("cpufail: no memory for the heartbeat table of %d CPUs", n);
+    nseen = n;
+}
 
 /* A CPU that has kept interrupts off for a while is not dead if it answers
  * an NMI (cpu_fail_nmi bumps its heartbeat): ask it before the verdict. */
@@ -218,8 +230,8 @@ static void declare_failed(int cpu, uint64_t missed) {
     report(cpu, missed, asked);
     __atomic_store_n(&cpus[cpu].online, false, __ATOMIC_SEQ_CST);
     arch_cpu_offline(cpu, cpu_id());
+    model->cpu_failed(cpu); /* first: an organisation that cannot go on (leader, its leader) stops here */
     take_over_timers(cpu);
-    model->cpu_failed(cpu);
     /* The dead CPU may have been sent the console's last interrupt and
      * never handled it; the UART keeps its edge-triggered line raised
      * until it is read, so no new interrupt would come: read it once. */
@@ -248,7 +260,9 @@ static void look_at(int cpu) {
     uint64_t beat = __atomic_load_n(&d->heartbeat, __ATOMIC_RELAXED), ref = machine_ticks(cpu);
     if (beat == 0) /* its timer has not started yet */
         return;
-    typeof(&seen[0][0]) s = &seen[cpu_id()][cpu];
+    if (cpu_id() >= nseen || cpu >= nseen)
+        return; /* a CPU that came up beyond those expected at boot: not watched */
+    struct sight *s = &seen[cpu_id() * nseen + cpu];
     uint64_t now = uptime_ns();
     if (beat != s->beat || s->ref == 0) {
         s->beat = beat;

@@ -23,6 +23,8 @@ struct spinlock;
 /* cpufail(cpu, how): 0, or -EINVAL (bad how, CPU out of range or offline),
  * -EBUSY (it is already failing, or it is the last CPU that would be left). */
 int cpu_fail_request(int cpu, int how);
+/* At boot, before the other CPUs start: room to watch n CPUs. */
+void cpu_fail_init(int n);
 /* First thing in every timer tick: the heartbeat, a failure asked of this
  * CPU, the others' heartbeats. */
 void cpu_fail_tick(struct trap_frame *f);

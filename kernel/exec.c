@@ -170,11 +170,38 @@ static const char *base_name(const char *path) {
 }
 
 /* Build the new program's address space; replace p's only on success. */
+static int load_image(struct proc *p, const char *path, const struct exec_args *a, const void *data,
+                      uint64_t size);
+
+/* Descriptors marked close-on-exec go once the new program is in place. */
+static void close_on_exec(struct proc *p) {
+    for (int fd = 0; fd < NOFILE; fd++)
+        if ((p->cloexec & (1u << fd)) && p->files[fd]) {
+            file_close(p->files[fd]);
+            p->files[fd] = NULL;
+        }
+    p->cloexec = 0;
+}
+
 static int load_program(struct proc *p, const char *path, const struct exec_args *a) {
     const void *data;
     uint64_t size;
-    if (fs_lookup(path, &data, &size) < 0)
-        return -ABI_ENOENT;
+    bool owned;
+    int err = fs_load(path, &data, &size, &owned);
+    if (err < 0)
+        return err == -ABI_EIO || err == -ABI_ENOMEM || err == -ABI_EACCES || err == -ABI_ENOEXEC ||
+                       err == -ABI_ENOTDIR
+                   ? err
+                   : -ABI_ENOENT;
+    err = load_image(p, path, a, data, size);
+    if (owned)
+        kfree((void *)data);
+    return err;
+}
+
+/* The new program from its file's bytes. */
+static int load_image(struct proc *p, const char *path, const struct exec_args *a, const void *data,
+                      uint64_t size) {
     struct elf_image img;
     const char *why = "?";
     if (elf_parse(data, size, USER_LO, USER_STACK_TOP - USER_STACK_MAX, &img, &why) < 0) {
@@ -208,6 +235,7 @@ static int load_program(struct proc *p, const char *path, const struct exec_args
     proc_lock(p); /* procinfo reads the name under it */
     str_copy(p->name, base_name(path), sizeof p->name);
     proc_unlock(p);
+    close_on_exec(p);
     return 0;
 }
 

@@ -47,6 +47,7 @@ void kernel_timer_tick(struct trap_frame *f) {
 /* Power off; in QEMU first through isa-debug-exit, so the exit status says
  * whether `code` was 0 (tools/testrun.py reads it). */
 void machine_poweroff(int code) {
+    fs_flush_all(); /* dirty blocks to the disk before the machine stops */
     pr_info("poweroff (code %d)\n", code);
     arch_exit_emulator_if_present(code == 0);
     arch_poweroff();
@@ -128,11 +129,13 @@ void kmain(uint32_t mb2_info_pa) {
     arch_interrupts_init();               /* local APIC on (the 8259s were masked in arch_early_init) */
     ioapic_init();                        /* I/O APICs, every line masked */
     arch_timer_init(boot_options.hz);     /* LAPIC timer calibrated, ticking here */
+    arch_devices_init();                  /* PCI listing, SATA disks (AHCI) */
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
     model->init();                        /* its OS instances, ready queues and locks */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input (after the instances: a line ~N names one) */
     os_instance_claim();                  /* the boot instance's process table */
     fs_init();                            /* initrd archive, console */
+    cpu_fail_init(arch_cpus_expected(boot_options.maxcpus)); /* the heartbeat table (kernel/cpufail.c) */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
     os_instance_start_programs();         /* init, or the kernel tests */
     scheduler();                          /* the boot CPU becomes one CPU among many */

@@ -6,7 +6,7 @@
 
 struct boot_options boot_options = {.model = "bkl", .loglevel = LOG_INFO, .hz = 100, .maxcpus = 64,
                                    .forward = "ipi", .leader_runs_user = 1, .sched = "percpu", .balance_ms = 20,
-                                   .cpufail_cpu = -1, .cpufail_how = ABI_CPUFAIL_USER};
+                                   .cpufail_cpu = -1, .cpufail_how = ABI_CPUFAIL_USER, .msi = true, .bcache = true};
 
 /* Every option takes a value: a bare word (`model` alone) is an error, never
  * a reset to empty. Errors are counted; kmain() decides what they mean. */
@@ -38,6 +38,7 @@ static bool parse_number(const struct cmdline_opt *o, uint64_t lo, uint64_t hi, 
     boot_options.errors++;
     return false;
 }
+
 
 /* partition=3,1,1,1: weights from 1 to 1000, at most one per CPU. */
 static void parse_partition(const struct cmdline_opt *o) {
@@ -98,6 +99,15 @@ static void parse_cpufail(const struct cmdline_opt *o) {
     boot_options.cpufail_how = how;
 }
 
+static void parse_on_off(const struct cmdline_opt *o, bool *out) {
+    if (o->val && o->val_len == 2 && memcmp(o->val, "on", 2) == 0)
+        *out = true;
+    else if (o->val && o->val_len == 3 && memcmp(o->val, "off", 3) == 0)
+        *out = false;
+    else
+        option_error(o, "needs the value on or off");
+}
+
 static void apply(const struct cmdline_opt *o) {
     uint64_t n;
     if (o->error)
@@ -140,7 +150,11 @@ static void apply(const struct cmdline_opt *o) {
             boot_options.balance_ms = (unsigned)n;
     } else if (cmdline_opt_is(o, "cpufail")) {
         parse_cpufail(o);
-    } else
+    } else if (cmdline_opt_is(o, "msi"))
+        parse_on_off(o, &boot_options.msi);
+    else if (cmdline_opt_is(o, "bcache"))
+        parse_on_off(o, &boot_options.bcache);
+    else
         option_error(o, "is not an option (docs/boot.md lists them)");
 }
 

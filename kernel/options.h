@@ -25,6 +25,8 @@ struct boot_options {
     int cpufail_cpu;
     unsigned cpufail_ms;
     int cpufail_how;
+    bool msi;            /* msi=on|off: devices interrupt by MSI where they can */
+    bool bcache;         /* bcache=on|off: off sends every block read and write to the disk */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

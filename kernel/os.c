@@ -1,4 +1,5 @@
 #include "kernel/os.h"
+#include "kernel/file.h"
 #include "kernel/ktest.h"
 #include "kernel/model.h"
 #include "kernel/options.h"
@@ -72,6 +73,7 @@ void os_instance_start_programs(void) {
             kthread_create("ktest", ktest_thread, boot_options.test, 0);
     } else {
         proc_start_init("init", boot_options.run);
+        fs_start_threads(); /* disk watchdog, cache flusher of an instance with a disk (after init: pid 1) */
     }
 }
 

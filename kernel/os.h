@@ -26,6 +26,8 @@
 #define MAX_OS_INSTANCES MAX_CPUS
 
 struct proc;
+struct bcache;
+struct ext2_fs;
 
 /* Each lock here guards this instance's table only, so that instances
  * (private: one per CPU) never share a lock. */
@@ -63,6 +65,8 @@ struct os_instance {
     char lock_names[8][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
     volatile int claimed;           /* a CPU serves it (os_instance_claim) */
     int first_cpu;                  /* that CPU: it scans the sleepers */
+    struct bcache *bcache;          /* buffer cache: one per instance (kernel/bcache.h) */
+    struct ext2_fs *fs;             /* the root file system as this instance sees it */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

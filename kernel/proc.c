@@ -9,6 +9,7 @@
  * holds across its last switch until its CPU has left its kernel stack.
  */
 #include "kernel/proc.h"
+#include "kernel/file.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -238,6 +239,8 @@ int proc_fork(void) {
     memcpy(child->fpu, parent->fpu, sizeof child->fpu);
     for (int fd = 0; fd < NOFILE; fd++)
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
+    child->cloexec = parent->cloexec;
+    str_copy(child->cwd, parent->cwd, sizeof child->cwd);
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
     int pid = child->pid; /* read before it runs: it may exit and be reaped at once */
@@ -283,6 +286,11 @@ static void reparent_children(struct proc *p) {
 void proc_exit(int status) {
     struct proc *p = current_proc();
     if (p == this_os()->init) {
+        /* This instance's dirty blocks go to the disk now, while it can
+         * still sleep for them: the last init to end powers the machine
+         * off from its own instance, which can write back only its own
+         * cache (private). */
+        fs_flush_all();
         init_exited(status); /* returns while other instances' inits run */
         this_os()->init = NULL; /* its slot will be reused: no longer init */
     }

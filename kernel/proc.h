@@ -70,6 +70,8 @@ struct proc {
     struct list_node rq;        /* ready-queue link */
     int rq_cpu;                 /* whose ready queue holds it (per-CPU queues) */
     volatile bool in_kernel;    /* inside a system call or fault from user mode (cpus: INKERN) */
+    char cwd[ABI_PATH_MAX];     /* working directory, absolute ("" = "/") */
+    uint32_t cloexec;           /* bit fd: close files[fd] on exec */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 

@@ -3,7 +3,14 @@
  * fills in the function, and interrupts the target with an IPI; the target
  * runs the function in its IPI handler and sets `done`. A caller that waits
  * (for the slot or for `done`) keeps serving its own mailbox meanwhile, so
- * two CPUs calling each other with interrupts off cannot deadlock.
+ * two CPUs calling each other with interrupts off cannot deadlock; so does
+ * a CPU waiting for a spinlock (spin_lock), so that a lock holder waiting
+ * for a TLB shootdown is answered. Such a call therefore may run in the
+ * middle of any lock acquisition on its target, including the big kernel
+ * lock's count-then-take: it must not take a lock its target may be taking.
+ * A call that does (a test's probe of the scheduler lock) is posted with
+ * smp_call_locking() and runs only from the IPI handler, when the target
+ * has interrupts on and so is in no lock operation.
  */
 #include "kernel/smp.h"
 #include "kernel/cpu.h"
@@ -15,6 +22,7 @@ struct mailbox {
     volatile int busy;      /* claimed by a caller */
     volatile int pending;   /* fn/arg are filled in, not yet run */
     volatile int done;
+    volatile int irq_only;  /* run from the IPI handler only (smp_call_locking) */
     smp_fn fn;
     void *arg;
 } __attribute__((aligned(64)));
@@ -25,13 +33,17 @@ static struct mailbox mailboxes[MAX_CPUS];
  * cleared in two steps, the IPI handler could interrupt a CPU polling its
  * mailbox between them and both would run the call, the second time after
  * the caller has returned and its argument is gone. */
-void smp_handle_calls(void) {
+static void handle_calls(bool from_irq) {
     struct mailbox *m = &mailboxes[cpu_id()];
-    if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE) || !__atomic_exchange_n(&m->pending, 0, __ATOMIC_ACQ_REL))
+    if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE) || (!from_irq && m->irq_only) ||
+        !__atomic_exchange_n(&m->pending, 0, __ATOMIC_ACQ_REL))
         return;
     m->fn(m->arg);
     __atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
 }
+
+void smp_handle_calls(void) { handle_calls(true); }
+void smp_serve_while_waiting(void) { handle_calls(false); }
 
 /* Waiting on `cpu`, which may fail meanwhile: a failed CPU never answers,
  * so the wait ends (false) when it goes offline; and since this CPU takes
@@ -41,7 +53,7 @@ static bool wait_serving(volatile int *flag, int value, int cpu) {
     for (uint32_t spins = 1; __atomic_load_n(flag, __ATOMIC_ACQUIRE) != value; spins++) {
         if (!__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST))
             return false;
-        smp_handle_calls();
+        smp_serve_while_waiting();
         arch_cpu_relax();
         if ((spins & 0xFFFF) == 0)
             cpu_fail_waiting(&w, cpu);
@@ -49,16 +61,17 @@ static bool wait_serving(volatile int *flag, int value, int cpu) {
     return true;
 }
 
-static void post(int cpu, smp_fn fn, void *arg) {
+static void post(int cpu, smp_fn fn, void *arg, bool irq_only) {
     struct mailbox *m = &mailboxes[cpu];
     int expected = 0;
     while (!__atomic_compare_exchange_n(&m->busy, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         expected = 0;
         if (!__atomic_load_n(&cpus[cpu].online, __ATOMIC_SEQ_CST))
             return; /* failed meanwhile: nothing to post to (finish() sees it too) */
-        smp_handle_calls();
+        smp_serve_while_waiting();
         arch_cpu_relax();
     }
+    m->irq_only = irq_only;
     m->fn = fn;
     m->arg = arg;
     m->done = 0;
@@ -78,16 +91,19 @@ static void finish(int cpu) {
  * preempted nor moved, so "this CPU" stays true (otherwise smp_call_all
  * could run fn twice on one CPU and never on the one it left). The waits
  * poll this CPU's own mailbox, so two CPUs calling each other still finish. */
-void smp_call(int cpu, smp_fn fn, void *arg) {
+static void call_one(int cpu, smp_fn fn, void *arg, bool irq_only) {
     push_off();
     if (cpu == cpu_id()) {
         fn(arg);
     } else if (cpus[cpu].online) { /* a failed CPU runs nothing any more */
-        post(cpu, fn, arg);
+        post(cpu, fn, arg, irq_only);
         finish(cpu);
     }
     pop_off();
 }
+
+void smp_call(int cpu, smp_fn fn, void *arg) { call_one(cpu, fn, arg, false); }
+void smp_call_locking(int cpu, smp_fn fn, void *arg) { call_one(cpu, fn, arg, true); }
 
 void smp_call_all(smp_fn fn, void *arg) {
     push_off();
@@ -95,7 +111,7 @@ void smp_call_all(smp_fn fn, void *arg) {
     bool posted[MAX_CPUS];
     for (int i = 0; i < ncpus; i++)
         if ((posted[i] = i != me && __atomic_load_n(&cpus[i].online, __ATOMIC_SEQ_CST))) /* not a failed one */
-            post(i, fn, arg);
+            post(i, fn, arg, false);
     fn(arg);
     for (int i = 0; i < ncpus; i++)
         if (posted[i])

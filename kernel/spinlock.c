@@ -120,7 +120,7 @@ void spin_lock_at(struct spinlock *l, const char *site) {
         start = arch_cycles();
         struct cpu_wait w = {-1, 0, 0, 0};
         for (uint32_t spins = 1; __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket; spins++) {
-            smp_handle_calls(); /* a waiting CPU still answers remote calls (TLB shootdown) */
+            smp_serve_while_waiting(); /* a waiting CPU still answers remote calls (TLB shootdown) */
             arch_cpu_relax();
             if ((spins & 0xFFFF) == 0) /* no ticks here: is the holder's heart still beating? */
                 cpu_fail_waiting(&w, __atomic_load_n(&l->owner, __ATOMIC_RELAXED));

@@ -6,6 +6,7 @@
  */
 #include "kernel/syscall.h"
 #include "kernel/cpufail.h"
+#include "kernel/sysfile.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -82,49 +83,15 @@ static long sys_read(const union sysarg *a) {
     return file_read(file, (void *)a[1].u, a[2].u, true);
 }
 
-static long sys_open(const union sysarg *a) {
-    char path[128];
-    long len = copy_string_from_user(path, a[0].u, sizeof path);
-    if (len < 0)
-        return len;
-    struct proc *p = current_proc();
-    int fd = 0;
-    while (fd < NOFILE && p->files[fd])
-        fd++;
-    if (fd == NOFILE)
-        return -ABI_EMFILE;
-    int err = 0;
-    struct file *file = file_open(path, a[1].i, &err);
-    if (!file)
-        return err;
-    p->files[fd] = file;
-    return fd;
-}
-
-static long sys_close(const union sysarg *a) {
-    int fd = a[0].i;
-    struct file *file = fd_file(fd);
-    if (!file)
-        return -ABI_EBADF;
-    current_proc()->files[fd] = NULL;
-    file_close(file);
-    return 0;
-}
+static long sys_open(const union sysarg *a) { return sysfile_open(a[0].u, a[1].i); }
+static long sys_close(const union sysarg *a) { return sysfile_close(a[0].i); }
 
 static long sys_lseek(const union sysarg *a) {
     struct file *file = fd_file(a[0].i);
     return file ? file_lseek(file, a[1].s, a[2].i) : -ABI_EBADF;
 }
 
-static long sys_fstat(const union sysarg *a) {
-    struct file *file = fd_file(a[0].i);
-    if (!file)
-        return -ABI_EBADF;
-    struct abi_stat st = {.size = file->size, .mode = file->mode, .ino = file->ino, .blksize = 512};
-    if (file->type == F_INITRD && !(st.mode & ABI_S_IFMT))
-        st.mode |= ABI_S_IFREG;
-    return copy_to_user(a[1].u, &st, sizeof st);
-}
+static long sys_fstat(const union sysarg *a) { return sysfile_fstat(a[0].i, a[1].u); }
 
 static long sys_isatty(const union sysarg *a) {
     struct file *file = fd_file(a[0].i);
@@ -365,6 +332,26 @@ static long shm_call(uint64_t uname, long (*fn)(const char *)) {
 static long sys_shm_map(const union sysarg *a) { return shm_call(a[0].u, shm_map); }
 static long sys_shm_unmap(const union sysarg *a) { return shm_call(a[0].u, shm_unmap); }
 
+/* The disk and file system (kernel/sysfile.c). */
+static long sys_mkdir(const union sysarg *a) { return sysfile_mkdir(a[0].u); }
+static long sys_rmdir(const union sysarg *a) { return sysfile_rmdir(a[0].u); }
+static long sys_unlink(const union sysarg *a) { return sysfile_unlink(a[0].u); }
+static long sys_link(const union sysarg *a) { return sysfile_link(a[0].u, a[1].u); }
+static long sys_rename(const union sysarg *a) { return sysfile_rename(a[0].u, a[1].u); }
+static long sys_chdir(const union sysarg *a) { return sysfile_chdir(a[0].u); }
+static long sys_getcwd(const union sysarg *a) { return sysfile_getcwd(a[0].u, a[1].u); }
+static long sys_stat(const union sysarg *a) { return sysfile_stat(a[0].u, a[1].u); }
+static long sys_getdents(const union sysarg *a) { return sysfile_getdents(a[0].i, a[1].u); }
+static long sys_dup(const union sysarg *a) { return sysfile_dup(a[0].i); }
+static long sys_dup2(const union sysarg *a) { return sysfile_dup2(a[0].i, a[1].i); }
+static long sys_pipe(const union sysarg *a) { return sysfile_pipe(a[0].u); }
+static long sys_ftruncate(const union sysarg *a) { return sysfile_ftruncate(a[0].i, a[1].s); }
+static long sys_fsync(const union sysarg *a) { return sysfile_fsync(a[0].i); }
+static long sys_sync(const union sysarg *a) { (void)a; return sysfile_sync(); }
+static long sys_fcntl(const union sysarg *a) { return sysfile_fcntl(a[0].i, a[1].i, a[2].i); }
+static long sys_bcacheinfo(const union sysarg *a) { return sysfile_bcacheinfo(a[0].u); }
+static long sys_statfs(const union sysarg *a) { return sysfile_statfs(a[0].u); }
+
 struct syscall_desc {
     long (*fn)(const union sysarg *a);
     uint8_t args[MAX_ARGS]; /* enum arg_kind of rdi, rsi, rdx, r10, r8, r9 */
@@ -408,6 +395,24 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_test_rendezvous] = {sys_test_rendezvous, {U}},
     [SYS_cpufail] = {sys_cpufail, {I, I}},
     [SYS_lockstat] = {sys_lockstat, {I, U}},
+    [SYS_mkdir] = {sys_mkdir, {U}},
+    [SYS_rmdir] = {sys_rmdir, {U}},
+    [SYS_unlink] = {sys_unlink, {U}},
+    [SYS_link] = {sys_link, {U, U}},
+    [SYS_rename] = {sys_rename, {U, U}},
+    [SYS_chdir] = {sys_chdir, {U}},
+    [SYS_getcwd] = {sys_getcwd, {U, U}},
+    [SYS_stat] = {sys_stat, {U, U}},
+    [SYS_getdents] = {sys_getdents, {I, U}},
+    [SYS_dup] = {sys_dup, {I}},
+    [SYS_dup2] = {sys_dup2, {I, I}},
+    [SYS_pipe] = {sys_pipe, {U}},
+    [SYS_ftruncate] = {sys_ftruncate, {I, S}},
+    [SYS_fsync] = {sys_fsync, {I}},
+    [SYS_sync] = {sys_sync, {0}},
+    [SYS_fcntl] = {sys_fcntl, {I, I, I}},
+    [SYS_bcacheinfo] = {sys_bcacheinfo, {U}},
+    [SYS_statfs] = {sys_statfs, {U}},
 };
 #undef I
 #undef U

@@ -297,7 +297,7 @@ static int load_root(struct parser *p, const struct root_addrs *ra,
 }
 
 struct table_addrs {
-    uint64_t madt, fadt, hpet;
+    uint64_t madt, fadt, hpet, mcfg;
 };
 
 static void remember(uint64_t *slot, uint64_t addr)
@@ -335,6 +335,8 @@ static void scan_root(struct parser *p, const struct root *rt,
             remember(&ta->fadt, addr);
         else if (memcmp(hdr, "HPET", 4) == 0)
             remember(&ta->hpet, addr);
+        else if (memcmp(hdr, "MCFG", 4) == 0)
+            remember(&ta->mcfg, addr);
     }
 }
 
@@ -695,6 +697,41 @@ static void parse_hpet(struct parser *p, uint64_t phys)
     p->out->hpet_addr = addr;
 }
 
+/* ---- MCFG (PCI Firmware Specification 3.0, 4.1.2) ------------------------
+ * After the header, 8 reserved bytes, then 16-byte entries: the ECAM base
+ * address (8), the PCI segment group (2), the first and last bus (1 + 1).
+ * Only segment 0 is used; a bad table is a warning and PCI falls back to
+ * configuration mechanism #1. */
+#define MCFG_ENTRIES 44
+#define MCFG_ENTRY_LEN 16
+
+static void parse_mcfg(struct parser *p, uint64_t phys)
+{
+    const uint8_t *t;
+    uint32_t len;
+    if (load_table(p, phys, "MCFG", "MCFG", MCFG_ENTRIES, &t, &len) != 0) {
+        warn_note(p);
+        return;
+    }
+    for (uint32_t off = MCFG_ENTRIES; off + MCFG_ENTRY_LEN <= len;
+         off += MCFG_ENTRY_LEN) {
+        const uint8_t *e = t + off;
+        uint64_t base = rd64(e);
+        if (rd16(e + 8) != 0)
+            continue;
+        if (!base || e[11] < e[10]) {
+            warn(p, "MCFG entry with base %x and buses %u-%u ignored", 0,
+                 base, e[10], e[11]);
+            continue;
+        }
+        p->out->has_mcfg = true;
+        p->out->mcfg_base = base;
+        p->out->mcfg_bus_start = e[10];
+        p->out->mcfg_bus_end = e[11];
+        return;
+    }
+}
+
 /* ---- entry point ------------------------------------------------------- */
 
 int acpi_parse(uint64_t rsdp_phys, const void *rsdp, size_t rsdp_len,
@@ -704,7 +741,7 @@ int acpi_parse(uint64_t rsdp_phys, const void *rsdp, size_t rsdp_len,
     struct parser p = {.map = map, .ctx = ctx, .out = out, .err = err,
                        .errlen = errlen};
     struct root_addrs ra = {0, 0};
-    struct table_addrs ta = {0, 0, 0};
+    struct table_addrs ta = {0, 0, 0, 0};
     struct root rt;
     int rc;
 
@@ -731,5 +768,7 @@ int acpi_parse(uint64_t rsdp_phys, const void *rsdp, size_t rsdp_len,
         parse_fadt(&p, ta.fadt);
     if (ta.hpet)
         parse_hpet(&p, ta.hpet);
+    if (ta.mcfg)
+        parse_mcfg(&p, ta.mcfg);
     return 0;
 }

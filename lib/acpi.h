@@ -1,5 +1,6 @@
 /*
- * ACPI table parser: RSDP -> XSDT/RSDT -> MADT, FADT (+ DSDT \_S5_), HPET.
+ * ACPI table parser: RSDP -> XSDT/RSDT -> MADT, FADT (+ DSDT \_S5_), HPET,
+ * MCFG (PCI ECAM).
  *
  * Freestanding and stateless: tables live at physical addresses, so the
  * caller supplies a mapping callback. The parser never unmaps and keeps no
@@ -104,6 +105,10 @@ struct acpi_info {
 
     bool has_hpet;
     uint64_t hpet_addr;
+
+    bool has_mcfg;          /* PCI ECAM for segment 0 (MCFG table) */
+    uint64_t mcfg_base;
+    uint8_t mcfg_bus_start, mcfg_bus_end;
 
     bool has_fadt;
     uint16_t pm1a_cnt_port;

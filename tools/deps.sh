@@ -51,6 +51,8 @@ check_all() {
     need_cmd  xorriso         xorriso
     need_cmd  mtools          mformat
     need_cmd  cpio            cpio
+    need_glob e2fsprogs       "/sbin/mke2fs /usr/sbin/mke2fs"
+    need_glob e2fsprogs       "/sbin/e2fsck /usr/sbin/e2fsck"
     need_glob newlib-source   "/usr/src/newlib/newlib-*.tar.*"
     need_cmd  python3         python3
     need_cmd  gcc             gcc

@@ -72,7 +72,7 @@ def interactive_serial():
 
 
 def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
-                 accel="tcg", extra=None, *, serial="mon:stdio", gdb=False):
+                 accel="tcg", extra=None, *, serial="mon:stdio", gdb=False, disk=None):
     """Return the QEMU argv (a list) that boots ISO.
 
     serial: "mon:stdio" for an interactive run (serial + monitor on the
@@ -95,6 +95,7 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
         "-no-reboot",
         "-device", "isa-debug-exit,iobase=0x%x,iosize=0x04" % DEBUG_EXIT_PORT,
     ]
+    cmd += disk_args(machine, disk)
     if serial != "mon:stdio":
         cmd += ["-monitor", "none"]
     if gdb:
@@ -102,6 +103,17 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
     if extra:
         cmd += shlex.split(extra) if isinstance(extra, str) else list(extra)
     return cmd
+
+
+def disk_args(machine, disk):
+    """The SATA disk: q35 has an AHCI controller built in (its first port
+    holds the CD, so the disk goes on the second); pc gets one added."""
+    if not disk:
+        return []
+    drive = ["-drive", "file=%s,if=none,id=disk0,format=raw" % disk]
+    if "q35" in str(machine):
+        return drive + ["-device", "ide-hd,drive=disk0,bus=ide.1"]
+    return ["-device", "ahci,id=ahci"] + drive + ["-device", "ide-hd,drive=disk0,bus=ahci.0"]
 
 
 def map_status(status):
@@ -141,12 +153,16 @@ def main(argv=None):
                    help="wait for GDB on localhost:%d (-s -S)" % GDB_PORT)
     p.add_argument("--extra", default=os.environ.get("QEMU_EXTRA", ""),
                    help="extra QEMU arguments, one string (env QEMU_EXTRA)")
+    p.add_argument("--disk", default=os.environ.get("DISK", ""),
+                   help="raw disk image on a SATA (AHCI) port (env DISK; `make run` "
+                        "passes a copy of build/disk.img)")
     p.add_argument("--print", dest="print_only", action="store_true",
                    help="print the command line and exit")
     a = p.parse_args(argv)
 
     cmd = qemu_command(a.iso, a.smp, a.mem, a.machine, a.cpu, a.accel,
-                       a.extra, serial=interactive_serial(), gdb=a.gdb)
+                       a.extra, serial=interactive_serial(), gdb=a.gdb,
+                       disk=a.disk or None)
     if a.print_only:
         print(" ".join(shlex.quote(c) for c in cmd))
         return 0

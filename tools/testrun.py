@@ -203,7 +203,8 @@ def parse_matrix(path):
 #   @expect="RE"     some line must match the regular expression RE (repeatable)
 #   @panic="RE"      a KERNEL PANIC line is expected, and must match RE
 # With @expect or @panic the cell needs no closing line.
-RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+#   @nodisk=1        boot without the SATA disk (the initrd is the only file system)
+RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 
 
 def take_cell_options(cell, matrix_dir):
@@ -212,6 +213,7 @@ def take_cell_options(cell, matrix_dir):
     cell.exit = EXIT_PASS
     cell.expect = []
     cell.panic_expected = None
+    cell.nodisk = False
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -230,6 +232,8 @@ def take_cell_options(cell, matrix_dir):
                 cell.exit = int(val)
             elif key == "expect":
                 cell.expect.append(re.compile(val))
+            elif key == "nodisk":
+                cell.nodisk = val not in ("0", "no")
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -367,6 +371,22 @@ def kill_group(proc):
         pass
 
 
+def check_disk(path):
+    """e2fsck -fn on a cell's disk: None when clean, else its output."""
+    e2fsck = shutil.which("e2fsck") or "/sbin/e2fsck"
+    try:
+        p = subprocess.run([e2fsck, "-fn", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "cannot run e2fsck: %s" % e
+    text = p.stdout.decode("utf-8", "replace")
+    # e2fsck exits 0 for a wrong free count in the superblock (it treats the
+    # count as a hint); any question it answered "no" is a problem here.
+    if p.returncode == 0 and "Fix? no" not in text:
+        return None
+    return "exit status %d\n%s" % (p.returncode, text)
+
+
 def run_cell(cell, opts):
     os.makedirs(opts.logdir, exist_ok=True)
     cell.log = os.path.join(opts.logdir, cell.name + ".log")
@@ -382,8 +402,14 @@ def run_cell(cell, opts):
         finish_cell(cell, [], opts)
         return cell
 
+    # A fresh copy of the disk for every cell; e2fsck looks at it afterwards.
+    cell.disk = None
+    if opts.disk and not cell.nodisk:
+        os.makedirs(opts.diskdir, exist_ok=True)
+        cell.disk = os.path.join(opts.diskdir, cell.name + ".img")
+        shutil.copyfile(opts.disk, cell.disk)
     cell.cmd = qemu_command(cell.iso, cell.smp, cell.mem or opts.mem, cell.machine, cell.cpu,
-                            opts.accel, opts.extra, serial="stdio")
+                            opts.accel, opts.extra, serial="stdio", disk=cell.disk)
     lines = []
     panic_at = [None]
     logf = open(cell.log, "w", encoding="utf-8")
@@ -478,6 +504,13 @@ def run_cell(cell, opts):
     logf.write("# testrun: QEMU %s after %.1fs\n" % (
         "exit status %d" % cell.status if cell.status is not None else "killed",
         cell.elapsed))
+    if cell.disk and not killed:
+        fsck = check_disk(cell.disk)
+        if fsck:
+            cell.reasons.append("e2fsck -fn: the disk is not clean afterwards (see the log)")
+            logf.write("# testrun: e2fsck -fn %s:\n%s\n" % (cell.disk, fsck))
+        else:
+            logf.write("# testrun: e2fsck -fn: clean\n")
     logf.close()
     finish_cell(cell, lines, opts)
     return cell
@@ -675,6 +708,9 @@ def main(argv=None):
                         "these comma-separated substrings (env FILTER)")
     p.add_argument("--kernel", default=os.path.join(REPO, "build", "kernel.elf"))
     p.add_argument("--initrd", default=os.path.join(REPO, "build", "initrd.cpio"))
+    p.add_argument("--disk", default="",
+                   help="disk image; each cell boots a copy and e2fsck -fn checks it after")
+    p.add_argument("--diskdir", default=os.path.join(REPO, "build", "test-disks"))
     p.add_argument("-j", "--jobs", type=int, default=int(env.get("JOBS") or 1),
                    help="cells run in parallel (default 1; env JOBS)")
     p.add_argument("-v", "--verbose", action="store_true",

@@ -71,6 +71,8 @@ void arch_send_forward_ipi(int cpu);  /* "kernel work was forwarded to you" (its
 void arch_poweroff(void);             /* ACPI S5, else halt */
 void arch_send_fail_nmi(int cpu);     /* an NMI to `cpu`: stops it (cpufail) or pings it (kernel/cpufail.c) */
 void arch_cpu_offline(int cpu, int to);/* `cpu` has failed: its device interrupts go to CPU `to` */
+uint64_t arch_rtc_boot_epoch(void);   /* wall clock at boot, seconds since 1970 (CMOS RTC) */
+void arch_devices_init(void);         /* PCI listing, the SATA controller's disks (kernel/blk.h) */
 
 /* ---- the per-CPU pointer: GS base holds the address of this CPU's struct cpu ---- */
 struct cpu;

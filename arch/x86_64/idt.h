@@ -12,6 +12,7 @@
 #define VEC_PAGE_FAULT 14
 #define VEC_MACHINE_CHECK 18
 #define VEC_IRQ_BASE 32        /* ISA IRQ n arrives on vector 32 + n */
+#define VEC_AHCI 0x40          /* the SATA controller (MSI, else its INTx line) */
 #define VEC_TIMER 0xF0         /* local APIC timer */
 #define VEC_IPI_CALL 0xF1      /* remote function call */
 #define VEC_IPI_RESCHED 0xF2   /* "look at your ready queue" */

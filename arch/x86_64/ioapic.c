@@ -115,3 +115,16 @@ void ioapic_reroute(uint32_t from, uint32_t to) {
         }
     }
 }
+
+bool ioapic_route_gsi(uint32_t gsi, uint8_t vector, bool level, uint32_t dest_apic_id) {
+    for (int i = 0; i < nioapics; i++) {
+        struct ioapic *io = &ioapics[i];
+        if (gsi < io->gsi_base || gsi >= io->gsi_base + io->gsi_count)
+            continue;
+        uint32_t n = gsi - io->gsi_base;
+        ioapic_write(io, 0x10 + 2 * n + 1, dest_apic_id << 24);
+        ioapic_write(io, 0x10 + 2 * n, vector | (level ? REDIR_LEVEL : 0));
+        return true;
+    }
+    return false;
+}

@@ -1183,6 +1183,51 @@ HTEST(random_corruption)
     }
 }
 
+/* ---- MCFG (PCI ECAM) ---------------------------------------------------- */
+
+static uint64_t build_mcfg(uint16_t seg, uint64_t base, uint8_t b0, uint8_t b1)
+{
+    uint8_t body[8 + 16] = {0};
+    put64(body + 8, base);
+    put16(body + 16, seg);
+    body[18] = b0;
+    body[19] = b1;
+    return table("MCFG", body, sizeof body, 1);
+}
+
+static void build_with_mcfg(uint16_t seg, uint64_t base, uint8_t b0, uint8_t b1)
+{
+    uint64_t tabs[4];
+    build(NULL, NULL, 0, 0);
+    tabs[0] = fw.fadt, tabs[1] = fw.madt, tabs[2] = fw.hpet;
+    tabs[3] = build_mcfg(seg, base, b0, b1);
+    build_roots(tabs, 4);
+}
+
+HTEST(mcfg_segment0_is_found)
+{
+    build_with_mcfg(0, 0xB0000000u, 0, 255);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_mcfg);
+    HT_ASSERT_EQ(info.mcfg_base, 0xB0000000u);
+    HT_ASSERT_EQ(info.mcfg_bus_start, 0);
+    HT_ASSERT_EQ(info.mcfg_bus_end, 255);
+}
+
+HTEST(mcfg_absent_or_other_segment_or_bad)
+{
+    build(NULL, NULL, 0, 0);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(!info.has_mcfg);
+    build_with_mcfg(1, 0xB0000000u, 0, 255);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(!info.has_mcfg);
+    build_with_mcfg(0, 0xB0000000u, 9, 3); /* buses backwards */
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(!info.has_mcfg);
+    HT_ASSERT(info.warnings > 0);
+}
+
 int main(void)
 {
     return htest_main("acpi");

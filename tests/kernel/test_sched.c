@@ -254,7 +254,7 @@ KTEST(sched, lock_is_held_when_counted) {
     while (probes < 300 && uptime_ns() < deadline) {
         int target = looper_cpu;
         if (target >= 0 && target != cpu_id()) {
-            smp_call(target, probe_sched_lock, (void *)&not_held);
+            smp_call_locking(target, probe_sched_lock, (void *)&not_held); /* it takes a lock */
             probes++;
         }
         arch_cpu_relax();

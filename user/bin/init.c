@@ -65,6 +65,13 @@ static int spawn(char *const args[])
     }
     if (pid == 0) {
         execve(args[0], args, env());
+        /* Not in the initrd: a program of the disk's /bin (as sh looks). */
+        if (errno == ENOENT && !strchr(args[0], '/')) {
+            char path[128];
+            snprintf(path, sizeof path, "/bin/%s", args[0]);
+            execve(path, args, env());
+            errno = ENOENT;
+        }
         fprintf(stderr, "init: cannot run %s: %s\n", args[0], strerror(errno));
         _exit(127);
     }

@@ -1,11 +1,15 @@
 /*
- * ls [-l] [name ...] - list the (flat, read-only) file system: one line per
- * file with its size in bytes and its name. With names, only those (a name
- * may be written "/x" or "./x"); a missing one is reported and makes the exit
- * status 1. -l adds the file type and permission bits.
+ * ls [-l] [name ...] - list files: one line per file with its size in bytes
+ * and its name. Without names: the working directory of the disk, or,
+ * booted without a disk, the initrd. A name the initrd has ("x", "/x",
+ * "./x") is the initrd's file; any other is looked up on the disk, and a
+ * directory lists its entries. A missing one is reported and makes the exit
+ * status 1. -l adds the file type and permission bits (and links).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "os.h"
 
 static const char *base(const char *name)
@@ -43,6 +47,39 @@ static void show(const struct abi_dirent *d, int longfmt)
     }
 }
 
+static void show_stat(const char *name, const struct stat *st, int longfmt)
+{
+    if (longfmt) {
+        char m[11];
+        mode_string((uint32_t)st->st_mode, m);
+        printf("%s %3d %8ld %s\n", m, (int)st->st_nlink, (long)st->st_size, name);
+    } else {
+        printf("%8ld %s%s\n", (long)st->st_size, name, S_ISDIR(st->st_mode) ? "/" : "");
+    }
+}
+
+/* A directory of the disk: 0, or -1 when it cannot be opened. */
+static int list_dir(const char *dir, int longfmt)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0)
+            show_stat(e->d_name, &st, longfmt);
+        else
+            printf("       ? %s\n", e->d_name);
+    }
+    closedir(d);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct abi_dirent d;
@@ -53,6 +90,8 @@ int main(int argc, char **argv)
         first++;
     }
     if (first >= argc) {
+        if (list_dir(".", longfmt) == 0)
+            return 0;
         for (int i = 0; i < 100000 && os_readdir(i, &d) == 1; i++)
             show(&d, longfmt);
         return 0;
@@ -66,6 +105,14 @@ int main(int argc, char **argv)
                 found = 1;
                 break;
             }
+        }
+        struct stat st;
+        if (!found && stat(argv[a], &st) == 0) {
+            found = 1;
+            if (S_ISDIR(st.st_mode))
+                list_dir(argv[a], longfmt);
+            else
+                show_stat(argv[a], &st, longfmt);
         }
         if (!found) {
             fprintf(stderr, "ls: %s: not found\n", argv[a]);

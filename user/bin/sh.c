@@ -4,16 +4,21 @@
  * Prints the prompt "$ ", reads a line, splits it into words (blanks
  * separate words; '...' and "..." keep blanks inside a word; an unquoted
  * '#' at the start of a word begins a comment) and runs the program named
- * by the first word with fork + execve, passing the environment on. The
- * file system is one flat archive, so there is no PATH: "ls", "./ls" and
- * "/ls" name the same file.
+ * by the first word with fork + execve, passing the environment on. A
+ * name without '/' is a program of the initrd, else of /bin on the disk;
+ * a name with '/' is that file.
+ *
+ * Redirections and pipelines: "< file" reads stdin from file, "> file"
+ * writes stdout to it (created or emptied), ">> file" appends; "a | b | c"
+ * connects each program's stdout to the next one's stdin (pipe(), dup2()).
  *
  * A trailing "&" runs the program in the background: sh prints "[pid]" and
  * goes on; finished background jobs are reaped before each prompt and
  * reported as "[pid] done". A foreground program that ends abnormally is
  * reported ("sh: ls: killed by signal 11", "sh: x: exit 3").
  *
- * Built-ins: exit [code], wait (for all background jobs), jobs, help.
+ * Built-ins: exit [code], wait (for all background jobs), jobs, help,
+ * cd [dir] (default /), pwd.
  * sh exits at end of input. Lines longer than MAXLINE-1 characters are cut.
  */
 #include <stdio.h>
@@ -28,6 +33,15 @@
 #define MAXLINE 512
 #define MAXARGS 64
 #define MAXJOBS 64
+#define MAXSTAGES 8
+
+/* One program of a pipeline, with its redirections. */
+struct stage {
+    char *argv[MAXARGS + 1];
+    int argc;
+    char *in, *out;     /* < file, > file or >> file; NULL: none */
+    int append;
+};
 
 extern char **environ;
 
@@ -97,14 +111,18 @@ static int read_line(char *line, size_t size, int *cut)
 
 /* ---- parsing ---- */
 
-/* Split line (in place) into argv; sets *bg for a trailing "&".
- * Returns the number of words, or -1 after printing a syntax error. */
-static int parse(char *line, char **argv, int *bg)
+/* Split line (in place) into the stages of a pipeline; sets *bg for a
+ * trailing "&". Returns the number of stages (0: empty line), or -1 after
+ * printing a syntax error. Operators: | < > >> & (outside quotes). */
+static int parse(char *line, struct stage *st, int *bg)
 {
-    int argc = 0;
-    char *in = line, *out = line;
+    static char words[2 * MAXLINE];
+    int n = 0;
+    char *in = line, *out = words;
+    char **want = NULL; /* the redirection whose file name comes next */
 
     *bg = 0;
+    memset(&st[0], 0, sizeof st[0]);
     for (;;) {
         while (*in == ' ' || *in == '\t')
             in++;
@@ -114,20 +132,43 @@ static int parse(char *line, char **argv, int *bg)
             fprintf(stderr, "sh: syntax error: text after '&'\n");
             return -1;
         }
-        if (*in == '&') {
-            *bg = 1;
+        char c = *in;
+        if (c == '&' || c == '|' || c == '<' || c == '>') {
+            if (want) {
+                fprintf(stderr, "sh: syntax error: a file name must follow '<' or '>'\n");
+                return -1;
+            }
             in++;
+            if (c == '&') {
+                *bg = 1;
+            } else if (c == '|') {
+                if (st[n].argc == 0) {
+                    fprintf(stderr, "sh: syntax error: '|' without a command before it\n");
+                    return -1;
+                }
+                if (++n == MAXSTAGES) {
+                    fprintf(stderr, "sh: too many programs in a pipeline (at most %d)\n", MAXSTAGES);
+                    return -1;
+                }
+                memset(&st[n], 0, sizeof st[n]);
+            } else if (c == '<') {
+                want = &st[n].in;
+            } else {
+                st[n].append = *in == '>';
+                if (st[n].append)
+                    in++;
+                want = &st[n].out;
+            }
             continue;
         }
-        if (argc == MAXARGS) {
+        if (!want && st[n].argc == MAXARGS) {
             fprintf(stderr, "sh: too many words (at most %d)\n", MAXARGS);
             return -1;
         }
-        argv[argc++] = out;
-        /* one word: copy it down, dropping quotes */
+        char *word = out; /* words are copied to their own buffer, unquoted */
         char quote = 0;
         while (*in != '\0') {
-            char c = *in;
+            c = *in;
             if (quote) {
                 in++;
                 if (c == quote)
@@ -137,24 +178,33 @@ static int parse(char *line, char **argv, int *bg)
             } else if (c == '\'' || c == '"') {
                 quote = c;
                 in++;
-            } else if (c == ' ' || c == '\t' || c == '&') {
+            } else if (c == ' ' || c == '\t' || c == '&' || c == '|' || c == '<' || c == '>') {
                 break;
             } else {
                 *out++ = c;
                 in++;
             }
         }
-        /* out never passes in, but the terminator may land on the
-         * separator that stopped the word: look at it first */
-        char next = *in;
         *out++ = '\0';
-        if (next != '\0')
-            in++;
-        if (next == '&')
-            *bg = 1;
+        if (want) {
+            *want = word;
+            want = NULL;
+        } else {
+            st[n].argv[st[n].argc++] = word;
+        }
     }
-    argv[argc] = NULL;
-    return argc;
+    if (want) {
+        fprintf(stderr, "sh: syntax error: a file name must follow '<' or '>'\n");
+        return -1;
+    }
+    if (st[n].argc == 0) {
+        if (n > 0) {
+            fprintf(stderr, "sh: syntax error: '|' without a command after it\n");
+            return -1;
+        }
+        return 0;
+    }
+    return n + 1;
 }
 
 /* ---- jobs ---- */
@@ -196,58 +246,60 @@ static void reap(int block)
 
 /* ---- running programs ---- */
 
-/* The archive name of a command: "/x" and "./x" both mean "x". */
-static const char *file_name(const char *cmd)
+/* Where a command's program is: "x" is the initrd's x if it has one, else
+ * /bin/x on the disk; a name with '/' is that file ("/x" and "./x" still
+ * find the initrd's x). Fills path; 0, or -1 with errno. */
+static int find_program(const char *cmd, char *path, size_t size)
 {
-    for (;;) {
-        if (cmd[0] == '/')
-            cmd++;
-        else if (cmd[0] == '.' && cmd[1] == '/')
-            cmd += 2;
-        else
-            return cmd;
+    if (!*cmd) {
+        errno = ENOENT;
+        return -1;
     }
+    const char *candidates[3] = { cmd, NULL, NULL };
+    char bin[256];
+    if (!strchr(cmd, '/')) {
+        snprintf(bin, sizeof bin, "/bin/%s", cmd);
+        candidates[1] = bin;
+    }
+    int saved = ENOENT;
+    for (int i = 0; candidates[i]; i++) {
+        int fd = open(candidates[i], O_RDONLY);
+        if (fd >= 0) {
+            close(fd);
+            snprintf(path, size, "%s", candidates[i]);
+            return 0;
+        }
+        if (i == 0)
+            saved = errno;
+    }
+    errno = saved;
+    return -1;
 }
 
-static void run(char **argv, int bg)
+/* In the child: stdin/stdout from the redirections. */
+static int redirect(const struct stage *st)
 {
-    const char *path = file_name(argv[0]);
-    int fd = *path ? open(path, O_RDONLY) : -1;
-
-    if (fd < 0) {
-        if (*path == '\0' || errno == ENOENT)
-            fprintf(stderr, "sh: %s: not found\n", argv[0]);
-        else
-            fprintf(stderr, "sh: %s: %s\n", argv[0], strerror(errno));
-        return;
-    }
-    close(fd);
-
-    fflush(stdout);
-    fflush(stderr);
-    int pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "sh: fork: %s\n", strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        execve(path, argv, env());
-        fprintf(stderr, "sh: %s: %s\n", argv[0], strerror(errno));
-        _exit(126);
-    }
-
-    if (bg) {
-        for (int i = 0; i < MAXJOBS; i++) {
-            if (jobs[i] == 0) {
-                jobs[i] = pid;
-                break;
-            }
+    if (st->in) {
+        int fd = open(st->in, O_RDONLY);
+        if (fd < 0 || dup2(fd, 0) < 0) {
+            fprintf(stderr, "sh: %s: %s\n", st->in, strerror(errno));
+            return -1;
         }
-        printf("[%d]\n", pid);
-        fflush(stdout);
-        return;
+        close(fd);
     }
+    if (st->out) {
+        int fd = open(st->out, O_WRONLY | O_CREAT | (st->append ? O_APPEND : O_TRUNC), 0644);
+        if (fd < 0 || dup2(fd, 1) < 0) {
+            fprintf(stderr, "sh: %s: %s\n", st->out, strerror(errno));
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
 
+static void wait_for(int pid, const char *name)
+{
     int status = 0, w;
     do
         w = waitpid(pid, &status, 0);
@@ -257,17 +309,91 @@ static void run(char **argv, int bg)
         return;
     }
     if (WIFSIGNALED(status))
-        fprintf(stderr, "sh: %s: killed by signal %d\n", argv[0], WTERMSIG(status));
+        fprintf(stderr, "sh: %s: killed by signal %d\n", name, WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 126)
-        fprintf(stderr, "sh: %s: exit %d\n", argv[0], WEXITSTATUS(status));
+        fprintf(stderr, "sh: %s: exit %d\n", name, WEXITSTATUS(status));
+}
+
+/* Start every stage, each reading the previous one's pipe. */
+static void run(struct stage *st, int n, int bg)
+{
+    static char paths[MAXSTAGES][256];
+    for (int i = 0; i < n; i++)
+        if (find_program(st[i].argv[0], paths[i], sizeof paths[i]) < 0) {
+            if (errno == ENOENT)
+                fprintf(stderr, "sh: %s: not found\n", st[i].argv[0]);
+            else
+                fprintf(stderr, "sh: %s: %s\n", st[i].argv[0], strerror(errno));
+            return;
+        }
+    int pids[MAXSTAGES], prev_read = -1;
+    fflush(stdout);
+    fflush(stderr);
+    for (int i = 0; i < n; i++) {
+        int p[2] = { -1, -1 };
+        if (i + 1 < n && pipe(p) < 0) {
+            fprintf(stderr, "sh: pipe: %s\n", strerror(errno));
+            n = i;
+            break;
+        }
+        int pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "sh: fork: %s\n", strerror(errno));
+            if (p[0] >= 0)
+                close(p[0]), close(p[1]);
+            n = i;
+            break;
+        }
+        if (pid == 0) {
+            if (prev_read >= 0) {
+                dup2(prev_read, 0);
+                close(prev_read);
+            }
+            if (p[1] >= 0) {
+                dup2(p[1], 1);
+                close(p[1]);
+                close(p[0]);
+            }
+            if (redirect(&st[i]) < 0)
+                _exit(126);
+            execve(paths[i], st[i].argv, env());
+            fprintf(stderr, "sh: %s: %s\n", st[i].argv[0], strerror(errno));
+            _exit(126);
+        }
+        pids[i] = pid;
+        if (prev_read >= 0)
+            close(prev_read);
+        if (p[1] >= 0)
+            close(p[1]);
+        prev_read = p[0];
+    }
+    if (prev_read >= 0)
+        close(prev_read);
+
+    if (bg) {
+        for (int k = 0; k < n; k++) {
+            for (int i = 0; i < MAXJOBS; i++) {
+                if (jobs[i] == 0) {
+                    jobs[i] = pids[k];
+                    break;
+                }
+            }
+            printf("[%d]\n", pids[k]);
+        }
+        fflush(stdout);
+        return;
+    }
+    for (int k = 0; k < n; k++)
+        wait_for(pids[k], st[k].argv[0]);
 }
 
 /* ---- built-ins ---- */
 
 static void help(void)
 {
-    printf("built-ins: exit [code], wait, jobs, help\n"
-           "run a program: name [args...] [&]   ('...' and \"...\" quote, # comments)\n"
+    printf("built-ins: exit [code], wait, jobs, help, cd [dir], pwd\n"
+           "run a program: name [args...] [< in] [> out | >> out] [| name ...] [&]\n"
+           "               ('...' and \"...\" quote, # comments)\n"
            "files:");
     struct abi_dirent d;
     int col = 6;
@@ -315,7 +441,17 @@ static int builtin(int argc, char **argv)
         return 1;
     }
     if (strcmp(argv[0], "cd") == 0) {
-        fprintf(stderr, "sh: cd: there are no directories\n");
+        const char *dir = argc > 1 ? argv[1] : "/";
+        if (chdir(dir) < 0)
+            fprintf(stderr, "sh: cd: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (strcmp(argv[0], "pwd") == 0) {
+        char buf[256];
+        if (getcwd(buf, sizeof buf))
+            printf("%s\n", buf);
+        else
+            fprintf(stderr, "sh: pwd: %s\n", strerror(errno));
         return 1;
     }
     return 0;
@@ -324,7 +460,7 @@ static int builtin(int argc, char **argv)
 int main(void)
 {
     static char line[MAXLINE];
-    char *argv[MAXARGS + 1];
+    static struct stage st[MAXSTAGES];
 
     for (;;) {
         reap(0);
@@ -340,14 +476,14 @@ int main(void)
             fprintf(stderr, "sh: line too long, cut to %d characters\n", MAXLINE - 1);
 
         int bg;
-        int argc = parse(line, argv, &bg);
-        if (argc <= 0) {
-            if (argc == 0 && bg)
+        int n = parse(line, st, &bg);
+        if (n <= 0) {
+            if (n == 0 && bg)
                 fprintf(stderr, "sh: syntax error: '&' without a command\n");
             continue;
         }
-        if (!builtin(argc, argv))
-            run(argv, bg);
+        if (n > 1 || st[0].in || st[0].out || bg || !builtin(st[0].argc, st[0].argv))
+            run(st, n, bg);
         fflush(stdout);
     }
     fflush(stdout);

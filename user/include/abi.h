@@ -49,11 +49,30 @@ enum {
     SYS_shm_unmap = 28,  /* int shm_unmap(const char *name): unmap it from the caller (its contents stay) */
     SYS_test_rendezvous = 29, /* int test_rendezvous(uint64_t ms): test only: wait in the kernel, without
                                * sleeping, up to ms for a second caller; -> most callers seen inside at once */
-    /* Numbers reserved for what is being built: 30-59 the disk and
-     * file-system calls, 60-69 the POSIX process interface. */
-    SYS_cpufail = 60,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
-                          * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
+    /* The disk and the file system (docs/storage.md): 30-59. */
+    SYS_mkdir = 30,      /* int mkdir(const char *path) */
+    SYS_rmdir = 31,      /* int rmdir(const char *path) */
+    SYS_unlink = 32,     /* int unlink(const char *path) */
+    SYS_link = 33,       /* int link(const char *old, const char *new) */
+    SYS_rename = 34,     /* int rename(const char *old, const char *new) */
+    SYS_chdir = 35,      /* int chdir(const char *path) */
+    SYS_getcwd = 36,     /* int getcwd(char *buf, size_t size) -> length */
+    SYS_stat = 37,       /* int stat(const char *path, struct abi_stat *st) */
+    SYS_getdents = 38,   /* int getdents(int fd, struct abi_dirent *d) -> 1 entry, 0 end */
+    SYS_dup = 39,        /* int dup(int fd) */
+    SYS_dup2 = 40,       /* int dup2(int fd, int newfd) */
+    SYS_pipe = 41,       /* int pipe(int fds[2]) */
+    SYS_ftruncate = 42,  /* int ftruncate(int fd, int64_t length) */
+    SYS_fsync = 43,      /* int fsync(int fd) */
+    SYS_sync = 44,       /* int sync(void): every dirty block of this instance to the disk */
+    SYS_fcntl = 45,      /* int fcntl(int fd, int cmd, int arg): F_GETFD/F_SETFD (close-on-exec) */
+    SYS_bcacheinfo = 46, /* int bcacheinfo(struct abi_bcacheinfo *info) */
+    SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
+    /* Numbers reserved for what is being built: 48-59 more of the file
+     * system, 60-69 the POSIX process interface. */
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
+    SYS_cpufail = 71,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
+                          * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
     SYS_COUNT
 };
 
@@ -66,13 +85,29 @@ enum {
     ABI_EINVAL = 22, ABI_ENFILE = 23, ABI_EMFILE = 24, ABI_ENOTTY = 25,
     ABI_ENOSPC = 28, ABI_ESPIPE = 29, ABI_EROFS = 30, ABI_ERANGE = 34, ABI_ENOSYS = 88,
     ABI_ENAMETOOLONG = 91,
+    ABI_EXDEV = 18, ABI_EFBIG = 27, ABI_EMLINK = 31, ABI_EPIPE = 32,
+    ABI_ENOTEMPTY = 90, ABI_ELOOP = 92,
 };
 
-/* open() flags (newlib's values). The file system is read-only. */
+/* open() flags (newlib's values). The initrd is read-only; the disk's
+ * ext2 file system takes all of them. */
 #define ABI_O_RDONLY 0
 #define ABI_O_WRONLY 1
 #define ABI_O_RDWR 2
 #define ABI_O_ACCMODE 3
+#define ABI_O_APPEND 0x0008
+#define ABI_O_CREAT 0x0200
+#define ABI_O_TRUNC 0x0400
+#define ABI_O_EXCL 0x0800
+#define ABI_O_CLOEXEC 0x40000
+#define ABI_O_DIRECTORY 0x200000
+
+/* fcntl() commands and the descriptor flag (newlib's values). */
+#define ABI_F_GETFD 1
+#define ABI_F_SETFD 2
+#define ABI_FD_CLOEXEC 1
+
+#define ABI_PATH_MAX 256
 
 /* lseek() whence. */
 #define ABI_SEEK_SET 0
@@ -98,6 +133,7 @@ enum {
 #define ABI_S_IFDIR 0040000
 #define ABI_S_IFCHR 0020000
 #define ABI_S_IFREG 0100000
+#define ABI_S_IFIFO 0010000
 
 struct abi_stat {
     uint64_t size;
@@ -105,6 +141,9 @@ struct abi_stat {
     uint32_t ino;
     uint32_t dev;
     uint32_t blksize;
+    uint32_t nlink;       /* links to the inode (ext2); 1 elsewhere */
+    uint32_t blocks;      /* 512-byte units allocated */
+    int64_t atime, mtime, ctime; /* seconds since 1970 */
 };
 
 /* times(): all values in clock ticks of ABI_CLOCKS_PER_SEC. */
@@ -221,6 +260,30 @@ struct abi_dirent {
     uint32_t mode;
     uint32_t pad;
     char name[64];
+    uint32_t ino;         /* getdents: the entry's inode (readdir: the archive's) */
+    uint32_t pad2;
+};
+
+/* statfs(): the root file system (ext2 superblock counts). */
+struct abi_statfs {
+    uint32_t block_size;
+    uint32_t inodes, free_inodes;
+    uint32_t pad;
+    uint64_t blocks, free_blocks;
+};
+
+/* bcacheinfo(): the buffer cache of the calling OS instance. */
+struct abi_bcacheinfo {
+    uint32_t os_instance;
+    uint32_t enabled;     /* 0 with bcache=off */
+    uint32_t nbuf, block_size;
+    uint64_t reads;       /* bread() calls */
+    uint64_t hits, misses;
+    uint64_t writes;      /* bdirty() calls */
+    uint64_t writebacks;  /* blocks written to the disk */
+    uint64_t evictions, errors;
+    uint64_t disk_reads, disk_writes; /* requests the disk got (all instances) */
+    uint64_t irq_completions, poll_completions, max_inflight;
 };
 
 #endif

@@ -50,6 +50,13 @@ int sched_yield(void);
 int sleep_ms(uint64_t ms);
 /* Nanoseconds since boot. */
 uint64_t uptime_ns(void);
+/* The next entry of the directory open on fd: 1 filled in, 0 at the end
+ * (readdir() in <dirent.h> is built on it). */
+int getdents(int fd, struct abi_dirent *d);
+/* The buffer cache of the caller's OS instance, and the disk's counters. */
+int bcacheinfo(struct abi_bcacheinfo *info);
+/* Size and use of the root file system; ENOENT without a disk. */
+int statfs_root(struct abi_statfs *s);
 /* Issue system call `n` directly, bypassing newlib: the result is the raw
  * kernel return value (negative ABI_E* on error). usertests use it to hand
  * the kernel bad pointers on purpose. */

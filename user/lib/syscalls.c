@@ -200,8 +200,8 @@ _READ_WRITE_RETURN_TYPE read(int fd, void *buf, size_t n)
 }
 _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t n) ALIAS(read);
 
-/* The mode argument (only meaningful with O_CREAT) is ignored: the file
- * system is read-only, and the kernel refuses write access itself. */
+/* The mode argument (only meaningful with O_CREAT) is ignored: new files
+ * are 0644, directories 0755 (there are no users to tell apart). */
 int open(const char *path, int flags, ...)
 {
     return (int)check(SC2(SYS_open, path, flags));
@@ -232,54 +232,159 @@ int isatty(int fd)
 }
 int _isatty(int fd) ALIAS(isatty);
 
+static void to_stat(const struct abi_stat *a, struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->st_dev = (dev_t)a->dev;
+    st->st_ino = (ino_t)a->ino; /* newlib's ino_t is 16 bits wide */
+    st->st_mode = (mode_t)a->mode;
+    st->st_nlink = a->nlink ? (nlink_t)a->nlink : 1;
+    st->st_size = (off_t)a->size;
+    st->st_blksize = a->blksize ? (blksize_t)a->blksize : 512;
+    st->st_blocks = a->blocks ? (blkcnt_t)a->blocks : (blkcnt_t)((a->size + 511) / 512);
+    st->st_atime = (time_t)a->atime;
+    st->st_mtime = (time_t)a->mtime;
+    st->st_ctime = (time_t)a->ctime;
+}
+
 int fstat(int fd, struct stat *st)
 {
     struct abi_stat a;
     long r = SC2(SYS_fstat, fd, &a);
     if (r < 0)
         return (int)fail((int)-r);
-    memset(st, 0, sizeof *st);
-    st->st_dev = (dev_t)a.dev;
-    st->st_ino = (ino_t)a.ino; /* newlib's ino_t is 16 bits wide */
-    st->st_mode = (mode_t)a.mode;
-    st->st_nlink = 1;
-    st->st_size = (off_t)a.size;
-    st->st_blksize = a.blksize ? (blksize_t)a.blksize : 512;
-    st->st_blocks = (blkcnt_t)((a.size + 511) / 512);
+    to_stat(&a, st);
     return 0;
 }
 int _fstat(int fd, struct stat *st) ALIAS(fstat);
 
-/* There is no stat system call: open, fstat, close. */
 int stat(const char *restrict path, struct stat *restrict st)
 {
-    int fd = open(path, O_RDONLY);
+    struct abi_stat a;
+    long r = SC2(SYS_stat, path, &a);
+    if (r < 0)
+        return (int)fail((int)-r);
+    to_stat(&a, st);
+    return 0;
+}
+int _stat(const char *restrict path, struct stat *restrict st) ALIAS(stat);
+int lstat(const char *restrict path, struct stat *restrict st) ALIAS(stat);
+
+int link(const char *old, const char *new)
+{
+    return (int)check(SC2(SYS_link, old, new));
+}
+int _link(const char *old, const char *new) ALIAS(link);
+
+int unlink(const char *path)
+{
+    return (int)check(SC1(SYS_unlink, path));
+}
+int _unlink(const char *path) ALIAS(unlink);
+
+/* ---------------------------------------------------------------------
+ * Directories, descriptors, pipes (system calls 30-46)
+ * ------------------------------------------------------------------- */
+int mkdir(const char *path, mode_t mode)
+{
+    (void)mode;
+    return (int)check(SC1(SYS_mkdir, path));
+}
+int _mkdir(const char *path, mode_t mode) ALIAS(mkdir);
+
+int rmdir(const char *path)
+{
+    return (int)check(SC1(SYS_rmdir, path));
+}
+
+int rename(const char *old, const char *new)
+{
+    return (int)check(SC2(SYS_rename, old, new));
+}
+int _rename(const char *old, const char *new) ALIAS(rename);
+
+int chdir(const char *path)
+{
+    return (int)check(SC1(SYS_chdir, path));
+}
+
+char *getcwd(char *buf, size_t size)
+{
+    long r = SC2(SYS_getcwd, buf, size);
+    if (r < 0) {
+        fail((int)-r);
+        return NULL;
+    }
+    return buf;
+}
+
+int dup(int fd)
+{
+    return (int)check(SC1(SYS_dup, fd));
+}
+
+int dup2(int fd, int newfd)
+{
+    return (int)check(SC2(SYS_dup2, fd, newfd));
+}
+
+int pipe(int fds[2])
+{
+    return (int)check(SC1(SYS_pipe, fds));
+}
+
+int ftruncate(int fd, off_t length)
+{
+    return (int)check(SC2(SYS_ftruncate, fd, length));
+}
+
+int truncate(const char *path, off_t length)
+{
+    int fd = open(path, O_WRONLY);
     if (fd < 0)
         return -1;
-    int r = fstat(fd, st);
+    int r = ftruncate(fd, length);
     int saved = *__errno();
     close(fd);
     if (r < 0)
         fail(saved);
     return r;
 }
-int _stat(const char *restrict path, struct stat *restrict st) ALIAS(stat);
 
-/* The file system is read-only. */
-int link(const char *old, const char *new)
+int fsync(int fd)
 {
-    (void)old;
-    (void)new;
-    return (int)fail(EROFS);
+    return (int)check(SC1(SYS_fsync, fd));
 }
-int _link(const char *old, const char *new) ALIAS(link);
 
-int unlink(const char *path)
+void sync(void)
 {
-    (void)path;
-    return (int)fail(EROFS);
+    SC0(SYS_sync);
 }
-int _unlink(const char *path) ALIAS(unlink);
+
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    int arg = va_arg(ap, int);
+    va_end(ap);
+    return (int)check(SC3(SYS_fcntl, fd, cmd, arg));
+}
+int _fcntl(int fd, int cmd, ...) ALIAS(fcntl);
+
+int getdents(int fd, struct abi_dirent *d)
+{
+    return (int)check(SC2(SYS_getdents, fd, d));
+}
+
+int statfs_root(struct abi_statfs *s)
+{
+    return (int)check(SC1(SYS_statfs, s));
+}
+
+int bcacheinfo(struct abi_bcacheinfo *info)
+{
+    return (int)check(SC1(SYS_bcacheinfo, info));
+}
 
 /* ---------------------------------------------------------------------
  * Time

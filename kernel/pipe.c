@@ -1,0 +1,115 @@
+/*
+ * Pipes (kernel/pipe.h). The ring and the reader/writer counts are looked
+ * at under the pipe's own lock, the condition lock of its sleepers
+ * (sleep(chan, lk) and wakeup(), as console input does), so no wakeup is
+ * lost; the organisation's lock comes first, as on every path into the
+ * scheduler. User memory is never touched under the lock: bytes go through
+ * a small kernel buffer.
+ */
+#include "kernel/pipe.h"
+#include "kernel/file.h"
+#include "kernel/heap.h"
+#include "kernel/model.h"
+#include "kernel/proc.h"
+#include "kernel/uaccess.h"
+#include "user/include/abi.h"
+
+struct pipe {
+    struct spinlock lock;       /* everything below (RANK_SLEEP_COND) */
+    uint8_t ring[PIPE_SIZE];
+    uint64_t nread, nwritten;   /* bytes ever read / written: the ring holds the difference */
+    int readers, writers;
+};
+
+int pipe_create(struct file **rf, struct file **wf) {
+    struct pipe *p = kzalloc(sizeof *p);
+    if (!p)
+        return -ABI_ENOMEM;
+    spin_init(&p->lock, "pipe", RANK_SLEEP_COND);
+    p->readers = p->writers = 1;
+    *rf = file_alloc();
+    *wf = *rf ? file_alloc() : NULL;
+    if (!*wf) {
+        if (*rf)
+            (*rf)->refs = 0;
+        kfree(p);
+        return -ABI_ENFILE;
+    }
+    (*rf)->type = (*wf)->type = F_PIPE;
+    (*rf)->pipe = (*wf)->pipe = p;
+    (*rf)->readable = true;
+    (*wf)->writable = true;
+    return 0;
+}
+
+long pipe_read(struct pipe *p, uint64_t ubuf, size_t n) {
+    uint8_t kbuf[PIPE_ATOMIC];
+    struct proc *me = current_proc();
+    if (n == 0)
+        return 0;
+    model->sched_lock();
+    spin_lock(&p->lock);
+    while (p->nread == p->nwritten && p->writers > 0 && !me->killed)
+        sleep(&p->nread, &p->lock);
+    if (me->killed) {
+        spin_unlock(&p->lock);
+        model->sched_unlock();
+        return -ABI_EINTR;
+    }
+    size_t k = 0;
+    size_t want = MIN(n, sizeof kbuf);
+    while (k < want && p->nread != p->nwritten)
+        kbuf[k++] = p->ring[p->nread++ % PIPE_SIZE];
+    wakeup(&p->nwritten); /* room for writers */
+    spin_unlock(&p->lock);
+    model->sched_unlock();
+    if (k && copy_to_user(ubuf, kbuf, k) < 0)
+        return -ABI_EFAULT;
+    return (long)k;
+}
+
+long pipe_write(struct pipe *p, uint64_t ubuf, size_t n) {
+    uint8_t kbuf[PIPE_ATOMIC];
+    struct proc *me = current_proc();
+    size_t done = 0;
+    while (done < n) {
+        size_t chunk = MIN(n - done, sizeof kbuf);
+        if (copy_from_user(kbuf, ubuf + done, chunk) < 0)
+            return done ? (long)done : -ABI_EFAULT;
+        model->sched_lock();
+        spin_lock(&p->lock);
+        /* A chunk goes in whole: PIPE_ATOMIC bytes are never split. */
+        while (p->readers > 0 && PIPE_SIZE - (p->nwritten - p->nread) < chunk && !me->killed)
+            sleep(&p->nwritten, &p->lock);
+        if (p->readers == 0 || me->killed) {
+            spin_unlock(&p->lock);
+            model->sched_unlock();
+            if (done)
+                return (long)done;
+            return me->killed ? -ABI_EINTR : -ABI_EPIPE;
+        }
+        for (size_t i = 0; i < chunk; i++)
+            p->ring[p->nwritten++ % PIPE_SIZE] = kbuf[i];
+        wakeup(&p->nread);
+        spin_unlock(&p->lock);
+        model->sched_unlock();
+        done += chunk;
+    }
+    return (long)done;
+}
+
+void pipe_close(struct pipe *p, bool writer) {
+    model->sched_lock();
+    spin_lock(&p->lock);
+    if (writer)
+        p->writers--;
+    else
+        p->readers--;
+    bool gone = p->readers == 0 && p->writers == 0;
+    wakeup(&p->nread);
+    wakeup(&p->nwritten);
+    spin_unlock(&p->lock);
+    model->sched_unlock();
+    if (gone)
+        kfree(p);
+}
