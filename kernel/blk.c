@@ -144,6 +144,8 @@ void blk_start_watchdog(void) {
     static int started;
     if (!nblk_devs || __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
         return;
-    if (!kthread_create("blkwatch", watchdog, NULL, 1))
+    if (!kthread_create("blkwatch", watchdog, NULL, 1)) {
+        __atomic_store_n(&started, 0, __ATOMIC_RELEASE); /* another instance may try */
         pr_warn("blk: no watchdog thread: lost interrupts will hang requests\n");
+    }
 }

@@ -17,7 +17,6 @@
 #include "user/include/abi.h"
 
 struct ext2_fs *fs_root(void) { return this_os()->fs; }
-bool fs_data_only(void) { return fs_root() && fs_root()->data_only; }
 
 static uint32_t now_secs(void) { return (uint32_t)(arch_rtc_boot_epoch() + uptime_ns() / 1000000000ULL); }
 
@@ -199,8 +198,8 @@ static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
 }
 
 static void bfree(struct ext2_fs *fs, uint32_t blockno) {
-    if (!blockno || !ext2_block_ok(&fs->g, blockno))
-        return;
+    if (fs->data_only || !blockno || !ext2_block_ok(&fs->g, blockno))
+        return; /* data only: the bitmaps are the owner's */
     uint32_t grp = (blockno - fs->g.first_data_block) / fs->g.blocks_per_group;
     uint32_t bit = (blockno - fs->g.first_data_block) % fs->g.blocks_per_group;
     int err;
@@ -260,6 +259,8 @@ static uint32_t ialloc(struct ext2_fs *fs, uint32_t goal_group, bool dir, int *e
 }
 
 static void ifree(struct ext2_fs *fs, uint32_t ino, bool dir) {
+    if (fs->data_only)
+        return; /* the bitmaps are the owner's */
     uint32_t grp = ext2_inode_group(&fs->g, ino), bit = (ino - 1) % fs->g.inodes_per_group;
     int err;
     sleep_lock(&fs->bitmap);
@@ -372,7 +373,9 @@ void iput(struct inode *ip) {
     spin_unlock(&fs->icache);
     if (last) {
         sleep_lock(&ip->lock);
-        if (ip->valid && ip->d.links == 0) {
+        /* Data only: an unlinked inode is the owner's to free (a stale
+         * copy here may show links 0 for an inode the owner reused). */
+        if (ip->valid && ip->d.links == 0 && !fs->data_only) {
             bool dir = (ip->d.mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
             itrunc_locked(ip, 0);
             ip->d.mode = 0;

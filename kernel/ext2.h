@@ -8,8 +8,8 @@
  * a disk owns its metadata; every other instance mounts it data-only, over
  * its own cache: it reads everything, and may overwrite the contents of
  * existing files in place, but any change of metadata (create, unlink,
- * link, rename, mkdir, rmdir, truncate, growing a file, filling a hole, a
- * timestamp) is -EROFS. Two instances allocating from their own copies of
+ * link, rename, mkdir, rmdir, truncate, growing a file, filling a hole) is
+ * -EROFS, and an in-place write leaves the inode (size, times) as it is. Two instances allocating from their own copies of
  * the bitmaps would corrupt the file system; overwriting data in place
  * only shows the texts' lesson: the same block cached, and dirty, in two
  * caches at once (stale reads, lost updates).
@@ -60,8 +60,6 @@ struct ext2_fs {
 
 /* Mount d as this instance's root; 0 or a negative errno (message printed). */
 int ext2_mount(struct blk_dev *d, struct bcache *cache);
-/* The mounted file system is this instance's data-only view (above). */
-bool fs_data_only(void);
 /* The mounted root file system of this instance, or NULL. */
 struct ext2_fs *fs_root(void);
 
