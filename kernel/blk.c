@@ -5,6 +5,7 @@
  * never left waiting forever.
  */
 #include "kernel/blk.h"
+#include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/sleeplock.h"
@@ -49,6 +50,7 @@ int blk_submit(struct blk_req *req) {
         req->count > d->sectors - req->lba)
         return -ABI_EINVAL;
     req->done = 0;
+    req->os = this_os();
     req->error = 0;
     req->slot = -1;
     spin_lock(&d->lock);
@@ -84,9 +86,9 @@ void blk_complete_locked(struct blk_dev *d, struct blk_req *req, int error, bool
 
 void blk_wake(struct blk_req **done, int n) {
     for (int i = 0; i < n; i++) {
-        volatile int *flag = &done[i]->done;
-        __atomic_store_n(flag, 1, __ATOMIC_RELEASE); /* the waiter may free *done[i] from here on */
-        sleep_done_wakeup(flag);
+        struct os_instance *os = done[i]->os;
+        __atomic_store_n(&done[i]->done, 1, __ATOMIC_RELEASE); /* the waiter may free *done[i] from here on */
+        sleep_done_wakeup(os);
     }
 }
 
@@ -136,7 +138,14 @@ static void watchdog(void *arg) {
     }
 }
 
+/* One watchdog for the machine's devices, on the first instance that asks
+ * (private: every instance that mounts the disk does). */
 void blk_start_watchdog(void) {
-    if (nblk_devs && !kthread_create("blkwatch", watchdog, NULL, 1))
+    static int started;
+    if (!nblk_devs || __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+        return;
+    if (!kthread_create("blkwatch", watchdog, NULL, 1)) {
+        __atomic_store_n(&started, 0, __ATOMIC_RELEASE); /* another instance may try */
         pr_warn("blk: no watchdog thread: lost interrupts will hang requests\n");
+    }
 }

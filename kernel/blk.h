@@ -17,6 +17,7 @@
 #define BLK_TIMEOUT_NS (5ULL * 1000000000ULL)
 
 struct blk_dev;
+struct os_instance;
 
 struct blk_req {
     struct blk_dev *dev;
@@ -25,6 +26,7 @@ struct blk_req {
     bool write;
     void *buf;                  /* kernel memory in the direct map */
     volatile int done;          /* set by the completion, then the waiter is woken */
+    struct os_instance *os;     /* the waiter's instance: the completion may come on another's CPU */
     int error;                  /* 0 or -EIO */
     uint64_t issued_ns;
     int slot;                   /* the driver's command slot while in flight */
@@ -43,6 +45,7 @@ struct blk_dev {
     void (*poll)(struct blk_dev *d);
     void (*reset)(struct blk_dev *d);
     void *priv;
+    struct os_instance *fs_owner; /* the instance whose file system owns its metadata (ext2_mount) */
 
     struct spinlock lock;       /* RANK_BLKQ: queue, slots, counters */
     struct list_node queue;     /* waiting for a slot */

@@ -60,6 +60,9 @@ int ext2_mount(struct blk_dev *d, struct bcache *cache) {
     }
     fs->dev = d;
     fs->cache = cache;
+    struct os_instance *none = NULL;
+    fs->data_only = !__atomic_compare_exchange_n(&d->fs_owner, &none, this_os(), false, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_ACQUIRE) && none != this_os();
     fs->g = g;
     sleep_init(&fs->dirop, "ext2 directory operations", RANK_FS_DIROP);
     sleep_init(&fs->bitmap, "ext2 bitmaps", RANK_FS_BITMAP);
@@ -93,8 +96,9 @@ int ext2_mount(struct blk_dev *d, struct bcache *cache) {
     }
     iunlock(root);
     iput(root);
-    pr_info("ext2: %s mounted as / : %u blocks of %u bytes, %u inodes, %u groups; cache %s\n", d->name,
-            g.blocks_count, g.block_size, g.inodes_count, g.groups, cache->enabled ? "on" : "off");
+    pr_info("ext2: %s mounted as / : %u blocks of %u bytes, %u inodes, %u groups; cache %s%s\n", d->name,
+            g.blocks_count, g.block_size, g.inodes_count, g.groups, cache->enabled ? "on" : "off",
+            fs->data_only ? "; data only (another OS instance owns the metadata)" : "");
     return 0;
 }
 
@@ -153,6 +157,10 @@ static uint32_t blocks_in_group(const struct ext2_geom *g, uint32_t grp) {
 
 /* A zeroed new block near `goal` (group of), or 0 with *err (-ENOSPC). */
 static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
+    if (fs->data_only) {
+        *err = -ABI_EROFS;
+        return 0;
+    }
     sleep_lock(&fs->bitmap);
     uint32_t found = 0;
     *err = -ABI_ENOSPC;
@@ -190,8 +198,8 @@ static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
 }
 
 static void bfree(struct ext2_fs *fs, uint32_t blockno) {
-    if (!blockno || !ext2_block_ok(&fs->g, blockno))
-        return;
+    if (fs->data_only || !blockno || !ext2_block_ok(&fs->g, blockno))
+        return; /* data only: the bitmaps are the owner's */
     uint32_t grp = (blockno - fs->g.first_data_block) / fs->g.blocks_per_group;
     uint32_t bit = (blockno - fs->g.first_data_block) % fs->g.blocks_per_group;
     int err;
@@ -214,6 +222,10 @@ static void bfree(struct ext2_fs *fs, uint32_t blockno) {
 }
 
 static uint32_t ialloc(struct ext2_fs *fs, uint32_t goal_group, bool dir, int *err) {
+    if (fs->data_only) {
+        *err = -ABI_EROFS;
+        return 0;
+    }
     sleep_lock(&fs->bitmap);
     uint32_t found = 0;
     *err = -ABI_ENOSPC;
@@ -247,6 +259,8 @@ static uint32_t ialloc(struct ext2_fs *fs, uint32_t goal_group, bool dir, int *e
 }
 
 static void ifree(struct ext2_fs *fs, uint32_t ino, bool dir) {
+    if (fs->data_only)
+        return; /* the bitmaps are the owner's */
     uint32_t grp = ext2_inode_group(&fs->g, ino), bit = (ino - 1) % fs->g.inodes_per_group;
     int err;
     sleep_lock(&fs->bitmap);
@@ -359,7 +373,9 @@ void iput(struct inode *ip) {
     spin_unlock(&fs->icache);
     if (last) {
         sleep_lock(&ip->lock);
-        if (ip->valid && ip->d.links == 0) {
+        /* Data only: an unlinked inode is the owner's to free (a stale
+         * copy here may show links 0 for an inode the owner reused). */
+        if (ip->valid && ip->d.links == 0 && !fs->data_only) {
             bool dir = (ip->d.mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
             itrunc_locked(ip, 0);
             ip->d.mode = 0;
@@ -550,6 +566,8 @@ static int itrunc_locked(struct inode *ip, uint64_t size) {
 int fs_truncate(struct inode *ip, uint64_t size) {
     if (fs_is_dir(ip))
         return -ABI_EISDIR;
+    if (ip->fs->data_only)
+        return -ABI_EROFS;
     return itrunc_locked(ip, size);
 }
 
@@ -596,6 +614,8 @@ long fs_writei(struct inode *ip, uint64_t off, const void *buf, size_t n, bool f
     uint64_t end;
     if (__builtin_add_overflow(off, n, &end) || end > ext2_max_blocks(&fs->g) * bs)
         return -ABI_EFBIG;
+    if (fs->data_only && end > ip->d.size)
+        return -ABI_EROFS; /* growing the file changes its inode */
     size_t done = 0;
     int err = 0;
     while (done < n) {
@@ -623,7 +643,7 @@ long fs_writei(struct inode *ip, uint64_t off, const void *buf, size_t n, bool f
             break;
         done += k;
     }
-    if (done) {
+    if (done && !fs->data_only) { /* data only: the inode stays as the owner wrote it */
         if (off + done > ip->d.size)
             ip->d.size = off + done;
         ip->d.mtime = ip->d.ctime = now_secs();
@@ -1048,6 +1068,8 @@ static int create(const char *path, uint16_t mode, bool excl, struct inode **out
         err = -ABI_EEXIST;
     } else if (dp->d.links == 0) {
         err = -ABI_ENOENT; /* the directory was removed */
+    } else if (fs->data_only) {
+        err = -ABI_EROFS;
     } else {
         err = make_node(dp, name, len, mode, out);
     }
@@ -1084,6 +1106,8 @@ int fs_mkdir(const char *path) {
 /* unlink and rmdir: remove name from its directory and drop a link. */
 static int remove_name(const char *path, bool want_dir) {
     struct ext2_fs *fs = fs_root();
+    if (fs->data_only)
+        return -ABI_EROFS;
     struct inode *dp;
     const char *name;
     uint32_t len;
@@ -1143,6 +1167,8 @@ int fs_rmdir(const char *path) { return remove_name(path, true); }
 
 int fs_link(const char *oldpath, const char *newpath) {
     struct ext2_fs *fs = fs_root();
+    if (fs->data_only)
+        return -ABI_EROFS;
     struct inode *ip, *dp;
     const char *name;
     uint32_t len;
@@ -1229,6 +1255,8 @@ static int dotdot_fn(struct inode *dp, struct buf *b, const struct ext2_dirent *
 
 int fs_rename(const char *oldpath, const char *newpath) {
     struct ext2_fs *fs = fs_root();
+    if (fs->data_only)
+        return -ABI_EROFS;
     struct inode *odp, *ndp, *ip = NULL, *victim = NULL;
     const char *oname, *nname;
     uint32_t olen, nlen;

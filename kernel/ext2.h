@@ -4,6 +4,16 @@
  * instance (kernel/bcache.h). One mounted file system per instance, the
  * root. Paths are absolute or relative to the caller's working directory.
  *
+ * Several instances over one disk (private): the first instance to mount
+ * a disk owns its metadata; every other instance mounts it data-only, over
+ * its own cache: it reads everything, and may overwrite the contents of
+ * existing files in place, but any change of metadata (create, unlink,
+ * link, rename, mkdir, rmdir, truncate, growing a file, filling a hole) is
+ * -EROFS, and an in-place write leaves the inode (size, times) as it is. Two instances allocating from their own copies of
+ * the bitmaps would corrupt the file system; overwriting data in place
+ * only shows the texts' lesson: the same block cached, and dirty, in two
+ * caches at once (stale reads, lost updates).
+ *
  * Locks, in the order they are taken (kernel/lockrank.h):
  *   fs->dirop   (sleep) one namespace change at a time: create, link,
  *               unlink, mkdir, rmdir, rename;
@@ -40,6 +50,7 @@ struct inode {
 
 struct ext2_fs {
     struct blk_dev *dev;
+    bool data_only;             /* another instance owns the metadata (above) */
     struct bcache *cache;
     struct ext2_geom g;
     struct sleeplock dirop, bitmap;

@@ -5,6 +5,7 @@
 #include "kernel/options.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/sleeplock.h"
 #include "kernel/vm.h"
 #include "lib/fmt.h"
 #include "arch.h"
@@ -30,6 +31,7 @@ void os_instance_setup(struct os_instance *os, int id) {
     os->console = (struct file){.type = F_CONSOLE, .refs = 1, .mode = ABI_S_IFCHR | 0666, .writable = true};
     spin_init(&os->console.lock, "console file", RANK_FILE);
     spin_init(&os->console_readers, "console readers", RANK_SLEEP_COND);
+    spin_init(&os->done_lock, "disk waiters", RANK_SLEEP_COND);
 }
 
 /* The lock table (spin_dump_all) lists every lock by name: an instance's
@@ -37,8 +39,9 @@ void os_instance_setup(struct os_instance *os, int id) {
  * has and that no other instance ever took them. */
 static void name_locks(struct os_instance *os) {
     struct spinlock *locks[] = {&os->frames.lock, &os->files_lock, &os->kstacks.lock, &os->lock, &os->proc_lock,
-                                &os->timers};
-    const char *what[] = {"frames", "open files", "kernel stacks", "instance lock", "process table", "sleep timers"};
+                                &os->timers, &os->done_lock};
+    const char *what[] = {"frames", "open files", "kernel stacks", "instance lock", "process table", "sleep timers",
+                          "disk waiters"};
     _Static_assert(ARRAY_SIZE(locks) <= ARRAY_SIZE(os->lock_names), "a name for each lock");
     for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
         fmt_snprintf(os->lock_names[i], sizeof os->lock_names[i], "%s (os %d)", what[i], os->id);
@@ -72,6 +75,8 @@ void os_instance_start_programs(void) {
         if (this_os()->id == 0)
             kthread_create("ktest", ktest_thread, boot_options.test, 0);
     } else {
+        if (!this_os()->fs)
+            fs_mount_root(); /* private: its own view of the disk, over its own cache (data only: ext2.h) */
         proc_start_init("init", boot_options.run);
         fs_start_threads(); /* disk watchdog, cache flusher of an instance with a disk (after init: pid 1) */
     }
@@ -106,6 +111,7 @@ void os_poll_events(void) {
     if (__atomic_load_n(&os->console_pending, __ATOMIC_ACQUIRE) &&
         __atomic_exchange_n(&os->console_pending, 0, __ATOMIC_ACQ_REL))
         wake_console_readers(os);
+    sleep_done_poll(); /* a disk completion that another instance's CPU took */
     if (cpu_id() == os->first_cpu) { /* one CPU per instance looks at the deadlines */
         sched_wake_expired_sleepers();
         sched_watch_lost_wakeups();

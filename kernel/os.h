@@ -61,6 +61,10 @@ struct os_instance {
     uint64_t next_watch_ns;         /* the lost-wakeup watchdog's next look (sched.c) */
     volatile int console_pending;   /* input came for it while another CPU took it */
     struct spinlock console_readers; /* condition lock of its console readers (fs.c) */
+    /* sleep_until()'s waiters (the disk's): their condition lock, and the
+     * flag a completion on another instance's CPU leaves (sleeplock.c). */
+    struct spinlock done_lock;
+    volatile int done_pending;
 
     char lock_names[8][24];         /* "frames (os 2)", ...: the `locks` dump says whose */
     volatile int claimed;           /* a CPU serves it (os_instance_claim) */

@@ -1,7 +1,8 @@
 /*
  * Sleeping locks and "sleep until done", over the scheduler's sleep(chan,
  * lk) and wakeup(). The state and the sleep are looked at under a condition
- * lock (the sleep lock's own `lk`; for "done" flags one lock for all), and
+ * lock (the sleep lock's own `lk`; for "done" flags the instance's
+ * done_lock), and
  * every wakeup takes it too, so none is lost between the test and the sleep
  * (kernel/sched.c). As on every path into the scheduler, the organisation's
  * lock comes first. No other spinlock may be held here: sched() refuses to
@@ -10,13 +11,9 @@
  */
 #include "kernel/sleeplock.h"
 #include "kernel/model.h"
+#include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
-
-/* The condition lock of every sleep_until(): the waker (often the disk's
- * interrupt) sets the flag, then takes this lock to wake the waiter, who
- * looks at the flag and goes to sleep under it. */
-static struct spinlock done_lock = SPINLOCK_INIT("sleep until done", RANK_SLEEP_COND);
 
 void sleep_init(struct sleeplock *l, const char *name, int rank) {
     *l = (struct sleeplock){.name = name, .rank = rank};
@@ -65,22 +62,39 @@ void sleep_until(volatile int *done, void (*poll)(void *), void *arg) {
             poll(arg);
         return;
     }
+    struct os_instance *os = this_os();
     model->sched_lock();
-    spin_lock(&done_lock);
+    spin_lock(&os->done_lock);
     while (!__atomic_load_n(done, __ATOMIC_ACQUIRE))
-        sleep((void *)done, &done_lock);
-    spin_unlock(&done_lock);
+        sleep((void *)&os->done_pending, &os->done_lock);
+    spin_unlock(&os->done_lock);
     model->sched_unlock();
 }
 
-/* The waker may be an interrupt on another CPU. wakeup() looks in the
- * process table of the waker's OS instance: with one instance (bkl,
- * leader, fine) that is the waiter's. An organisation with several
- * (private) must wake the waiter's instance here. */
-void sleep_done_wakeup(volatile int *done) {
+static void wake_done_waiters(struct os_instance *os) {
     model->sched_lock();
-    spin_lock(&done_lock);
-    wakeup((void *)done);
-    spin_unlock(&done_lock);
+    spin_lock(&os->done_lock);
+    wakeup((void *)&os->done_pending);
+    spin_unlock(&os->done_lock);
     model->sched_unlock();
+}
+
+/* Another instance's tables are not ours to touch: as console input does
+ * (os_console_input_for), leave a flag and ring that instance's CPU. */
+void sleep_done_wakeup(struct os_instance *os) {
+    if (this_os() == os) {
+        wake_done_waiters(os);
+        return;
+    }
+    __atomic_store_n(&os->done_pending, 1, __ATOMIC_RELEASE);
+    int cpu = os_instance_cpu(os->id);
+    if (cpu >= 0)
+        arch_send_resched_ipi(cpu);
+}
+
+void sleep_done_poll(void) {
+    struct os_instance *os = this_os();
+    if (__atomic_load_n(&os->done_pending, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&os->done_pending, 0, __ATOMIC_ACQ_REL))
+        wake_done_waiters(os);
 }

@@ -30,10 +30,18 @@ void sleep_lock(struct sleeplock *l);
 void sleep_unlock(struct sleeplock *l);
 bool sleep_holding(const struct sleeplock *l);
 
-/* Sleep until *done is nonzero; the waker sets it, then calls
- * sleep_done_wakeup(done). Before the scheduler runs (no current process)
- * the caller polls instead: poll() is called until *done is set. */
+/* Sleep until *done is nonzero. The waker sets it, then calls
+ * sleep_done_wakeup() with the waiter's OS instance, which the caller
+ * recorded beforehand: under `private` the disk's interrupt comes to
+ * instance 0's CPU whoever waits. The waiters of one instance share one
+ * channel and each looks at its own flag again. Before the scheduler runs
+ * (no current process) the caller polls instead: poll() is called until
+ * *done is set. */
+struct os_instance;
 void sleep_until(volatile int *done, void (*poll)(void *), void *arg);
-void sleep_done_wakeup(volatile int *done);
+void sleep_done_wakeup(struct os_instance *os);
+/* From os_poll_events(): wake this instance's waiters if another
+ * instance's CPU left a completion for them. */
+void sleep_done_poll(void);
 
 #endif

@@ -38,6 +38,7 @@ static void handle_calls(bool from_irq) {
     if (!__atomic_load_n(&m->pending, __ATOMIC_ACQUIRE) || (!from_irq && m->irq_only) ||
         !__atomic_exchange_n(&m->pending, 0, __ATOMIC_ACQ_REL))
         return;
+    arch_kstack_tlb_sync(); /* arg may lie on the caller's kernel stack */
     m->fn(m->arg);
     __atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
 }

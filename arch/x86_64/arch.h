@@ -135,6 +135,10 @@ uint64_t arch_alloc_kstack(struct kstack_area *a);
  * which is safe because every CPU reloads CR3 before it switches onto a
  * thread (kernel/sched.c run(); see arch/x86_64/paging.c). */
 void arch_free_kstack(struct kstack_area *a, uint64_t top);
+/* Before an interrupt or a remote call touches data on another thread's
+ * kernel stack (a disk request, a call's arguments): drop this CPU's
+ * translations of stacks freed since it last looked (paging.c). */
+void arch_kstack_tlb_sync(void);
 
 /* ---- traps ---- */
 /* What the entry stubs (vectors.S, syscall.S) save, lowest address first. */

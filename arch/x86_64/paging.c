@@ -6,6 +6,7 @@
  */
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
 #include "kernel/frame.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
@@ -381,6 +382,27 @@ static void flush_kstack_locally(uint64_t base) {
         invlpg(base + (uint64_t)i * PAGE_SIZE);
 }
 
+/* Every free counts here. A CPU touches a stack of another thread without
+ * switching when an interrupt or a remote call reads data there (the
+ * disk's completion reads the waiter's request; a call reads its caller's
+ * arguments). If it once touched an earlier stack at the same address and
+ * has not written CR3 since (an idle CPU does not), its TLB still maps the
+ * freed frame: arch_kstack_tlb_sync() reloads CR3 when a stack was freed
+ * since this CPU last looked. The count goes up before the slot is free for
+ * reuse, so a request or a call made on a new stack at that address is seen
+ * with it. */
+static volatile uint64_t kstack_frees;
+static uint64_t kstack_frees_seen[MAX_CPUS];
+
+void arch_kstack_tlb_sync(void) {
+    uint64_t n = __atomic_load_n(&kstack_frees, __ATOMIC_SEQ_CST);
+    uint64_t *seen = &kstack_frees_seen[cpu_id()];
+    if (*seen != n) {
+        *seen = n;
+        write_cr3(read_cr3()); /* non-global entries go (SDM vol. 3A 4.10.4.1) */
+    }
+}
+
 void arch_free_kstack(struct kstack_area *a, uint64_t top) {
     uint64_t base = top - KSTACK_SIZE;
     int slot = (int)((base - PAGE_SIZE - a->base) / KSTACK_SLOT);
@@ -398,6 +420,7 @@ void arch_free_kstack(struct kstack_area *a, uint64_t top) {
             pool_free(a->frames, pa, 1);
         }
     }
+    __atomic_fetch_add(&kstack_frees, 1, __ATOMIC_SEQ_CST);
     a->used[slot / 64] &= ~(1ULL << (slot % 64));
     spin_unlock(&a->lock);
 }

@@ -140,6 +140,7 @@ void trap_dispatch(struct trap_frame *f) {
         else
             kernel_exception(f);
     } else if (irq_handlers[f->vector]) {
+        arch_kstack_tlb_sync(); /* the handler may read another thread's stack */
         irq_handlers[f->vector](f);
     } else {
         this_cpu()->count.irqs++;

@@ -1,18 +1,27 @@
 /*
  * bcdemo - the private organisation's buffer-cache problem, by hand
- * (docs/storage.md, "What private does to the cache"). Each OS instance
- * under model=private has its own buffer cache over the one disk:
+ * (docs/storage.md, "What private does to the cache"). Under
+ * model=private every OS instance mounts the one disk over its own buffer
+ * cache. Instance 0 owns the file system's metadata; the others mount it
+ * data-only: they read everything and may overwrite an existing file in
+ * place, but creating, growing or truncating a file gives EROFS. So make
+ * the file on instance 0; any instance may then patch it within its length:
  *
  *   bcdemo read FILE               print FILE (and leave its blocks cached)
  *   bcdemo patch FILE OFF TEXT     write TEXT at byte OFF of FILE (no sync)
  *   bcdemo sync                    write this instance's dirty blocks back
  *   bcdemo info                    which instance and cache answered
  *
- * Stale block: instance 0 `read f`; instance 1 `patch f 0 NEW` and `sync`;
- * instance 0 `read f` again still shows the old text (its cached copy).
- * Lost update: instance 0 `patch f 0 AAA`, instance 1 `patch f 8 BBB`,
- * both `sync`: the file on the disk has only one of the two changes.
- * With bcache=off both come out right.
+ * On `make run MODEL=private SMP=3` (~N moves the console to instance N):
+ *   ~0  echo zero-zero > /tmp/pf, then sync
+ *   ~1  bcdemo read /tmp/pf                  "zero-zero"; now in 1's cache
+ *   ~0  bcdemo patch /tmp/pf 0 AAAA, sync    the disk holds "AAAA-zero"
+ *   ~1  bcdemo read /tmp/pf                  still "zero-zero": a stale block
+ *   ~1  bcdemo patch /tmp/pf 5 BBBB, sync    1 writes back its whole old copy
+ *   ~2  bcdemo read /tmp/pf                  "zero-BBBB": 0's change is lost
+ * With bcache=off instance 1 reads "AAAA-zero" and instance 2 "AAAA-BBBB".
+ * The cells pc-private-bcache and pc-private-nocache run this from a
+ * script, kept in step by barrier (tests/input/private-bcache.txt).
  */
 #include <errno.h>
 #include <fcntl.h>
