@@ -62,7 +62,7 @@
  * clock in ticks (the fastest heartbeat of the others) when that heartbeat
  * last moved. Only the observing CPU writes its row: no races. A table of
  * nseen x nseen entries from the heap (cpu_fail_init): as a 64 x 64 array
- * in the kernel's image it made the image too big for an 8 MiB boot. */
+ * in the kernel's image it made the image too big for a 9 MiB boot. */
 struct sight {
     uint64_t beat, ref, pinged, since_ns;
 };
