@@ -3,6 +3,7 @@
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "lib/fmt.h"
+#include "lib/string.h"
 #include "arch.h"
 
 #define INPUT_SIZE 1024
@@ -34,10 +35,11 @@ static struct {
 void console_set_instances(int n) { instances = n < 1 ? 1 : n > MAX_CONSOLE_OS ? MAX_CONSOLE_OS : n; }
 int console_attached(void) { return __atomic_load_n(&attached, __ATOMIC_ACQUIRE); }
 
-static void echo(const char *s) {
-    while (*s)
-        arch_console_putc(*s++);
-}
+/* Under the console's output lock, as every other output: written
+ * character by character without it, an echo or a console message fell
+ * into the middle of another instance's line (pc-private-console once
+ * failed so). */
+static void echo(const char *s) { console_write(s, strlen(s)); }
 
 static struct input_ring *cur(void) { return &rings[attached]; }
 static bool ring_full(const struct input_ring *r) { return r->head - r->tail == INPUT_SIZE; }

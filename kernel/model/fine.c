@@ -210,6 +210,8 @@ static bool pull_work(int me) {
 static void watch_idle_cpus(uint64_t now) {
     bool idle_cpu = false, work_waiting = false;
     for (int i = 0; i < ncpus; i++) {
+        if (!cpus[i].online)
+            continue; /* a failed CPU is not idle: it is gone */
         if (load_of(i) == 0)
             idle_cpu = true;
         if (__atomic_load_n(&rq[i].nready, __ATOMIC_SEQ_CST) > __atomic_load_n(&rq[i].npinned, __ATOMIC_RELAXED))

@@ -2460,7 +2460,9 @@ static void t_sysinfo(void)
     uint64_t ticks = 0;
     for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++) {
         ticks += si.cpu[i].ticks;
-        if (si.cpu[i].state != ABI_CPU_IDLE && si.cpu[i].state != ABI_CPU_RUNNING)
+        /* FAILED: stopped by cpufail (a boot that fails one on purpose,
+         * docs/organisations.md "When a CPU fails"), and then no longer used */
+        if (si.cpu[i].state != ABI_CPU_IDLE && si.cpu[i].state != ABI_CPU_RUNNING && si.cpu[i].state != ABI_CPU_FAILED)
             fail("cpu %u of %u online has state %u", i, si.ncpus, si.cpu[i].state);
         if (si.cpu[i].idle_ticks > si.cpu[i].ticks)
             fail("cpu %u: idle ticks %llu > ticks %llu", i,
@@ -3243,11 +3245,19 @@ static int runs_kernel(const struct abi_sysinfo *s, int cpu)
     return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_KERNEL) != 0;
 }
 
+/* A CPU that has not failed (cpufail): the tests below run on the CPUs
+ * that are left after one failed on purpose. */
+static int cpu_live(const struct abi_sysinfo *s, int cpu)
+{
+    return s->cpu[cpu].state != ABI_CPU_FAILED && s->cpu[cpu].state != ABI_CPU_OFFLINE;
+}
+
 /* A CPU this process may be pinned to: it runs user processes, of this
- * OS instance (private: only the caller's own CPU). */
+ * OS instance (private: only the caller's own CPU), and it is alive. */
 static int may_pin_to(const struct abi_sysinfo *s, int cpu)
 {
-    return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_USER) && s->cpu[cpu].os_instance == s->os_instance;
+    return (s->cpu[cpu].flags & ABI_CPU_F_RUNS_USER) && s->cpu[cpu].os_instance == s->os_instance &&
+           cpu_live(s, cpu);
 }
 
 static int last_pinnable(const struct abi_sysinfo *s)
@@ -3434,9 +3444,12 @@ static void t_handlers_where(void)
     }
     get_sysinfo();
     unsigned long long by_kernel_cpus = 0;
-    int outsiders = 0;
+    int outsiders = 0, live = 0;
     for (int cpu = 0; cpu < n; cpu++) {
         unsigned long long h = si.cpu[cpu].handlers - before.cpu[cpu].handlers;
+        if (!cpu_live(&si, cpu))
+            continue; /* failed (cpufail): nothing runs there any more */
+        live++;
         if (runs_kernel(&si, cpu)) {
             by_kernel_cpus += h;
             continue;
@@ -3452,8 +3465,8 @@ static void t_handlers_where(void)
     if (by_kernel_cpus < (unsigned long long)user_cpus * CALLS)
         fail("the CPUs that run kernel code ran %llu handlers, expected at least %d", by_kernel_cpus,
              user_cpus * CALLS);
-    if (strncmp(si.model, "leader", sizeof si.model) == 0 && n > 1 && outsiders != n - 1)
-        fail("leader: %d CPUs keep out of the kernel, expected every follower (%d)", outsiders, n - 1);
+    if (strncmp(si.model, "leader", sizeof si.model) == 0 && live > 1 && outsiders != live - 1)
+        fail("leader: %d CPUs keep out of the kernel, expected every live follower (%d)", outsiders, live - 1);
     note("%d of %d CPUs stay out of the kernel; %d calls were run for them elsewhere", outsiders, n, offloaded);
 }
 
@@ -3501,8 +3514,8 @@ static void t_request_flood(void)
     int followers = 0;
     for (int cpu = 0; cpu < n; cpu++) {
         long long f = model_stat(&si, "forwarded", cpu), t = model_stat(&si, "taken", cpu);
-        if (f < 0)
-            continue;
+        if (f < 0 || !cpu_live(&si, cpu))
+            continue; /* not a follower, or a failed one (cpufail) */
         followers++;
         if (f != t)
             fail("CPU %d forwarded %lld requests but the leader took %lld", cpu, f, t);
@@ -3639,7 +3652,10 @@ static void t_balancer(void)
         note("skipped: needs 2 CPUs and fine's per-CPU queues (%.16s)", si.model);
         return;
     }
-    int ncpu = (int)si.ncpus, n = 4 * ncpu;
+    int ncpu = (int)si.ncpus, live = 0;
+    for (int c = 0; c < ncpu; c++)
+        live += cpu_live(&si, c);
+    int n = 4 * live;
     int kids[4 * ABI_MAX_CPUS];
     if (n > 48)
         n = 48;
@@ -3665,6 +3681,8 @@ static void t_balancer(void)
         get_sysinfo();
         int lo = 1 << 30, hi = -1, me = getcpu();
         for (int c = 0; c < ncpu; c++) {
+            if (!cpu_live(&si, c))
+                continue; /* failed: the balancer gives it nothing */
             int load = (int)si.cpu[c].ready + (si.cpu[c].state == ABI_CPU_RUNNING && c != me);
             lo = load < lo ? load : lo;
             hi = load > hi ? load : hi;
@@ -3673,7 +3691,7 @@ static void t_balancer(void)
         balanced = spread <= 1;
     }
     if (!balanced)
-        fail("%d spinners on %d CPUs: loads still %d apart after 100 checks", n, ncpu, spread);
+        fail("%d spinners on %d CPUs: loads still %d apart after 100 checks", n, live, spread);
     long long v1 = model_stat(&si, "fine.violations", -1);
     sleep_ms((uint64_t)period * 10);
     get_sysinfo();
