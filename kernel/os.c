@@ -82,36 +82,46 @@ void os_instance_start_programs(void) {
     }
 }
 
-/* Readers check for a line and go to sleep under console_readers
- * (fs.c): the wakeup takes it too, so that it cannot fall in between. */
-static void wake_console_readers(struct os_instance *os) {
+/* Sleepers look at their condition and go to sleep under lk: the wakeup
+ * takes it too, so that it cannot fall in between. */
+static void wake_under(void *chan, struct spinlock *lk) {
     model->sched_lock(); /* first, before any lock: the scheduling paths' rule (sched.c) */
-    spin_lock(&os->console_readers);
-    wakeup(&os->console);
-    spin_unlock(&os->console_readers);
+    spin_lock(lk);
+    wakeup(chan);
+    spin_unlock(lk);
     model->sched_unlock();
 }
 
-void os_console_input_for(int id) {
-    struct os_instance *os = &os_instances[id];
+void os_wake(struct os_instance *os, void *chan, struct spinlock *lk, volatile int *pending) {
     if (this_os() == os) {
-        wake_console_readers(os);
+        wake_under(chan, lk);
         return;
     }
     /* Another instance's tables are not ours to touch: leave a note, and
      * ring its CPU so that it looks at once rather than at its next tick. */
-    __atomic_store_n(&os->console_pending, 1, __ATOMIC_RELEASE);
-    int cpu = os_instance_cpu(id);
+    __atomic_store_n(pending, 1, __ATOMIC_RELEASE);
+    int cpu = os_instance_cpu(os->id);
     if (cpu >= 0)
         arch_send_resched_ipi(cpu);
 }
 
+/* A note os_wake() left for this instance: taken once. */
+static bool take_pending(volatile int *pending) {
+    return __atomic_load_n(pending, __ATOMIC_ACQUIRE) && __atomic_exchange_n(pending, 0, __ATOMIC_ACQ_REL);
+}
+
+/* Console readers sleep on their console file (fs.c). */
+void os_console_input_for(int id) {
+    struct os_instance *os = &os_instances[id];
+    os_wake(os, &os->console, &os->console_readers, &os->console_pending);
+}
+
 void os_poll_events(void) {
     struct os_instance *os = this_os();
-    if (__atomic_load_n(&os->console_pending, __ATOMIC_ACQUIRE) &&
-        __atomic_exchange_n(&os->console_pending, 0, __ATOMIC_ACQ_REL))
-        wake_console_readers(os);
-    sleep_done_poll(); /* a disk completion that another instance's CPU took */
+    if (take_pending(&os->console_pending))
+        wake_under(&os->console, &os->console_readers);
+    if (take_pending(&os->done_pending)) /* a disk completion that another instance's CPU took */
+        wake_under((void *)&os->done_pending, &os->done_lock);
     if (cpu_id() == os->first_cpu) { /* one CPU per instance looks at the deadlines */
         sched_wake_expired_sleepers();
         sched_watch_lost_wakeups();

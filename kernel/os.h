@@ -90,8 +90,11 @@ void os_instance_start_programs(void);
 /* Work that other CPUs left for this instance (console input), and the
  * sleepers whose deadline passed: from the timer tick and the resched IPI. */
 void os_poll_events(void);
-/* Wake instance `id`'s console readers: at once if this CPU serves it, else
- * through a flag and a resched IPI to the CPU that does. */
+/* Wake os's sleepers on chan, whose condition lock is lk: at once if this
+ * CPU serves os, else through *pending and a resched IPI to the CPU that
+ * does (os_poll_events then wakes them there). */
+void os_wake(struct os_instance *os, void *chan, struct spinlock *lk, volatile int *pending);
+/* Wake instance `id`'s console readers (os_wake). */
 void os_console_input_for(int id);
 /* The CPU serving instance `id`, or -1 if none does (yet). */
 int os_instance_cpu(int id);

@@ -71,30 +71,8 @@ void sleep_until(volatile int *done, void (*poll)(void *), void *arg) {
     model->sched_unlock();
 }
 
-static void wake_done_waiters(struct os_instance *os) {
-    model->sched_lock();
-    spin_lock(&os->done_lock);
-    wakeup((void *)&os->done_pending);
-    spin_unlock(&os->done_lock);
-    model->sched_unlock();
-}
-
-/* Another instance's tables are not ours to touch: as console input does
- * (os_console_input_for), leave a flag and ring that instance's CPU. */
+/* The completion may come on a CPU of another instance (private: the
+ * disk's interrupt goes to instance 0's): os_wake() handles both. */
 void sleep_done_wakeup(struct os_instance *os) {
-    if (this_os() == os) {
-        wake_done_waiters(os);
-        return;
-    }
-    __atomic_store_n(&os->done_pending, 1, __ATOMIC_RELEASE);
-    int cpu = os_instance_cpu(os->id);
-    if (cpu >= 0)
-        arch_send_resched_ipi(cpu);
-}
-
-void sleep_done_poll(void) {
-    struct os_instance *os = this_os();
-    if (__atomic_load_n(&os->done_pending, __ATOMIC_ACQUIRE) &&
-        __atomic_exchange_n(&os->done_pending, 0, __ATOMIC_ACQ_REL))
-        wake_done_waiters(os);
+    os_wake(os, (void *)&os->done_pending, &os->done_lock, &os->done_pending);
 }

@@ -40,8 +40,5 @@ bool sleep_holding(const struct sleeplock *l);
 struct os_instance;
 void sleep_until(volatile int *done, void (*poll)(void *), void *arg);
 void sleep_done_wakeup(struct os_instance *os);
-/* From os_poll_events(): wake this instance's waiters if another
- * instance's CPU left a completion for them. */
-void sleep_done_poll(void);
 
 #endif
