@@ -69,6 +69,7 @@ sys.path.insert(0, TOOLS)
 from qemu import qemu_command, EXIT_PASS, EXIT_FAIL  # noqa: E402
 
 LOG_TAIL = 30
+DETAIL_LINES = 8  # lines of why per failed cell in the closing summary
 PANIC_GRACE = 5.0        # seconds to let a panic finish its report before the kill
 HOST_TIMEOUT = 300.0     # seconds for one host test binary
 
@@ -149,6 +150,8 @@ class Cell:
         self.instances = 1          # from "N OS instances"
         self.lost = set()           # instances whose CPU failed (cpufail): no closing line from them
         self.reasons = []
+        self.detail = []            # e2fsck's findings, for the closing summary
+        self.tail = []              # the last lines of serial output
         self.passed = 0
         self.failed = 0
         self.skipped = 0
@@ -509,6 +512,10 @@ def run_cell(cell, opts):
         if fsck:
             cell.reasons.append("e2fsck -fn: the disk is not clean afterwards (see the log)")
             logf.write("# testrun: e2fsck -fn %s:\n%s\n" % (cell.disk, fsck))
+            # What e2fsck found, for the closing summary: a CI log may
+            # show only its end, and the disk copy is gone by then.
+            cell.detail = ["e2fsck: " + l for l in fsck.splitlines()
+                           if l.strip() and not l.startswith(("Pass ", "e2fsck "))][:DETAIL_LINES]
         else:
             logf.write("# testrun: e2fsck -fn: clean\n")
     logf.close()
@@ -579,6 +586,7 @@ def check_expected_output(cell, lines):
 
 
 def finish_cell(cell, lines, opts):
+    cell.tail = [l.rstrip() for l in lines[-DETAIL_LINES:]]
     for line in lines:
         m = RE_KTEST.search(line)
         if m:
@@ -829,6 +837,11 @@ def main(argv=None):
     bad = [c.name for c in cells if not c.ok] + ["host:" + h.suite for h in host_results if not h.ok]
     if bad:
         lines.append("failed: " + " ".join(bad))
+        # The first lines of why, at the very end where a truncated CI log
+        # still shows them.
+        for c in [c for c in cells if not c.ok][:3]:
+            why = c.detail or (["panic: " + c.panic] if c.panic else []) + c.tail[-4:]
+            lines += ["  %s: %s" % (c.name, l[:150]) for l in why[:DETAIL_LINES]]
     for e in setup_errors:
         lines.append("error: " + e)
     if passed + failed == 0:
