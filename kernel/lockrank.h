@@ -41,6 +41,7 @@
     X(RANK_PROC, 25, "one process: state, wait channel, exit status (tie: address)") \
     X(RANK_RUNQUEUE, 30, "ready queues: Lrq, or one CPU's queues (tie: CPU number)") \
     X(RANK_AWT, 40, "assigned workload table (Lawt)")                            \
+    X(RANK_WORKTABLE, 45, "the benchmark's work table: one region (kwork, docs/bench.md)") \
     X(RANK_FILES, 50, "open-file table: slots and reference counts")            \
     X(RANK_FILE, 51, "one open file: an initrd file's offset")                                \
     X(RANK_ADDRSPACE, 52, "one address space: page tables, break")               \

@@ -11,6 +11,7 @@
 #include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/trace.h"
 #include "kernel/model.h"
 #include "kernel/proc.h"
 #include "kernel/file.h"
@@ -137,6 +138,7 @@ void kmain(uint32_t mb2_info_pa) {
     fs_init();                            /* initrd archive, console */
     cpu_fail_init(arch_cpus_expected(boot_options.maxcpus)); /* the heartbeat table (kernel/cpufail.c) */
     arch_smp_start(boot_options.maxcpus); /* INIT-SIPI-SIPI the other CPUs */
+    trace_boot();                         /* trace=N: every CPU records from here on */
     os_instance_start_programs();         /* init, or the kernel tests */
     scheduler();                          /* the boot CPU becomes one CPU among many */
 }

@@ -154,7 +154,10 @@ static void apply(const struct cmdline_opt *o) {
         parse_on_off(o, &boot_options.msi);
     else if (cmdline_opt_is(o, "bcache"))
         parse_on_off(o, &boot_options.bcache);
-    else
+    else if (cmdline_opt_is(o, "trace")) {
+        if (parse_number(o, 16, ABI_TRACE_MAX_EVENTS, &n))
+            boot_options.trace = (unsigned)n;
+    } else
         option_error(o, "is not an option (docs/boot.md lists them)");
 }
 

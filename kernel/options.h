@@ -27,6 +27,7 @@ struct boot_options {
     int cpufail_how;
     bool msi;            /* msi=on|off: devices interrupt by MSI where they can */
     bool bcache;         /* bcache=on|off: off sends every block read and write to the disk */
+    unsigned trace;      /* trace=N: record N events per CPU from boot on (kernel/trace.h); 0: off */
     unsigned errors;     /* malformed, unknown or bare words, bad values (each reported) */
 };
 

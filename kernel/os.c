@@ -1,4 +1,5 @@
 #include "kernel/os.h"
+#include "kernel/worktable.h"
 #include "kernel/file.h"
 #include "kernel/ktest.h"
 #include "kernel/model.h"
@@ -61,6 +62,7 @@ bool os_instance_claim(void) {
         spin_init(&os->procs[i].lock, "process", RANK_PROC);
     as_table_init(os);   /* address spaces (vm.c) */
     file_table_init(os); /* open files (fs.c) */
+    worktable_init(os);  /* the benchmark's kernel work (worktable.c) */
     name_locks(os);
     __atomic_store_n(&os->first_cpu, cpu_id(), __ATOMIC_RELEASE);
     return true;

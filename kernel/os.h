@@ -27,6 +27,7 @@
 
 struct proc;
 struct bcache;
+struct worktable;
 struct ext2_fs;
 
 /* Each lock here guards this instance's table only, so that instances
@@ -71,6 +72,7 @@ struct os_instance {
     int first_cpu;                  /* that CPU: it scans the sleepers */
     struct bcache *bcache;          /* buffer cache: one per instance (kernel/bcache.h) */
     struct ext2_fs *fs;             /* the root file system as this instance sees it */
+    struct worktable *work;         /* the benchmark's work table (kernel/worktable.h) */
 };
 
 extern struct os_instance os_instances[MAX_OS_INSTANCES];

@@ -15,6 +15,7 @@
  * the organisation and are taken inside enqueue/pick_next/dequeue.
  */
 #include "kernel/proc.h"
+#include "kernel/trace.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
@@ -305,6 +306,7 @@ static void run(struct cpu *c, struct proc *p) {
     if (!p->is_kthread)
         arch_fpu_restore(p->fpu);
     check_switch_state(c, "switching to a thread");
+    trace_switch((uint32_t)p->pid);
     arch_switch(&c->sched_ctx, p->ctx);
     check_switch_state(c, "back from a thread");
     c->current = NULL;
@@ -339,8 +341,11 @@ void scheduler(void) {
                 continue;
         }
         __atomic_store_n(&c->idle, true, __ATOMIC_SEQ_CST);
-        if (model->ready_count(c->id) == 0)
+        if (model->ready_count(c->id) == 0) {
+            trace_idle(true);
             model->idle_wait(); /* bkl: sti; hlt, until a resched IPI or the timer */
+            trace_idle(false);
+        }
         arch_irq_disable();
         __atomic_store_n(&c->idle, false, __ATOMIC_SEQ_CST);
     }

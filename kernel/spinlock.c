@@ -7,6 +7,7 @@
  * spin on a lock its own CPU holds.
  */
 #include "kernel/spinlock.h"
+#include "kernel/trace.h"
 #include "kernel/cpu.h"
 #include "kernel/cpufail.h"
 #include "kernel/printk.h"
@@ -117,6 +118,7 @@ void spin_lock_at(struct spinlock *l, const char *site) {
     uint64_t start = 0;
     bool contended = __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket;
     if (contended) {
+        trace(TR_LWAIT, (uint32_t)l->rank);
         start = arch_cycles();
         struct cpu_wait w = {-1, 0, 0, 0};
         for (uint32_t spins = 1; __atomic_load_n(&l->now_serving, __ATOMIC_ACQUIRE) != ticket; spins++) {
@@ -127,6 +129,8 @@ void spin_lock_at(struct spinlock *l, const char *site) {
         }
     }
     note_acquired(l, site, contended ? arch_cycles() - start : 0, contended);
+    if (contended)
+        trace(TR_LGOT, (uint32_t)l->rank);
     if (!l->registered)
         register_lock(l);
 }

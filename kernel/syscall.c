@@ -11,6 +11,9 @@
 #include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/trace.h"
+#include "kernel/primcost.h"
+#include "kernel/worktable.h"
 #include "kernel/shm.h"
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
@@ -137,15 +140,47 @@ static long sys_setaffinity(const union sysarg *a) { return proc_set_affinity(a[
  * program started from the boot session's shell or run=, never a process
  * cut off from it. cpu_fail_request() refuses CPUs out of range, offline,
  * already failing, and the last live one. */
-static long sys_cpufail(const union sysarg *a) {
+static bool descends_from_init(void) {
     struct proc *p = current_proc(), *init = this_os()->init;
     proc_table_lock(); /* parent links */
     while (p && p != init)
         p = p->parent;
     proc_table_unlock();
-    if (!p)
+    return p != NULL;
+}
+
+static long sys_cpufail(const union sysarg *a) {
+    if (!descends_from_init())
         return -ABI_EPERM;
     return cpu_fail_request(a[0].i, a[1].i);
+}
+
+/* The benchmark's kernel work (kernel/worktable.h). */
+static long sys_kwork(const union sysarg *a) { return worktable_work(a[0].i, a[1].u); }
+
+/* The per-CPU trace (kernel/trace.h): its buffers are machine-wide, so
+ * only a program of the boot session may start, stop or dump it. */
+static long sys_trace(const union sysarg *a) {
+    if (a[0].i == ABI_TRACE_STATUS)
+        return trace_on;
+    if (!descends_from_init())
+        return -ABI_EPERM;
+    switch (a[0].i) {
+    case ABI_TRACE_START: return trace_start(a[1].u);
+    case ABI_TRACE_STOP: trace_stop(); return 0;
+    case ABI_TRACE_DUMP: return trace_dump();
+    default: return -ABI_EINVAL;
+    }
+}
+
+static long sys_primcost(const union sysarg *a) {
+    struct abi_primcost pc;
+    if (!user_writable(a[2].u, sizeof pc))
+        return -ABI_EFAULT;
+    long r = primcost_measure(a[0].i, a[1].i, &pc);
+    if (r == 0 && copy_to_user(a[2].u, &pc, sizeof pc) < 0)
+        r = -ABI_EFAULT;
+    return r;
 }
 
 static void fill_cpuinfo(struct abi_cpuinfo *ci, const struct cpu *c) {
@@ -205,6 +240,7 @@ static long sys_sysinfo(const union sysarg *a) {
     for (int i = 0; i < os_instance_count && i < ABI_MAX_CPUS; i++)
         fill_osinfo(&si->os[i], &os_instances[i]);
     si->lost_wakeups = __atomic_load_n(&lost_wakeups, __ATOMIC_RELAXED);
+    si->tsc_hz = time_cycle_hz();
     long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;
@@ -395,6 +431,9 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_test_rendezvous] = {sys_test_rendezvous, {U}},
     [SYS_cpufail] = {sys_cpufail, {I, I}},
     [SYS_lockstat] = {sys_lockstat, {I, U}},
+    [SYS_kwork] = {sys_kwork, {I, U}},
+    [SYS_trace] = {sys_trace, {I, U}},
+    [SYS_primcost] = {sys_primcost, {I, I, U}},
     [SYS_mkdir] = {sys_mkdir, {U}},
     [SYS_rmdir] = {sys_rmdir, {U}},
     [SYS_unlink] = {sys_unlink, {U}},
@@ -477,6 +516,7 @@ void leave_kernel_checks(void) {
 
 /* From arch/x86_64/syscall.S, with interrupts off. */
 void syscall_dispatch(struct trap_frame *f) {
+    trace(TR_KIN, (uint32_t)f->rax);
     this_cpu()->count.syscalls++;
     current_proc()->user_cpu = cpu_id();
     model->kernel_enter();
@@ -486,4 +526,5 @@ void syscall_dispatch(struct trap_frame *f) {
     leave_kernel_checks();
     current_proc()->in_kernel = false;
     model->kernel_exit();
+    trace(TR_KOUT, 0); /* on the CPU the caller goes back to user mode on (leader: a follower) */
 }

@@ -7,6 +7,7 @@
 #include "kernel/model.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/trace.h"
 #include "kernel/vm.h"
 
 void leave_kernel_checks(void);
@@ -36,6 +37,7 @@ void user_exception(struct trap_frame *f) {
     int sig = signal_for((int)f->vector);
     uint64_t addr = f->vector == 14 ? arch_fault_address() : 0; /* CR2, before anything can change it */
     p->user_cpu = cpu_id();
+    trace(TR_KIN, 1000 + (uint32_t)f->vector);
     model->kernel_enter();
     p->in_kernel = true;
     if (f->vector == 14) {
@@ -43,6 +45,7 @@ void user_exception(struct trap_frame *f) {
         if (r == 0) {
             p->in_kernel = false;
             model->kernel_exit();
+            trace(TR_KOUT, 0);
             return;
         }
         if (r == -ABI_ENOMEM)

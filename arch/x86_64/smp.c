@@ -16,6 +16,7 @@
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "lib/string.h"
 
 struct trampoline_data {
@@ -128,9 +129,14 @@ void arch_smp_start(unsigned maxcpus) {
 
 /* ---- IPIs ---- */
 
-void arch_send_call_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_CALL); }
-void arch_send_resched_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_RESCHED); }
-void arch_send_forward_ipi(int cpu) { lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | VEC_IPI_FORWARD); }
+static void send_ipi(int cpu, uint32_t vector) {
+    trace(TR_IPI_SENT, (uint32_t)cpu);
+    lapic_send_icr(cpus[cpu].arch.apic_id, ICR_FIXED | vector);
+}
+
+void arch_send_call_ipi(int cpu) { send_ipi(cpu, VEC_IPI_CALL); }
+void arch_send_resched_ipi(int cpu) { send_ipi(cpu, VEC_IPI_RESCHED); }
+void arch_send_forward_ipi(int cpu) { send_ipi(cpu, VEC_IPI_FORWARD); }
 
 /* A fixed-vector IPI waits while the target has interrupts off; an NMI
  * does not (SDM vol. 3A 11.6.1, ICR delivery mode 100b: NMI, the vector
@@ -153,20 +159,21 @@ void arch_stop_other_cpus(void) {
 }
 
 static void ipi_call_handler(struct trap_frame *f) {
-    (void)f;
+    trace(TR_IPI_RECV, (uint32_t)f->vector);
     this_cpu()->count.ipis++;
     lapic_eoi();
     smp_handle_calls();
 }
 
 static void ipi_resched_handler(struct trap_frame *f) {
-    (void)f;
+    trace(TR_IPI_RECV, (uint32_t)f->vector);
     this_cpu()->count.ipis++;
     lapic_eoi();
     kernel_resched_ipi();
 }
 
 static void ipi_forward_handler(struct trap_frame *f) {
+    trace(TR_IPI_RECV, (uint32_t)f->vector);
     this_cpu()->count.ipis++;
     lapic_eoi();
     kernel_forward_ipi(f);

@@ -7,6 +7,7 @@
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 #include "kernel/panic.h"
 #include "kernel/trap_hooks.h"
 
@@ -139,13 +140,22 @@ void trap_dispatch(struct trap_frame *f) {
             user_exception(f);
         else
             kernel_exception(f);
-    } else if (irq_handlers[f->vector]) {
+        if (trap_from_user(f))
+            trap_return_to_user(f);
+        return;
+    }
+    bool from_user = trap_from_user(f);
+    if (from_user) /* an interrupt of user code: the kernel runs until the return */
+        trace(TR_KIN, 1000 + (uint32_t)f->vector);
+    if (irq_handlers[f->vector]) {
         arch_kstack_tlb_sync(); /* the handler may read another thread's stack */
         irq_handlers[f->vector](f);
     } else {
         this_cpu()->count.irqs++;
         pr_warn("unexpected interrupt on vector %llu\n", (unsigned long long)f->vector);
     }
-    if (trap_from_user(f))
+    if (from_user) {
         trap_return_to_user(f);
+        trace(TR_KOUT, 0);
+    }
 }

@@ -39,6 +39,7 @@
 #include "kernel/os.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/trace.h"
 #include "kernel/spinlock.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
@@ -184,6 +185,7 @@ static void leader_kernel_enter(void) {
     struct proc *p = current_proc();
     proc_lock(p);
     pinfo[slot(p)].gives_way = this_cpu()->need_resched; /* p still belongs to this CPU */
+    trace_forwarded((uint32_t)p->pid);
     p->state = P_RUNNABLE;
     sched();
     proc_unlock(p); /* on the leader now, which took it before switching to p */

@@ -73,6 +73,11 @@ enum {
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
     SYS_cpufail = 71,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
                           * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
+    SYS_kwork = 72,      /* int kwork(int region, uint64_t cycles): the benchmark's kernel work: hold region's
+                          * lock of the work table for `cycles` TSC cycles (docs/bench.md) -> 0; -EINVAL */
+    SYS_trace = 73,      /* int trace(int cmd, uint64_t arg): the per-CPU trace: ABI_TRACE_* (kernel/trace.h) */
+    SYS_primcost = 74,   /* int primcost(int which, int cpu, struct abi_primcost *out): time a kernel
+                          * primitive (ABI_PRIM_*) against CPU `cpu` -> 0; -EINVAL, -EBUSY */
     SYS_COUNT
 };
 
@@ -169,6 +174,28 @@ struct abi_timeval {
 enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2, ABI_CPU_FAILED = 3 };
 /* cpufail(cpu, how): where the CPU is when it stops (kernel/cpufail.c):
  * running user code, in kernel code, or holding a kernel lock. */
+/* The benchmark's work table (kwork): regions, each with its own lock, and
+ * the most cycles one call may hold a region. */
+#define ABI_KWORK_REGIONS 64
+#define ABI_KWORK_MAX_CYCLES 100000000ULL
+
+/* trace(cmd, arg): start (arg: events per CPU, 0 for the default), stop,
+ * dump the buffers on the console, or ask whether it records (-> 1/0). */
+enum { ABI_TRACE_STOP = 0, ABI_TRACE_START = 1, ABI_TRACE_DUMP = 2, ABI_TRACE_STATUS = 3 };
+#define ABI_TRACE_DEFAULT_EVENTS 8192
+#define ABI_TRACE_MAX_EVENTS (1u << 18) /* 4 MiB per CPU */
+
+/* primcost(which, cpu, out): the kernel primitives' costs, in TSC cycles. */
+enum {
+    ABI_PRIM_LOCK = 1,    /* an uncontended spinlock acquire + release */
+    ABI_PRIM_HANDOFF = 2, /* a lock handed between this CPU and `cpu`, per hand-off */
+    ABI_PRIM_IPI = 3,     /* a remote call to `cpu` and its answer (IPI round trip) */
+};
+struct abi_primcost {
+    uint64_t median, min, max; /* cycles per operation over the runs */
+    uint32_t runs, per_run;    /* runs, and operations timed per run */
+};
+
 enum { ABI_CPUFAIL_USER = 1, ABI_CPUFAIL_KERNEL = 2, ABI_CPUFAIL_LOCK = 3 };
 struct abi_cpuinfo {
     uint32_t apic_id;
@@ -227,6 +254,7 @@ struct abi_sysinfo {
     struct abi_osinfo os[ABI_MAX_CPUS]; /* each instance's memory */
     uint32_t cpus_in_kernel; /* CPUs running kernel code right now (system calls, faults, kernel threads) */
     uint32_t lost_wakeups;   /* the kernel's watchdog: waiters found asleep with their event signalled */
+    uint64_t tsc_hz;         /* the cycle counter's rate (rdtsc), as calibrated at boot */
 };
 
 /* One kernel lock's counters (lockstat(), the `locks` program). Locks of one

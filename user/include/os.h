@@ -32,6 +32,18 @@ int setaffinity(int pid, int cpu);
  * of range or offline, or a bad `how`; EBUSY when it is failing already or
  * is the last CPU left; EPERM for a caller that does not descend from init. */
 int cpufail(int cpu, int how);
+/* The benchmark's kernel work (docs/bench.md): hold region `region` of the
+ * kernel's work table (0 .. ABI_KWORK_REGIONS-1) for `cycles` TSC cycles.
+ * EINVAL for a region or a count out of range. */
+int kwork(int region, uint64_t cycles);
+/* The per-CPU trace (docs/bench.md): cmd ABI_TRACE_START (arg: events per
+ * CPU, 0 for the default), _STOP, _DUMP (the buffers to the console),
+ * _STATUS (1 recording, 0 not). EPERM for a caller that does not descend
+ * from init, ENOMEM, ENOENT for a dump with nothing recorded. */
+int trace(int cmd, uint64_t arg);
+/* The cost of kernel primitive `which` (ABI_PRIM_*), in TSC cycles, timed
+ * in the kernel against CPU `cpu`; EINVAL, EBUSY while another runs. */
+int primcost(int which, int cpu, struct abi_primcost *out);
 /* Map the shared-memory window `name` (ABI_SHM_WINDOW_SIZE bytes, zeroed
  * when first named; at most 8 names) into the caller: processes of every
  * OS instance that map the same name see the same memory. NULL with errno

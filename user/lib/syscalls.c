@@ -502,6 +502,21 @@ int cpufail(int cpu, int how)
     return (int)check(SC2(SYS_cpufail, cpu, how));
 }
 
+int kwork(int region, uint64_t cycles)
+{
+    return (int)check(SC2(SYS_kwork, region, cycles));
+}
+
+int trace(int cmd, uint64_t arg)
+{
+    return (int)check(SC2(SYS_trace, cmd, arg));
+}
+
+int primcost(int which, int cpu, struct abi_primcost *out)
+{
+    return (int)check(SC3(SYS_primcost, which, cpu, out));
+}
+
 int poweroff(int code)
 {
     return (int)check(SC1(SYS_poweroff, code));

@@ -1,0 +1,18 @@
+/*
+ * What the kernel's primitives cost, in TSC cycles (the primcost() system
+ * call; `prims` prints them and `make bench` makes a table of them): an
+ * uncontended spinlock, a lock handed back and forth between two CPUs, a
+ * remote call there and back (the IPI round trip).
+ */
+#ifndef PRIMCOST_H
+#define PRIMCOST_H
+
+#include "lib/types.h"
+#include "user/include/abi.h"
+
+/* Time primitive `which` (ABI_PRIM_*) against CPU `cpu` (hand-off, IPI):
+ * 0, -EINVAL (which, or cpu not another online CPU), -EBUSY (another
+ * measurement runs). */
+long primcost_measure(int which, int cpu, struct abi_primcost *out);
+
+#endif
