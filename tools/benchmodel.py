@@ -185,8 +185,10 @@ class Clock:
     keeps the rest in the order they were made so that runs are
     reproducible."""
 
-    def __init__(self, iterations, dist, rng):
+    def __init__(self, iterations, dist, rng, ncpu):
         self.events = []
+        self.same_time = 0                      # events in a row at one instant
+        self.stuck_limit = 1000 + 100 * ncpu    # far more than CPUs in step can make
         self.seq = 0
         self.now = 0.0
         self.rng = rng
@@ -230,6 +232,11 @@ class Clock:
         if self.counted >= self.iterations and self.events[0][0] > self.t_end:
             return None
         time, _, _, kind, what = heapq.heappop(self.events)
+        # Zero-length phases could loop forever without time moving on: stop
+        # with an error instead of hanging.
+        self.same_time = self.same_time + 1 if time == self.now else 0
+        if self.same_time > self.stuck_limit:
+            raise RuntimeError("simulation stuck: time does not advance at t=%g" % time)
         self.now = time
         return kind, what
 
@@ -370,7 +377,7 @@ def simulate(org, ncpu, p, iterations=20000, seed=1, dist="det"):
         raise ValueError("ncpu, iterations and regions must be at least 1")
     if p.user + p.kernel + p.local <= 0:
         raise ValueError("an iteration must take some time")
-    clock = Clock(iterations, dist, random.Random(seed))
+    clock = Clock(iterations, dist, random.Random(seed), ncpu)
     if org == "leader":
         run_leader(ncpu, p, clock)
     else:
