@@ -39,6 +39,8 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 # with the names changed instead of linking it.
 HOST_LIB_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+# Host tests of the Python tools (make bench's model and trace converter).
+HOST_PY_TESTS := $(wildcard tests/host/test_*.py)
 
 .PHONY: bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
 all: iso disk
@@ -130,12 +132,12 @@ test-host: $(HOST_TESTS)
 
 test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
-	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(HOST_PY_TESTS) $(if $(FILTER),--filter $(FILTER))
 
 # Cells too slow for `make test` (tests/matrix-full.txt, e.g. -smp 64).
 test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/testrun.py --matrix tests/matrix-full.txt --kernel $(BUILD)/kernel.elf \
-	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(if $(FILTER),--filter $(FILTER))
+	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(HOST_PY_TESTS) $(if $(FILTER),--filter $(FILTER))
 
 # A benchmark, not a test (docs/testing.md): the table and build/bench/smp.csv.
 bench-smp: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio

@@ -55,6 +55,7 @@ check_all() {
     need_glob e2fsprogs       "/sbin/e2fsck /usr/sbin/e2fsck"
     need_glob newlib-source   "/usr/src/newlib/newlib-*.tar.*"
     need_cmd  python3         python3
+    need_cmd  gnuplot-nox     gnuplot
     need_cmd  gcc             gcc
     need_cmd  make            make
     need_cmd  binutils        ld

@@ -207,7 +207,9 @@ def parse_matrix(path):
 #   @panic="RE"      a KERNEL PANIC line is expected, and must match RE
 # With @expect or @panic the cell needs no closing line.
 #   @nodisk=1        boot without the SATA disk (the initrd is the only file system)
-RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+#   @trace=1         the log must hold a complete per-CPU trace dump that
+#                    tools/trace2json.py reads, with events from every CPU
+RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 
 
 def take_cell_options(cell, matrix_dir):
@@ -217,6 +219,7 @@ def take_cell_options(cell, matrix_dir):
     cell.expect = []
     cell.panic_expected = None
     cell.nodisk = False
+    cell.trace = False
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -237,6 +240,8 @@ def take_cell_options(cell, matrix_dir):
                 cell.expect.append(re.compile(val))
             elif key == "nodisk":
                 cell.nodisk = val not in ("0", "no")
+            elif key == "trace":
+                cell.trace = val not in ("0", "no")
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -570,9 +575,37 @@ def cell_count_problems(cell):
     return problems
 
 
+def check_trace_dump(cell, lines):
+    """@trace: the last complete dump parses, holds events of every CPU and
+    gives each CPU a timeline (tools/trace2json.py). One passed test, or a
+    reason."""
+    import trace2json
+    try:
+        t = trace2json.parse(lines)
+    except trace2json.TraceError as e:
+        cell.reasons.append("@trace: %s" % e)
+        return
+    seen = {ev.cpu for ev in t.events}
+    timelines = trace2json.states(t)
+    problems = []
+    if not t.complete:
+        problems.append("the dump is cut short")
+    if t.bad_lines:
+        problems.append("%d unreadable trace lines" % t.bad_lines)
+    missing = [c for c in range(t.cpus) if c not in seen or not timelines[c]]
+    if missing:
+        problems.append("no events from CPU %s of %d" % (",".join(map(str, missing)), t.cpus))
+    if problems:
+        cell.reasons.append("@trace: " + "; ".join(problems))
+    else:
+        cell.passed += 1
+
+
 def check_expected_output(cell, lines):
     """The @expect/@panic checks of a cell: each met one counts as a passed
     test, each missed one adds a reason. False if the cell has none."""
+    if cell.trace:
+        check_trace_dump(cell, lines)
     checks = [("line", rx) for rx in cell.expect]
     if cell.panic_expected:
         checks.append(("panic line", cell.panic_expected))
@@ -582,7 +615,7 @@ def check_expected_output(cell, lines):
             cell.passed += 1
         else:
             cell.reasons.append("no %s matches %r" % (what, rx.pattern))
-    return bool(checks)
+    return bool(checks) or cell.trace
 
 
 def finish_cell(cell, lines, opts):

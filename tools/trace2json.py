@@ -61,7 +61,7 @@ NEXT_STATE = {
 # Instant events: the name shown in the viewer and what their arg means.
 INSTANTS = {
     "sw": ("switch", "pid"),
-    "mig": ("migrate in", "pid"),
+    "mig": ("migrate", "pid"),
     "ipis": ("IPI sent", "target_cpu"),
     "ipir": ("IPI received", "vector"),
 }

@@ -127,7 +127,7 @@ def test_sample_instants():
     want = [(0, 1.0, "IPI received", {"vector": 240}), (0, 6.0, "switch", {"pid": 7}),
             (0, 13.0, "IPI sent", {"target_cpu": 1}),
             (0, 29.0, "IPI received", {"vector": 240}),
-            (1, 11.0, "migrate in", {"pid": 9}), (1, 16.0, "IPI received", {"vector": 251}),
+            (1, 11.0, "migrate", {"pid": 9}), (1, 16.0, "IPI received", {"vector": 251}),
             (1, 26.0, "switch", {"pid": 0})]
     expect_eq(got, want, "thread-scoped instant events (tid, ts, name, args)")
     expect_eq(len(events(c, "i")), 7, "instant events")
