@@ -306,6 +306,18 @@ static void plan(int w, uint64_t j, struct call *c)
         }
         break;
     }
+    case SYS_kwork:
+        /* a valid count holds a kernel lock that long (under bkl: the
+         * whole kernel): keep the valid ones short */
+        if (c->a[1].kind == A_VALUE && c->a[1].v <= ABI_KWORK_MAX_CYCLES)
+            c->a[1].v %= 100000;
+        break;
+    case SYS_primcost:
+        /* the hand-off and IPI timings keep two CPUs busy for a long while
+         * on a loaded host: fuzz the cheap one (the pointers stay random) */
+        if (c->a[0].kind == A_VALUE && (uint32_t)c->a[0].v >= ABI_PRIM_HANDOFF && (uint32_t)c->a[0].v <= ABI_PRIM_IPI)
+            c->a[0].v = ABI_PRIM_LOCK;
+        break;
     case SYS_setprio: {
         int self;
         c->a[0] = chance(&r, 4) ? val(0) : some_pid(&r, &self);

@@ -177,7 +177,7 @@ enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2, ABI_CPU_FAILE
 /* The benchmark's work table (kwork): regions, each with its own lock, and
  * the most cycles one call may hold a region. */
 #define ABI_KWORK_REGIONS 64
-#define ABI_KWORK_MAX_CYCLES 100000000ULL
+#define ABI_KWORK_MAX_CYCLES 20000000ULL /* about 10 ms at 2 GHz */
 
 /* trace(cmd, arg): start (arg: events per CPU, 0 for the default), stop,
  * dump the buffers on the console, or ask whether it records (-> 1/0). */
