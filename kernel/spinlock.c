@@ -91,6 +91,8 @@ static void register_lock(struct spinlock *l) {
     spin_unlock(&registry_lock);
 }
 
+uint64_t lock_spin_cycles_total;
+
 static void note_acquired(struct spinlock *l, const char *site, uint64_t waited, bool contended) {
     struct cpu *c = this_cpu();
     l->owner = c->id;
@@ -105,6 +107,9 @@ static void note_acquired(struct spinlock *l, const char *site, uint64_t waited,
     if (contended) {
         l->stats.contended++;
         l->stats.spin_cycles += waited;
+        /* machine-wide, for one cheap read (sysinfo): written only when
+         * a CPU has just waited anyway */
+        __atomic_add_fetch(&lock_spin_cycles_total, waited, __ATOMIC_RELAXED);
     }
     if (c->nheld < MAX_HELD_LOCKS)
         c->held[c->nheld] = l;

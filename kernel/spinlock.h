@@ -37,6 +37,8 @@ struct spinlock {
 #define SPIN_SITE __FILE__ ":" SPIN_STR(__LINE__)
 
 void spin_init(struct spinlock *l, const char *name, int rank);
+/* Cycles all CPUs have spent spinning for contended locks since boot. */
+extern uint64_t lock_spin_cycles_total;
 #define spin_lock(l) spin_lock_at((l), SPIN_SITE)
 void spin_lock_at(struct spinlock *l, const char *site);
 /* Take the lock only if it is free right now (and taking it would respect

@@ -241,6 +241,7 @@ static long sys_sysinfo(const union sysarg *a) {
         fill_osinfo(&si->os[i], &os_instances[i]);
     si->lost_wakeups = __atomic_load_n(&lost_wakeups, __ATOMIC_RELAXED);
     si->tsc_hz = time_cycle_hz();
+    si->lock_spin_cycles = __atomic_load_n(&lock_spin_cycles_total, __ATOMIC_RELAXED);
     long r = copy_to_user(a[0].u, si, sizeof *si);
     kfree(si);
     return r;

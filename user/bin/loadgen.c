@@ -26,7 +26,8 @@
  *   loadgen: result mix=M model=X cpus=N procs=P f=F cycles=C regions=R
  *            ms=T iterations=I rate=R/s lockwait=W leaderbusy=B
  * rate is iterations per second of the whole instance; lockwait the share
- * of the CPUs' time spent spinning for kernel locks (lockstat); leaderbusy
+ * of the CPUs' time spent spinning for kernel locks (sysinfo's
+ * lock_spin_cycles, of every lock of the machine); leaderbusy
  * the leader's share of time serving followers (leader only, else -1).
  */
 #include <errno.h>
@@ -194,20 +195,21 @@ struct counters {
     int leader;
 };
 
+/* One system call: under bkl every call waits for the big lock, and a
+ * sample must not take long. */
 static void sample(struct counters *c)
 {
-    struct abi_lockstat l;
     c->spin = 0;
-    for (int i = 0; lockstat(i, &l) == 1; i++)
-        c->spin += l.spin_cycles;
     c->leader = 0;
     c->serve_us = 0;
-    if (sysinfo(&si) == 0)
+    if (sysinfo(&si) == 0) {
+        c->spin = si.lock_spin_cycles;
         for (uint32_t i = 0; i < si.nstats; i++)
             if (strcmp(si.stat[i].name, "serve_us") == 0) {
                 c->leader = 1;
                 c->serve_us = si.stat[i].value;
             }
+    }
     c->up_ns = uptime_ns();
     c->tsc = rdtsc();
 }

@@ -255,6 +255,7 @@ struct abi_sysinfo {
     uint32_t cpus_in_kernel; /* CPUs running kernel code right now (system calls, faults, kernel threads) */
     uint32_t lost_wakeups;   /* the kernel's watchdog: waiters found asleep with their event signalled */
     uint64_t tsc_hz;         /* the cycle counter's rate (rdtsc), as calibrated at boot */
+    uint64_t lock_spin_cycles; /* cycles all CPUs spent spinning for contended kernel locks since boot */
 };
 
 /* One kernel lock's counters (lockstat(), the `locks` program). Locks of one
