@@ -57,8 +57,10 @@ HOW IT IS ORGANISED (one boot per configuration and CPU count)
     machine-wide trace, so there instance 0 starts and dumps it while every
     instance runs the loadgen line (a shell script again).
 
-  --quick: -smp 1, 2, 4; f = 0.1 and 0.33; 1 repeat; windows of 300 ms
-  (mixes 200 ms); the same primitives and traces. A few minutes.
+  --quick: -smp 1, 2, 4; f = 0.1 and 0.33; 1 repeat; windows of 300 ms;
+  the mixes at -smp 2 only (200 ms); the same primitives (a primitive boot
+  gives up after 45 s) and traces; the model on fewer CPU counts. A few
+  minutes.
 
 HOW LONG
   The full sweep is 24 sweep boots + 4 + 6, about 15 minutes on an idle
@@ -160,8 +162,8 @@ FULL = dict(smp=[1, 2, 4, 8], fs=[0.05, 0.1, 0.2, 0.33, 0.5], reps=3, ms=1000,
             mix_smp=[2, 4], mix_reps=3, mix_ms=500,
             grid=list(range(1, 9)) + [10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64])
 QUICK = dict(smp=[1, 2, 4], fs=[0.1, 0.33], reps=1, ms=300,
-             mix_smp=[2, 4], mix_reps=1, mix_ms=200,
-             grid=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64])
+             mix_smp=[2], mix_reps=1, mix_ms=200,
+             grid=[1, 2, 4, 8, 16, 32, 64])
 CYCLES = 200000          # loadgen's default -c
 REGIONS = 64             # loadgen's default -r
 MAIN_F = 0.1             # the f of the headline plots
@@ -554,13 +556,14 @@ def collect_rows(boots):
                 rate_median=round(median(rates), 1), rate_min=round(min(rates), 1),
                 rate_max=round(max(rates), 1), lockwait_median=round(median(lockwaits), 4),
                 leaderbusy_median=round(median(busys), 4), oversubscribed=int(oversubscribed(sb.smp)),
+                tsc_mhz=sb.boot.mhz() if sb.boot and sb.boot.mhz() else "",
                 instances="%d/%d" % (min(counts), sb.instances), note=note))
     return rows
 
 
 RESULT_FIELDS = ["config", "model", "options", "smp", "mix", "f", "cycles", "regions", "reps",
                  "rate_median", "rate_min", "rate_max", "lockwait_median", "leaderbusy_median",
-                 "oversubscribed", "instances", "note"]
+                 "oversubscribed", "instances", "note", "tsc_mhz"]
 
 
 def write_csv(path, fields, rows):
@@ -626,7 +629,29 @@ def run_prims(runner, progress, problems, timeout):
 
 
 PRIM_FIELDS = ["primitive", "config", "options", "smp", "cycles_median", "cycles_min", "cycles_max",
-               "runs", "ns_median", "note"]
+               "runs", "ns_median", "note", "name", "kind"]
+
+
+def read_csvs(outdir):
+    """results.csv and primitives.csv as written by an earlier run (--replot)."""
+    rows, prims = [], []
+    with open(os.path.join(outdir, "results.csv"), encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            r["smp"] = int(r["smp"])
+            r["oversubscribed"] = int(r["oversubscribed"])
+            for k in ("rate_median", "rate_min", "rate_max", "lockwait_median", "leaderbusy_median"):
+                r[k] = float(r[k])
+            rows.append(r)
+    path = os.path.join(outdir, "primitives.csv")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                r["smp"] = int(r["smp"])
+                if r["cycles_median"] != "":
+                    r["cycles_median"] = int(r["cycles_median"])
+                    r["ns_median"] = float(r["ns_median"]) if r["ns_median"] else ""
+                prims.append(r)
+    return rows, prims
 
 
 def prim_value(rows, name, config):
@@ -814,7 +839,7 @@ def over_edge():
 
 
 def gp_common(png, title, xlabel, ylabel, logy=False, xmax=80):
-    s = ["set terminal pngcairo size 1200,750 font ',10'",
+    s = ["set terminal pngcairo size 1500,800 font ',10'",
          "set output %s" % gp_str(png),
          "set title %s" % gp_str(title),
          "set xlabel %s" % gp_str(xlabel),
@@ -822,7 +847,7 @@ def gp_common(png, title, xlabel, ylabel, logy=False, xmax=80):
          "set logscale x 2",
          "set xrange [0.8:%g]" % xmax,
          "set grid",
-         "set key outside right top",
+         "set key outside right top font ',9'",
          "set object 1 rect from first %g, graph 0 to graph 1, graph 1 fc rgb '#ececec' fs solid noborder behind"
          % over_edge(),
          "set label 1 %s at first %g, graph 0.90 left front textcolor rgb '#555555'"
@@ -910,6 +935,15 @@ def make_plots(rows, curves, plan, outdir, problems):
                                   % (gp_str(d), col, gp_str(cfg.label + " bound min(N/(U+K), 1/K)")))
                 if x1:
                     splots.append("%s using 1:4 with lines dt 2 lw 1.5 lc rgb '%s' notitle" % (gp_str(d), col))
+        # The dial's own bound, as the texts reason: K = f(U+K) of the one
+        # server per iteration, U+K of each CPU, at the TSC rate.
+        hz = next((c[0].hz for c in curves.values()), None)
+        if hz and tplots:
+            k = f * CYCLES
+            d = dat_path(plotdir, "dialbound-%s" % ftag)
+            write_dat(d, [(n, hz * benchmodel.bound(n, CYCLES - k, k)) for n in plan["grid"]])
+            tplots.append("%s using 1:2 with lines dt 3 lw 2 lc rgb '#000000' title %s" % (
+                gp_str(d), gp_str("dial's bound min(N/(U+K), 1/K), K = f*%d cycles" % CYCLES)))
         if tplots:
             gp = os.path.join(plotdir, "throughput-%s.gp" % ftag)
             with open(gp, "w", encoding="utf-8") as fh:
@@ -983,6 +1017,8 @@ def main(argv=None):
                     "model needs 1 and 2)")
     ap.add_argument("--f", default="", help="only these values of the dial, e.g. 0.1,0.5")
     ap.add_argument("--no-prims", action="store_true")
+    ap.add_argument("--replot", action="store_true", help="boot nothing: the model, plots and summary "
+                    "again from the CSVs of the last run (after changing this script, say)")
     ap.add_argument("--plan", action="store_true", help="print the plan (boots, runs, nominal time) and "
                     "the first sweep boot's shell script, then stop")
     ap.add_argument("--no-traces", action="store_true")
@@ -1038,25 +1074,42 @@ def main(argv=None):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    try:
-        run_sweep(runner, boots, progress, problems)
-        if not args.no_prims:
-            prim_rows, prim_hz = run_prims(runner, progress, problems, 90 if args.quick else 400)
-        if not args.no_traces:
-            traces = run_traces(runner, progress, problems, args.out)
-    except KeyboardInterrupt:
-        runner.stop()
-        say("interrupted: writing what was measured so far")
-
-    rows = collect_rows(boots)
     results_csv = os.path.join(args.out, "results.csv")
-    write_csv(results_csv, RESULT_FIELDS, rows)
     prims_csv = os.path.join(args.out, "primitives.csv")
-    write_csv(prims_csv, PRIM_FIELDS, prim_rows)
-
-    mhz = [b.boot.mhz() for b in boots if b.boot and b.boot.mhz()]
+    if args.replot:
+        try:
+            rows, prim_rows = read_csvs(args.out)
+        except (OSError, KeyError, ValueError) as e:
+            say("--replot: cannot read the CSVs of the last run in %s: %s" % (rel(args.out), e))
+            return 1
+        rows = [r for r in rows if r["config"] in {c.name for c in configs}]
+        plan["fs"] = sorted({float(r["f"]) for r in rows if r["mix"] == "dial"})
+        plan["smp"] = sorted({r["smp"] for r in rows})
+        mhz = [float(r["tsc_mhz"]) for r in rows if r.get("tsc_mhz")]
+        pc = [r for r in prim_rows if r["cycles_median"] != "" and r["ns_median"]]
+        prim_hz = pc[0]["cycles_median"] / pc[0]["ns_median"] * 1e9 if pc else None
+    else:
+        try:
+            run_sweep(runner, boots, progress, problems)
+            if not args.no_prims:
+                prim_rows, prim_hz = run_prims(runner, progress, problems, 45 if args.quick else 400)
+            if not args.no_traces:
+                traces = run_traces(runner, progress, problems, args.out)
+        except KeyboardInterrupt:
+            runner.stop()
+            say("interrupted: writing what was measured so far")
+        rows = collect_rows(boots)
+        write_csv(results_csv, RESULT_FIELDS, rows)
+        write_csv(prims_csv, PRIM_FIELDS, prim_rows)
+        mhz = [b.boot.mhz() for b in boots if b.boot and b.boot.mhz()]
     hz = statistics.median(mhz) * 1e6 if mhz else prim_hz
-    say("the model: calibrating %d curves and predicting 1..64 CPUs (%s)" % (ncurves, progress.left()))
+    if args.replot:
+        for cfg in configs:
+            j, p = (os.path.join(args.out, "trace-%s.%s" % (cfg.name, e)) for e in ("json", "png"))
+            if os.path.isfile(j) and os.path.isfile(p):
+                traces.append((cfg, j, p, []))
+    say("the model: calibrating %d curves and predicting 1..64 CPUs (%s)" % (
+        len(configs) * len(plan["fs"]), progress.left()))
     model_rows, errors, curves = run_model(rows, prim_rows, hz, plan, configs, problems)
     model_csv = os.path.join(args.out, "model.csv")
     write_csv(model_csv, MODEL_FIELDS, model_rows)
