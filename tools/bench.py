@@ -1092,7 +1092,7 @@ def main(argv=None):
         try:
             run_sweep(runner, boots, progress, problems)
             if not args.no_prims:
-                prim_rows, prim_hz = run_prims(runner, progress, problems, 45 if args.quick else 400)
+                prim_rows, prim_hz = run_prims(runner, progress, problems, 45 if args.quick else 180)
             if not args.no_traces:
                 traces = run_traces(runner, progress, problems, args.out)
         except KeyboardInterrupt:
