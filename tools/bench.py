@@ -63,11 +63,13 @@ HOW IT IS ORGANISED (one boot per configuration and CPU count)
   minutes.
 
 HOW LONG
-  The full sweep is 24 sweep boots + 4 + 6, about 15 minutes on an idle
-  2-core host (TCG); the time left is estimated as it goes. It grows when
-  the host is busy with other work: a virtual CPU that the host does not
-  run makes everything wait (a lock holder, the leader), which also shows
-  in the numbers. Then computing the model takes a minute or two.
+  The full sweep is 24 sweep boots with 540 loadgen runs, plus 4 primitive
+  boots and 6 trace boots, then the model (a minute or so): one full run
+  took 13 minutes on a 2-core host that was also running other QEMUs;
+  QUICK=1 took 1.2 minutes on the idle host and 3.2 minutes on the busy
+  one. The time left is estimated as it goes (`--plan` prints the plan and
+  a nominal time without booting). A busy host also changes the numbers,
+  see below.
 
 OUTPUTS (in build/bench/, or --out)
   results.csv     one row per measured point: config, model, options, smp,
@@ -108,6 +110,17 @@ HOW TO READ IT
   the points part, something the model leaves out matters (cache traffic,
   the scheduler, the host). Quote every number with its spread, the host's
   core count and what else ran on the host.
+
+  Virtual CPUs are threads of the host. When the host has fewer free cores
+  than -smp (oversubscribed points, or other work on the host), a virtual
+  CPU often waits for a real one for a host time slice (milliseconds). The
+  kernel's spinlocks are ticket locks: the lock goes to the next waiter in
+  line even when that waiter's virtual CPU is not running, and every other
+  CPU spins behind it. Under bkl that can cut the rate by a factor of 100
+  (a trace then shows most of every CPU's time as "lock wait"), and it
+  slows forwarded calls to the leader the same way. Such points measure
+  the host, not the organisation: compare them only with the model's
+  caveat in mind, and rerun on an idle host (or one with more cores).
 
 A benchmark, not a test: nothing about the timings is asserted. A boot that
 fails or times out, or a run with no result line, is reported (which
