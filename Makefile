@@ -6,6 +6,7 @@
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
 #   make lockranks  print the lock-rank table (kernel/lockrank.h), and put it in docs/locks.md
 #   make bench-smp  user/bin/bench at -smp 1 and -smp 2: rates and their ratio (a benchmark, no test)
+#   make bench    the organisations' scaling sweep, model, plots, traces in build/bench/ (QUICK=1: a few minutes)
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
 
 BUILD := build
@@ -42,7 +43,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 # Host tests of the Python tools (make bench's model and trace converter).
 HOST_PY_TESTS := $(wildcard tests/host/test_*.py)
 
-.PHONY: bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
+.PHONY: bench bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
 all: iso disk
 
 deps:
@@ -148,6 +149,13 @@ bench-smp: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 # busy share with 1-3 followers calling; build/bench/leader.csv.
 bench-leader: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 	python3 tools/bench-leader.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio
+
+# A benchmark, not a test: every organisation at -smp 1-8 under loadgen's
+# dial, the primitives, the model, plots and traces (tools/bench.py's
+# docstring says how to read them). Up to about 30 minutes; QUICK=1 a few.
+bench: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
+	python3 tools/bench.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio \
+		--disk $(BUILD)/disk.img --out $(BUILD)/bench $(if $(QUICK),--quick)
 
 lockranks:
 	@python3 tools/lockranks.py kernel/lockrank.h --update docs/locks.md
