@@ -26,11 +26,14 @@ static uint64_t time_lock(void) {
 /* Hand-off: this CPU and `partner` take the lock in turn as fast as they
  * can, both at once (smp_call_all runs the function everywhere together);
  * nearly every acquisition then waits for the other CPU's release. The
- * time of the whole over the acquisitions is one hand-off. */
+ * time from the common start until both are done, over all acquisitions,
+ * is one hand-off (if one CPU ran late, that time includes its lone
+ * acquisitions, and the figure comes out near an uncontended lock). */
 struct handoff {
     int a, b;
-    volatile int ready;
-    uint64_t cycles;
+    volatile int ready, done;
+    uint64_t start;
+    volatile uint64_t end;
     volatile uint64_t counter;
 };
 
@@ -38,23 +41,23 @@ static void handoff_side(void *arg) {
     struct handoff *h = arg;
     if (cpu_id() != h->a && cpu_id() != h->b)
         return;
-    __atomic_add_fetch(&h->ready, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_add_fetch(&h->ready, 1, __ATOMIC_SEQ_CST) == 2)
+        h->start = arch_cycles(); /* the second to arrive starts the clock */
     while (__atomic_load_n(&h->ready, __ATOMIC_SEQ_CST) < 2)
         arch_cpu_relax(); /* both start together */
-    uint64_t start = arch_cycles();
     for (int i = 0; i < HANDOFF_OPS; i++) {
         spin_lock(&measured);
         h->counter++;
         spin_unlock(&measured);
     }
-    if (cpu_id() == h->a)
-        h->cycles = arch_cycles() - start;
+    if (__atomic_add_fetch(&h->done, 1, __ATOMIC_SEQ_CST) == 2)
+        h->end = arch_cycles(); /* the last to finish stops it */
 }
 
 static uint64_t time_handoff(int partner) {
     struct handoff h = {.a = cpu_id(), .b = partner};
-    smp_call_all(handoff_side, &h);
-    return h.cycles;
+    smp_call_all(handoff_side, &h); /* returns when both have finished */
+    return h.end - h.start;
 }
 
 static void nothing(void *arg) { (void)arg; }
@@ -84,6 +87,11 @@ long primcost_measure(int which, int cpu, struct abi_primcost *out) {
     bool needs_partner = which == ABI_PRIM_HANDOFF || which == ABI_PRIM_IPI;
     if (which < ABI_PRIM_LOCK || which > ABI_PRIM_IPI)
         return -ABI_EINVAL;
+    /* -1: any other CPU. The caller cannot know which CPU runs this (under
+     * leader the leader does, not the caller's CPU). */
+    for (int c = 0; cpu == -1 && c < ncpus; c++)
+        if (c != cpu_id() && cpus[c].online)
+            cpu = c;
     if (needs_partner && (cpu < 0 || cpu >= ncpus || cpu == cpu_id() || !cpus[cpu].online))
         return -ABI_EINVAL;
     if (__atomic_exchange_n(&measuring, 1, __ATOMIC_ACQ_REL))

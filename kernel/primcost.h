@@ -10,9 +10,9 @@
 #include "lib/types.h"
 #include "user/include/abi.h"
 
-/* Time primitive `which` (ABI_PRIM_*) against CPU `cpu` (hand-off, IPI):
- * 0, -EINVAL (which, or cpu not another online CPU), -EBUSY (another
- * measurement runs). */
+/* Time primitive `which` (ABI_PRIM_*) against CPU `cpu` (hand-off, IPI;
+ * -1: any other online CPU): 0, -EINVAL (which, or cpu not another online
+ * CPU, or none), -EBUSY (another measurement runs). */
 long primcost_measure(int which, int cpu, struct abi_primcost *out);
 
 #endif

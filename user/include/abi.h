@@ -77,7 +77,7 @@ enum {
                           * lock of the work table for `cycles` TSC cycles (docs/bench.md) -> 0; -EINVAL */
     SYS_trace = 73,      /* int trace(int cmd, uint64_t arg): the per-CPU trace: ABI_TRACE_* (kernel/trace.h) */
     SYS_primcost = 74,   /* int primcost(int which, int cpu, struct abi_primcost *out): time a kernel
-                          * primitive (ABI_PRIM_*) against CPU `cpu` -> 0; -EINVAL, -EBUSY */
+                          * primitive (ABI_PRIM_*) against CPU `cpu` (-1: any other) -> 0; -EINVAL, -EBUSY */
     SYS_COUNT
 };
 
@@ -172,8 +172,6 @@ struct abi_timeval {
 
 /* Per-CPU state and counters reported by sysinfo(). */
 enum { ABI_CPU_OFFLINE = 0, ABI_CPU_IDLE = 1, ABI_CPU_RUNNING = 2, ABI_CPU_FAILED = 3 };
-/* cpufail(cpu, how): where the CPU is when it stops (kernel/cpufail.c):
- * running user code, in kernel code, or holding a kernel lock. */
 /* The benchmark's work table (kwork): regions, each with its own lock, and
  * the most cycles one call may hold a region. */
 #define ABI_KWORK_REGIONS 64
@@ -196,6 +194,8 @@ struct abi_primcost {
     uint32_t runs, per_run;    /* runs, and operations timed per run */
 };
 
+/* cpufail(cpu, how): where the CPU is when it stops (kernel/cpufail.c):
+ * running user code, in kernel code, or holding a kernel lock. */
 enum { ABI_CPUFAIL_USER = 1, ABI_CPUFAIL_KERNEL = 2, ABI_CPUFAIL_LOCK = 3 };
 struct abi_cpuinfo {
     uint32_t apic_id;

@@ -42,7 +42,8 @@ int kwork(int region, uint64_t cycles);
  * from init, ENOMEM, ENOENT for a dump with nothing recorded. */
 int trace(int cmd, uint64_t arg);
 /* The cost of kernel primitive `which` (ABI_PRIM_*), in TSC cycles, timed
- * in the kernel against CPU `cpu`; EINVAL, EBUSY while another runs. */
+ * in the kernel against CPU `cpu` (-1: any other than the one measuring);
+ * EINVAL, EBUSY while another runs. */
 int primcost(int which, int cpu, struct abi_primcost *out);
 /* Map the shared-memory window `name` (ABI_SHM_WINDOW_SIZE bytes, zeroed
  * when first named; at most 8 names) into the caller: processes of every
