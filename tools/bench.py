@@ -46,6 +46,12 @@ HOW IT IS ORGANISED (one boot per configuration and CPU count)
   counter in a shared-memory window and the kernel has only 8 of them, so
   all barriers of a boot use one window with growing targets (N, 2N, 3N...).
 
+  Boots of one CPU count run several at once where the host has the cores
+  for them: host cores // -smp boots (--jobs N to choose), so that every
+  virtual CPU has a real core of its own. On the 2-core host that is two
+  1-CPU boots at a time and one boot otherwise; on a 16-core host, two
+  8-CPU boots. The primitives and the traces always boot one at a time.
+
   Besides the sweep:
   - the primitives (user/bin/prims.c), four more boots at -smp 2: `prims`
     under bkl, `prims migration` under fine sched=percpu, and the forwarded
@@ -129,6 +135,7 @@ nonzero only if nothing at all could be measured.
 """
 
 import argparse
+import concurrent.futures
 import csv
 import json
 import math
@@ -149,7 +156,7 @@ sys.path.insert(0, TOOLS)
 import benchmodel  # noqa: E402
 import trace2json  # noqa: E402
 from qemu import qemu_command  # noqa: E402
-from testrun import build_iso, clean_line  # noqa: E402
+from testrun import build_iso, clean_line, rel  # noqa: E402
 
 
 class Config:
@@ -211,16 +218,12 @@ TRACE_BOOT_S = 6.0
 PREDICT_S = 0.1          # one benchmodel.predict()
 
 
+SAY_LOCK = threading.Lock()   # boots may run in parallel (--jobs)
+
+
 def say(msg):
-    print("bench: " + msg, flush=True)
-
-
-def rel(path):
-    try:
-        r = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if r.startswith("../..") else r
+    with SAY_LOCK:
+        print("bench: " + msg, flush=True)
 
 
 def fmt_f(f):
@@ -278,7 +281,8 @@ class Runner:
         self.args = args
         self.logdir = os.path.join(args.out, "logs")
         os.makedirs(self.logdir, exist_ok=True)
-        self.proc = None
+        self.procs = set()            # QEMUs running now (several with --jobs)
+        self.lock = threading.Lock()
 
     def boot(self, name, cmdline, smp, script=None, timeout=600, on_line=None):
         """Boot the kernel with `cmdline` on `smp` CPUs, feed `script` (or
@@ -295,7 +299,7 @@ class Runner:
             return b
         disk = None
         if self.args.disk and os.path.isfile(self.args.disk):
-            disk = os.path.join(self.args.out, "disk.img")
+            disk = os.path.join(self.args.out, "disk-%s.img" % name)
             shutil.copyfile(self.args.disk, disk)      # a fresh disk for every boot
         cmd = qemu_command(iso, smp, self.args.mem, "pc", "max", "tcg", None, serial="stdio", disk=disk)
         if script is not None:
@@ -309,8 +313,8 @@ class Runner:
         logf = open(log, "w", encoding="utf-8")
         logf.write("# bench: %s\n# bench: %s\n" % (cmdline, " ".join(shlex.quote(c) for c in cmd)))
         try:
-            self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as e:
             b.error = "cannot start QEMU: %s" % e
             logf.write("# bench: %s\n" % b.error)
@@ -319,7 +323,8 @@ class Runner:
         finally:
             if stdin is not subprocess.DEVNULL:
                 stdin.close()
-        proc = self.proc
+        with self.lock:
+            self.procs.add(proc)
 
         def kill():
             b.timed_out = True
@@ -341,7 +346,10 @@ class Runner:
             if proc.poll() is None:
                 kill_group(proc)
                 proc.wait()
-            self.proc = None
+            with self.lock:
+                self.procs.discard(proc)
+            if disk:
+                os.remove(disk)
             b.elapsed = time.monotonic() - t0
             if b.problem():
                 logf.write("# bench: %s\n" % b.problem())
@@ -349,8 +357,9 @@ class Runner:
         return b
 
     def stop(self):
-        if self.proc is not None:
-            kill_group(self.proc)
+        with self.lock:
+            for proc in self.procs:
+                kill_group(proc)
 
 
 def kill_group(proc):
@@ -457,6 +466,7 @@ class Progress:
         self.nominal_total = nominal_total
         self.nominal_done = 0.0
         self.t0 = time.monotonic()
+        self.lock = threading.Lock()
 
     def left(self):
         elapsed = time.monotonic() - self.t0
@@ -478,59 +488,83 @@ class Progress:
 # ------------------------------------------------------------------ the sweep
 
 
-def run_sweep(runner, boots, progress, problems):
-    for sb in boots:
-        cfg = sb.config
-        expect = sb.instances
-        done = set()
-        nominal_before = progress.nominal_done
-        say("boot %s -smp %d%s: %d runs (log %s)" % (
-            cfg.label, sb.smp, " (oversubscribed: %d > %d host cores)" % (sb.smp, host_cores())
-            if oversubscribed(sb.smp) else "", len(sb.steps), rel(os.path.join(runner.logdir, sb.name() + ".log"))))
+def jobs_for(smp, jobs):
+    """How many boots of `smp` CPUs run at once: --jobs, or by default as
+    many as the host has cores for (each virtual CPU a real core)."""
+    return jobs if jobs > 0 else max(1, host_cores() // smp)
 
-        def on_line(line, sb=sb, done=done, expect=expect):
-            r = parse_result(line)
-            if r is None:
-                if RE_FAILED.search(line):
-                    sb.failures.append(line.strip())
-                return
-            step = sb.by_ms.get(r["ms"])
-            if step is None:
-                return
-            step.lines.append(r)
-            if len(step.lines) >= expect and step.ms not in done:
-                done.add(step.ms)
+
+def run_sweep(runner, boots, progress, problems, jobs=0):
+    """The sweep boots, grouped by CPU count; within a group several at once
+    where the host has the cores (a 2-core host: two 1-CPU boots)."""
+    for smp in sorted({sb.smp for sb in boots}):
+        group = [sb for sb in boots if sb.smp == smp]
+        n = min(jobs_for(smp, jobs), len(group))
+        if n > 1:
+            say("-smp %d: %d boots at once (%d host cores)" % (smp, n, host_cores()))
+            with concurrent.futures.ThreadPoolExecutor(n) as pool:
+                list(pool.map(lambda sb: sweep_boot(runner, sb, progress, problems), group))
+        else:
+            for sb in group:
+                sweep_boot(runner, sb, progress, problems)
+
+
+def sweep_boot(runner, sb, progress, problems):
+    cfg = sb.config
+    expect = sb.instances
+    done = set()
+    counted = [0.0]                     # nominal time this boot added to the progress
+    say("boot %s -smp %d%s: %d runs (log %s)" % (
+        cfg.label, sb.smp, " (oversubscribed: %d > %d host cores)" % (sb.smp, host_cores())
+        if oversubscribed(sb.smp) else "", len(sb.steps), rel(os.path.join(runner.logdir, sb.name() + ".log"))))
+
+    def on_line(line, sb=sb, done=done, expect=expect):
+        r = parse_result(line)
+        if r is None:
+            if RE_FAILED.search(line):
+                sb.failures.append(line.strip())
+            return
+        step = sb.by_ms.get(r["ms"])
+        if step is None:
+            return
+        step.lines.append(r)
+        if len(step.lines) >= expect and step.ms not in done:
+            done.add(step.ms)
+            with progress.lock:
                 progress.step(step.nominal(expect))
-                rate = sum(x["rate"] for x in step.lines)
-                say("%s %s -smp %d: %s rep %d/%d: %.0f/s (%s)" % (
-                    progress.counter(), cfg.label, sb.smp, step.what(), step.rep + 1, step.reps,
-                    rate, progress.left()))
+                counted[0] += step.nominal(expect)
+            rate = sum(x["rate"] for x in step.lines)
+            say("%s %s -smp %d: %s rep %d/%d: %.0f/s (%s)" % (
+                progress.counter(), cfg.label, sb.smp, step.what(), step.rep + 1, step.reps,
+                rate, progress.left()))
 
-        timeout = max(240.0, 6 * sb.nominal())
-        b = runner.boot(sb.name(), cfg.options, sb.smp, sb.script(), timeout, on_line)
-        sb.boot = b
-        # Runs that never reported still count as done for the estimate.
+    timeout = max(240.0, 6 * sb.nominal())
+    b = runner.boot(sb.name(), cfg.options, sb.smp, sb.script(), timeout, on_line)
+    sb.boot = b
+    # Runs that never reported still count as done for the estimate.
+    with progress.lock:
         for s in sb.steps:
             if s.ms not in done:
                 progress.step(s.nominal(expect))
-        progress.nominal_done = nominal_before + sb.nominal()
-        # Under private only instance 0 may write the disk (the others'
-        # file system is read-only): the file mix fails there, as expected;
-        # results.csv says so in its note.
-        missing = [s for s in sb.steps if len(s.lines) < expect and
-                   not (cfg.org == "private" and s.mix == "file" and s.lines)]
-        why = b.problem()
-        if why:
-            problems.append("%s -smp %d: %s (log %s)" % (cfg.label, sb.smp, why, rel(b.log)))
-            say("PROBLEM: %s -smp %d: %s (log %s)" % (cfg.label, sb.smp, why, rel(b.log)))
-        if missing:
-            lst = ", ".join("%s rep %d (%d of %d result lines)" % (s.what(), s.rep + 1, len(s.lines), expect)
-                            for s in missing)
-            msg = "%s -smp %d: no complete result for %s (log %s)" % (cfg.label, sb.smp, lst, rel(b.log))
-            if sb.failures:
-                msg += "; loadgen said: " + sb.failures[0]
-            problems.append(msg)
-            say("PROBLEM: " + msg)
+                counted[0] += s.nominal(expect)
+        progress.nominal_done += sb.nominal() - counted[0]
+    # Under private only instance 0 may write the disk (the others'
+    # file system is read-only): the file mix fails there, as expected;
+    # results.csv says so in its note.
+    missing = [s for s in sb.steps if len(s.lines) < expect and
+               not (cfg.org == "private" and s.mix == "file" and s.lines)]
+    why = b.problem()
+    if why:
+        problems.append("%s -smp %d: %s (log %s)" % (cfg.label, sb.smp, why, rel(b.log)))
+        say("PROBLEM: %s -smp %d: %s (log %s)" % (cfg.label, sb.smp, why, rel(b.log)))
+    if missing:
+        lst = ", ".join("%s rep %d (%d of %d result lines)" % (s.what(), s.rep + 1, len(s.lines), expect)
+                        for s in missing)
+        msg = "%s -smp %d: no complete result for %s (log %s)" % (cfg.label, sb.smp, lst, rel(b.log))
+        if sb.failures:
+            msg += "; loadgen said: " + sb.failures[0]
+        problems.append(msg)
+        say("PROBLEM: " + msg)
 
 
 def median(xs):
@@ -888,6 +922,15 @@ def run_gnuplot(script_path, problems):
     return True
 
 
+def write_plot(gp, header, plots, png, made, problems):
+    """Write a gnuplot script (header lines, then one plot command of
+    `plots`) and run it; a PNG that came out goes on `made`."""
+    with open(gp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(header + ["plot " + ", \\\n     ".join(plots)]) + "\n")
+    if run_gnuplot(gp, problems):
+        made.append(png)
+
+
 def make_plots(rows, curves, plan, outdir, problems):
     if not shutil.which("gnuplot"):
         problems.append("gnuplot not found (apt-get install gnuplot-nox): no plots")
@@ -958,18 +1001,10 @@ def make_plots(rows, curves, plan, outdir, problems):
             tplots.append("%s using 1:2 with lines dt 3 lw 2 lc rgb '#000000' title %s" % (
                 gp_str(d), gp_str("dial's bound min(N/(U+K), 1/K), K = f*%d cycles" % CYCLES)))
         if tplots:
-            gp = os.path.join(plotdir, "throughput-%s.gp" % ftag)
-            with open(gp, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(ts + ["plot " + ", \\\n     ".join(tplots)]) + "\n")
-            if run_gnuplot(gp, problems):
-                made.append(tp)
+            write_plot(os.path.join(plotdir, "throughput-%s.gp" % ftag), ts, tplots, tp, made, problems)
         if splots:
             splots.append("x with lines lw 1 lc rgb '#888888' dt 4 title 'ideal: N'")
-            gp = os.path.join(plotdir, "speedup-%s.gp" % ftag)
-            with open(gp, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(ss + ["plot " + ", \\\n     ".join(splots)]) + "\n")
-            if run_gnuplot(gp, problems):
-                made.append(sp)
+            write_plot(os.path.join(plotdir, "speedup-%s.gp" % ftag), ss, splots, sp, made, problems)
         # --- lock wait per configuration
         lp = os.path.join(outdir, "lockwait-%s.png" % ftag)
         ls = gp_common(lp, "share of CPU time spinning for kernel locks, f = %s" % fmt_f(f),
@@ -984,11 +1019,7 @@ def make_plots(rows, curves, plan, outdir, problems):
                 lplots.append("%s using 1:2 with linespoints lw 2 pt 7 lc rgb '%s' title %s"
                               % (gp_str(d), COLOURS[cfg.name], gp_str(cfg.label)))
         if lplots:
-            gp = os.path.join(plotdir, "lockwait-%s.gp" % ftag)
-            with open(gp, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(ls + ["plot " + ", \\\n     ".join(lplots)]) + "\n")
-            if run_gnuplot(gp, problems):
-                made.append(lp)
+            write_plot(os.path.join(plotdir, "lockwait-%s.gp" % ftag), ls, lplots, lp, made, problems)
     # --- the leader's busy share, a line per f (ipi solid, poll dashed)
     bp = os.path.join(outdir, "leaderbusy.png")
     bs = gp_common(bp, "leader's share of time serving followers (forward=ipi solid, forward=poll dashed)",
@@ -1005,11 +1036,7 @@ def make_plots(rows, curves, plan, outdir, problems):
                 bplots.append("%s using 1:2 with linespoints dt %d lw 2 pt 7 lc rgb '%s' title %s"
                               % (gp_str(d), dt, col, gp_str("f = %s, %s" % (fmt_f(f), cfg.label))))
     if bplots:
-        gp = os.path.join(plotdir, "leaderbusy.gp")
-        with open(gp, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(bs + ["plot " + ", \\\n     ".join(bplots)]) + "\n")
-        if run_gnuplot(gp, problems):
-            made.append(bp)
+        write_plot(os.path.join(plotdir, "leaderbusy.gp"), bs, bplots, bp, made, problems)
     return made
 
 
@@ -1035,6 +1062,8 @@ def main(argv=None):
     ap.add_argument("--plan", action="store_true", help="print the plan (boots, runs, nominal time) and "
                     "the first sweep boot's shell script, then stop")
     ap.add_argument("--no-traces", action="store_true")
+    ap.add_argument("--jobs", type=int, default=0, help="sweep boots at once (default: host cores // -smp, "
+                    "so that every virtual CPU has a real core)")
     args = ap.parse_args(argv)
     args.out = os.path.abspath(args.out)
     os.makedirs(args.out, exist_ok=True)
@@ -1103,7 +1132,7 @@ def main(argv=None):
         prim_hz = pc[0]["cycles_median"] / pc[0]["ns_median"] * 1e9 if pc else None
     else:
         try:
-            run_sweep(runner, boots, progress, problems)
+            run_sweep(runner, boots, progress, problems, args.jobs)
             if not args.no_prims:
                 prim_rows, prim_hz = run_prims(runner, progress, problems, 45 if args.quick else 180)
             if not args.no_traces:
