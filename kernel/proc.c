@@ -361,17 +361,21 @@ int proc_wait(int pid, uint64_t user_status, int options) {
     }
 }
 
+/* Signal 0 only asks whether pid exists and may be signalled (POSIX); a
+ * zombie not yet waited for still exists, and a signal to it does nothing. */
 int proc_kill(int pid, int sig) {
-    if (sig <= 0 || sig >= 32)
+    if (sig < 0 || sig >= 32)
         return -ABI_EINVAL;
     model->sched_lock();
     proc_table_lock();
     struct proc *p = proc_find(pid);
     int r = 0;
-    if (!p || p->state == P_ZOMBIE)
+    if (!p)
         r = -ABI_ESRCH;
     else if (p->is_kthread || p == this_os()->init)
         r = -ABI_EPERM;
+    else if (sig == 0 || p->state == P_ZOMBIE)
+        r = 0;
     else {
         proc_lock(p);
         p->killed = sig;

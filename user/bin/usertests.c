@@ -836,6 +836,47 @@ static void t_kill(void)
     }
 }
 
+/* kill(pid, 0) asks whether pid exists (POSIX): 0 for the caller, a
+ * living child and a zombie not yet waited for; ESRCH once it is reaped.
+ * A real signal to a zombie is accepted and does nothing. */
+static void t_kill_zero_and_zombie(void)
+{
+    int r;
+    if ((r = kill(getpid(), 0)) != 0)
+        fail("kill(self, 0): %d errno %d, expected 0", r, errno);
+    if ((r = kill(getpid(), -1)) != -1 || errno != EINVAL)
+        fail("kill(self, -1): %d errno %d, expected -1 EINVAL", r, errno);
+    int pid = xfork();
+    if (pid < 0) {
+        fail("fork: errno %d", errno);
+        return;
+    }
+    if (pid == 0)
+        _exit(7);
+    /* a zombie once it has exited: wait for that without reaping it */
+    uint64_t end = uptime_ns() + 20000000000ull;
+    struct abi_procinfo pi;
+    int zombie = 0;
+    while (!zombie && uptime_ns() < end) {
+        int used;
+        for (int slot = 0; (used = procinfo(slot, &pi)) >= 0 && !zombie; slot++)
+            zombie = used == 1 && pi.pid == pid && pi.state == ABI_P_ZOMBIE;
+        if (!zombie)
+            sleep_ms(1);
+    }
+    if (!zombie)
+        fail("child %d never showed up as a zombie", pid);
+    if ((r = kill(pid, 0)) != 0)
+        fail("kill(zombie %d, 0): %d errno %d, expected 0", pid, r, errno);
+    if ((r = kill(pid, SIGTERM)) != 0)
+        fail("kill(zombie %d, SIGTERM): %d errno %d, expected 0 (and no effect)", pid, r, errno);
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+        fail("the zombie's status changed after kill: 0x%x, expected exit 7", st);
+    if ((r = kill(pid, 0)) != -1 || errno != ESRCH)
+        fail("kill(reaped %d, 0): %d errno %d, expected -1 ESRCH", pid, r, errno);
+}
+
 static void t_wait_errors(void)
 {
     int st, r;
@@ -3815,6 +3856,7 @@ static const struct test tests[] = {
     { "wait_exit", t_wait_exit, 30 },
     { "wait_errors", t_wait_errors, 60 },
     { "kill", t_kill, 60 },
+    { "kill_zero_and_zombie", t_kill_zero_and_zombie, 30 },
     { "fork_tree", t_fork_tree, 90 },
     { "fork_wide", t_fork_wide, 90 },
     { "fork_memory", t_fork_memory, 30 },
