@@ -155,8 +155,12 @@ static void apply(const struct cmdline_opt *o) {
     else if (cmdline_opt_is(o, "bcache"))
         parse_on_off(o, &boot_options.bcache);
     else if (cmdline_opt_is(o, "trace")) {
-        if (parse_number(o, 16, ABI_TRACE_MAX_EVENTS, &n))
-            boot_options.trace = (unsigned)n;
+        if (parse_number(o, 0, ABI_TRACE_MAX_EVENTS, &n)) {
+            if (n > 0 && n < 16)
+                option_error(o, "needs 0 (off) or at least 16 events per CPU");
+            else
+                boot_options.trace = (unsigned)n;
+        }
     } else
         option_error(o, "is not an option (docs/boot.md lists them)");
 }

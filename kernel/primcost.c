@@ -2,7 +2,9 @@
 #include "kernel/primcost.h"
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
+#include "kernel/os.h"
 #include "kernel/spinlock.h"
+#include "kernel/time.h"
 #include "lib/string.h"
 
 #define RUNS 9
@@ -32,19 +34,37 @@ static uint64_t time_lock(void) {
 struct handoff {
     int a, b;
     volatile int ready, done;
+    volatile bool gave_up;
     uint64_t start;
     volatile uint64_t end;
     volatile uint64_t counter;
 };
 
+/* The partner of a measurement may fail (cpufail) before it arrives: wait
+ * for it at most a second, and never for a CPU that is failing. */
+static bool partner_alive(int cpu) { return cpus[cpu].online && !cpus[cpu].failed && !cpus[cpu].fail_how; }
+
+static bool wait_for_count(volatile int *count, int want, int partner, bool *gave_up) {
+    uint64_t deadline = arch_cycles() + time_cycle_hz();
+    while (__atomic_load_n(count, __ATOMIC_SEQ_CST) < want) {
+        if (*gave_up || !partner_alive(partner) || arch_cycles() > deadline) {
+            *gave_up = true;
+            return false;
+        }
+        arch_cpu_relax();
+    }
+    return true;
+}
+
 static void handoff_side(void *arg) {
     struct handoff *h = arg;
     if (cpu_id() != h->a && cpu_id() != h->b)
         return;
+    int other = cpu_id() == h->a ? h->b : h->a;
     if (__atomic_add_fetch(&h->ready, 1, __ATOMIC_SEQ_CST) == 2)
         h->start = arch_cycles(); /* the second to arrive starts the clock */
-    while (__atomic_load_n(&h->ready, __ATOMIC_SEQ_CST) < 2)
-        arch_cpu_relax(); /* both start together */
+    if (!wait_for_count(&h->ready, 2, other, (bool *)&h->gave_up))
+        return; /* both start together, or not at all */
     for (int i = 0; i < HANDOFF_OPS; i++) {
         spin_lock(&measured);
         h->counter++;
@@ -54,10 +74,11 @@ static void handoff_side(void *arg) {
         h->end = arch_cycles(); /* the last to finish stops it */
 }
 
+/* The cycles of one run, or 0 if the partner never came. */
 static uint64_t time_handoff(int partner) {
     struct handoff h = {.a = cpu_id(), .b = partner};
     smp_call_all(handoff_side, &h); /* returns when both have finished */
-    return h.end - h.start;
+    return h.gave_up || !h.end ? 0 : h.end - h.start;
 }
 
 static void nothing(void *arg) { (void)arg; }
@@ -90,9 +111,12 @@ long primcost_measure(int which, int cpu, struct abi_primcost *out) {
     /* -1: any other CPU. The caller cannot know which CPU runs this (under
      * leader the leader does, not the caller's CPU). */
     for (int c = 0; cpu == -1 && c < ncpus; c++)
-        if (c != cpu_id() && cpus[c].online)
+        if (c != cpu_id() && partner_alive(c) && cpus[c].os == this_os())
             cpu = c;
-    if (needs_partner && (cpu < 0 || cpu >= ncpus || cpu == cpu_id() || !cpus[cpu].online))
+    /* Only a CPU of this OS instance (private: no other instance's CPU is
+     * kept busy, and the measurement's locks stay this instance's). */
+    if (needs_partner &&
+        (cpu < 0 || cpu >= ncpus || cpu == cpu_id() || !partner_alive(cpu) || cpus[cpu].os != this_os()))
         return -ABI_EINVAL;
     if (__atomic_exchange_n(&measuring, 1, __ATOMIC_ACQ_REL))
         return -ABI_EBUSY;
@@ -101,6 +125,10 @@ long primcost_measure(int which, int cpu, struct abi_primcost *out) {
     for (int r = 0; r < RUNS; r++) {
         uint64_t cycles = which == ABI_PRIM_LOCK ? time_lock() : which == ABI_PRIM_HANDOFF ? time_handoff(cpu)
                                                                                              : time_ipi(cpu);
+        if (!cycles) { /* the partner failed or never came */
+            __atomic_store_n(&measuring, 0, __ATOMIC_RELEASE);
+            return -ABI_EIO;
+        }
         per_op[r] = cycles / ops;
     }
     __atomic_store_n(&measuring, 0, __ATOMIC_RELEASE);

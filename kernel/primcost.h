@@ -11,8 +11,9 @@
 #include "user/include/abi.h"
 
 /* Time primitive `which` (ABI_PRIM_*) against CPU `cpu` (hand-off, IPI;
- * -1: any other online CPU): 0, -EINVAL (which, or cpu not another online
- * CPU, or none), -EBUSY (another measurement runs). */
+ * -1: any other online CPU of this OS instance): 0, -EINVAL (which, or cpu
+ * not another online CPU of this instance, or none), -EBUSY (another
+ * measurement runs), -EIO (the partner failed during the hand-off). */
 long primcost_measure(int which, int cpu, struct abi_primcost *out);
 
 #endif

@@ -41,9 +41,11 @@ static void control_end(void) { __atomic_store_n(&controlling, 0, __ATOMIC_RELEA
 void trace_record(int type, uint32_t arg) {
     push_off();
     struct trace_ring *r = &rings[cpu_id()];
-    r->busy = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&trace_on, __ATOMIC_ACQUIRE) && r->ev) {
+    /* A full barrier (xchg) between saying "busy" and looking at trace_on:
+     * a stop that then sees busy == 0 knows this CPU will see trace_on == 0
+     * and stay away from the buffers it frees. */
+    __atomic_exchange_n(&r->busy, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&trace_on, __ATOMIC_SEQ_CST) && r->ev) {
         struct trace_ev *e = &r->ev[r->head % r->size];
         e->tsc = arch_cycles();
         e->type = (uint32_t)type;
@@ -77,11 +79,13 @@ void trace_idle(bool entering) {
         trace_record(entering ? TR_IDLE : TR_WAKE, 0);
 }
 
-/* Recording off, and no CPU still inside trace_record. */
+/* Recording off, and no CPU still inside trace_record. A CPU that failed
+ * (cpufail) may have stopped inside it for good: its ring is left alone. */
 static void quiesce(void) {
     __atomic_store_n(&trace_on, 0, __ATOMIC_SEQ_CST);
     for (int c = 0; c < ncpus; c++)
-        while (__atomic_load_n(&rings[c].busy, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&rings[c].busy, __ATOMIC_SEQ_CST) && cpus[c].online && !cpus[c].failed &&
+               !cpus[c].fail_how)
             arch_cpu_relax();
 }
 

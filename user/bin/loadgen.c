@@ -26,8 +26,8 @@
  *   loadgen: result mix=M model=X cpus=N procs=P f=F cycles=C regions=R
  *            ms=T iterations=I rate=R/s lockwait=W leaderbusy=B
  * rate is iterations per second of the whole instance; lockwait the share
- * of the CPUs' time spent spinning for kernel locks (sysinfo's
- * lock_spin_cycles, of every lock of the machine); leaderbusy
+ * of the machine's CPU time spent spinning for kernel locks (sysinfo's
+ * lock_spin_cycles, every lock and every CPU of the machine); leaderbusy
  * the leader's share of time serving followers (leader only, else -1).
  */
 #include <errno.h>
@@ -280,7 +280,7 @@ static int usage(void)
 static bool parse(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        if (i + 1 >= argc || argv[i][0] != '-' || argv[i][2])
+        if (i + 1 >= argc || argv[i][0] != '-' || !argv[i][1] || argv[i][2])
             return false;
         char *v = argv[++i], *end;
         switch (argv[i - 1][1]) {
@@ -295,7 +295,7 @@ static bool parse(int argc, char **argv)
         if (*end)
             return false;
     }
-    return procs >= 0 && procs <= MAX_PROCS && share >= 0 && share <= 1 && cycles > 0 &&
+    return procs >= 0 && procs <= MAX_PROCS && share >= 0 && share <= 1 && cycles > 0 && cycles <= 10000000000ull &&
            (uint64_t)(share * (double)cycles) <= ABI_KWORK_MAX_CYCLES && regions >= 1 &&
            regions <= ABI_KWORK_REGIONS && ms > 0 && ms <= 600000 && iteration();
 }
@@ -367,7 +367,9 @@ int main(int argc, char **argv)
         return 1;
     }
     double secs = (double)(window[1] - window[0]) / hz;
-    double cpu_cycles = (double)(after.tsc - before.tsc) * (ncpu > 0 ? ncpu : 1);
+    /* lock_spin_cycles counts every CPU of the machine (all instances, the
+     * leader too): so does the time it is compared with */
+    double cpu_cycles = (double)(after.tsc - before.tsc) * (si.ncpus > 0 ? si.ncpus : 1);
     double lockwait = cpu_cycles > 0 ? (double)(after.spin - before.spin) / cpu_cycles : 0;
     double busy = after.leader ? (double)(after.serve_us - before.serve_us) * 1000.0 /
                                      (double)(after.up_ns - before.up_ns)

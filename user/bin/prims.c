@@ -96,16 +96,26 @@ static void do_switch(void)
     const int n = 2000;
     int cpu = getcpu();
     uint64_t per_op[RUNS];
+    setaffinity(0, cpu);
     for (int r = 0; r < RUNS; r++) {
+        int ready[2];
+        if (pipe(ready) < 0) {
+            printf("prim: switch n/a (pipe: %s)\n", strerror(errno));
+            return;
+        }
         int pid = fork();
         if (pid == 0) {
             setaffinity(0, cpu);
+            char c = 1;
+            write(ready[1], &c, 1); /* pinned: the timing may start */
             for (int i = 0; i < n; i++)
                 sched_yield();
             _exit(0);
         }
-        setaffinity(0, cpu);
-        sched_yield(); /* let the child get pinned */
+        char c;
+        read(ready[0], &c, 1);
+        close(ready[0]);
+        close(ready[1]);
         uint64_t t0 = rdtsc();
         for (int i = 0; i < n; i++)
             sched_yield();
