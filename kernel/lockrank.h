@@ -55,7 +55,7 @@
     X(RANK_PCI, 72, "PCI configuration mechanism #1 ports")                      \
     X(RANK_SHM, 80, "names of the shared-memory windows (private model)")       \
     X(RANK_CONSOLE_IN, 85, "console input buffer")                               \
-    X(RANK_TEST, 88, "locks of the in-kernel tests")                             \
+    X(RANK_TEST, 88, "locks of the in-kernel tests and of primcost's timings") \
     X(RANK_CONSOLE, 90, "console output (innermost: printk works anywhere)")    \
     X(RANK_LOCK_REGISTRY, 95, "list of all locks, for the `locks` dump")
 
