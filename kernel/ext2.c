@@ -155,8 +155,21 @@ static uint32_t blocks_in_group(const struct ext2_geom *g, uint32_t grp) {
     return MIN(g->blocks_per_group, g->blocks_count - start);
 }
 
-/* A zeroed new block near `goal` (group of), or 0 with *err (-ENOSPC). */
-static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
+/* The first free inode of group grp's bitmap (reserved inodes skipped),
+ * as a bit number, or -1. */
+static int first_free_inode(const struct ext2_fs *fs, uint32_t grp, const uint8_t *bitmap) {
+    uint32_t n = MIN(fs->g.inodes_per_group, fs->g.inodes_count - grp * fs->g.inodes_per_group);
+    for (uint32_t bit = 0; bit < n; bit++)
+        if (grp * fs->g.inodes_per_group + bit + 1 >= fs->g.first_ino && !ext2_bitmap_test(bitmap, bit))
+            return (int)bit;
+    return -1;
+}
+
+/* Take a block (inode false) or an inode (dir: a directory's) from the
+ * bitmaps, searching the groups from goal_group on, and count it in the
+ * group's and the superblock's free counts. The block or inode number, or
+ * 0 with *err (-ENOSPC, -EROFS, a read error). */
+static uint32_t bitmap_alloc(struct ext2_fs *fs, uint32_t goal_group, bool inode, bool dir, int *err) {
     if (fs->data_only) {
         *err = -ABI_EROFS;
         return 0;
@@ -170,23 +183,53 @@ static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
         if ((*err = group_get(fs, grp, &gd)) < 0)
             break;
         *err = -ABI_ENOSPC;
-        if (gd.free_blocks == 0)
+        if ((inode ? gd.free_inodes : gd.free_blocks) == 0)
             continue;
-        struct buf *b = fbread(fs, gd.block_bitmap, err);
+        struct buf *b = fbread(fs, inode ? gd.inode_bitmap : gd.block_bitmap, err);
         if (!b)
             break;
-        int bit = ext2_bitmap_find_zero(b->data, blocks_in_group(&fs->g, grp));
+        int bit = inode ? first_free_inode(fs, grp, b->data)
+                        : ext2_bitmap_find_zero(b->data, blocks_in_group(&fs->g, grp));
         if (bit >= 0) {
             ext2_bitmap_set(b->data, (uint32_t)bit, true);
             *err = fbdirty(fs, b);
-            found = fs->g.first_data_block + grp * fs->g.blocks_per_group + (uint32_t)bit;
+            found = inode ? grp * fs->g.inodes_per_group + (uint32_t)bit + 1
+                          : fs->g.first_data_block + grp * fs->g.blocks_per_group + (uint32_t)bit;
             if (!*err)
-                *err = counts_add(fs, grp, -1, 0, 0);
+                *err = counts_add(fs, grp, inode ? 0 : -1, inode ? -1 : 0, dir ? 1 : 0);
         }
         fbrelse(fs, b);
     }
     sleep_unlock(&fs->bitmap);
-    if (!found || *err)
+    return *err ? 0 : found;
+}
+
+/* Give bit `bit` of group grp's block or inode bitmap back, and count it. */
+static void bitmap_free(struct ext2_fs *fs, uint32_t grp, uint32_t bit, bool inode, bool dir) {
+    int err;
+    sleep_lock(&fs->bitmap);
+    struct ext2_group gd;
+    if (group_get(fs, grp, &gd) == 0) {
+        struct buf *b = fbread(fs, inode ? gd.inode_bitmap : gd.block_bitmap, &err);
+        if (b) {
+            if (ext2_bitmap_test(b->data, bit)) {
+                ext2_bitmap_set(b->data, bit, false);
+                fbdirty(fs, b);
+                counts_add(fs, grp, inode ? 0 : +1, inode ? +1 : 0, dir ? -1 : 0);
+            } else if (!inode) {
+                pr_warn("ext2: freeing free block %u\n",
+                        fs->g.first_data_block + grp * fs->g.blocks_per_group + bit);
+            }
+            fbrelse(fs, b);
+        }
+    }
+    sleep_unlock(&fs->bitmap);
+}
+
+/* A zeroed new block near `goal` (group of), or 0 with *err (-ENOSPC). */
+static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
+    uint32_t found = bitmap_alloc(fs, goal_group, false, false, err);
+    if (!found)
         return 0;
     struct buf *z = bget_new(fs->cache, fs->dev, found, err);
     if (!z)
@@ -200,83 +243,18 @@ static uint32_t balloc(struct ext2_fs *fs, uint32_t goal_group, int *err) {
 static void bfree(struct ext2_fs *fs, uint32_t blockno) {
     if (fs->data_only || !blockno || !ext2_block_ok(&fs->g, blockno))
         return; /* data only: the bitmaps are the owner's */
-    uint32_t grp = (blockno - fs->g.first_data_block) / fs->g.blocks_per_group;
-    uint32_t bit = (blockno - fs->g.first_data_block) % fs->g.blocks_per_group;
-    int err;
-    sleep_lock(&fs->bitmap);
-    struct ext2_group gd;
-    if (group_get(fs, grp, &gd) == 0) {
-        struct buf *b = fbread(fs, gd.block_bitmap, &err);
-        if (b) {
-            if (ext2_bitmap_test(b->data, bit)) {
-                ext2_bitmap_set(b->data, bit, false);
-                fbdirty(fs, b);
-                counts_add(fs, grp, +1, 0, 0);
-            } else {
-                pr_warn("ext2: freeing free block %u\n", blockno);
-            }
-            fbrelse(fs, b);
-        }
-    }
-    sleep_unlock(&fs->bitmap);
+    bitmap_free(fs, (blockno - fs->g.first_data_block) / fs->g.blocks_per_group,
+                (blockno - fs->g.first_data_block) % fs->g.blocks_per_group, false, false);
 }
 
 static uint32_t ialloc(struct ext2_fs *fs, uint32_t goal_group, bool dir, int *err) {
-    if (fs->data_only) {
-        *err = -ABI_EROFS;
-        return 0;
-    }
-    sleep_lock(&fs->bitmap);
-    uint32_t found = 0;
-    *err = -ABI_ENOSPC;
-    for (uint32_t k = 0; k < fs->g.groups && !found; k++) {
-        uint32_t grp = (goal_group + k) % fs->g.groups;
-        struct ext2_group gd;
-        if ((*err = group_get(fs, grp, &gd)) < 0)
-            break;
-        *err = -ABI_ENOSPC;
-        if (gd.free_inodes == 0)
-            continue;
-        struct buf *b = fbread(fs, gd.inode_bitmap, err);
-        if (!b)
-            break;
-        uint32_t n = MIN(fs->g.inodes_per_group, fs->g.inodes_count - grp * fs->g.inodes_per_group);
-        for (uint32_t bit = 0; bit < n; bit++) {
-            uint32_t ino = grp * fs->g.inodes_per_group + bit + 1;
-            if (ino < fs->g.first_ino || ext2_bitmap_test(b->data, bit))
-                continue;
-            ext2_bitmap_set(b->data, bit, true);
-            *err = fbdirty(fs, b);
-            if (!*err)
-                *err = counts_add(fs, grp, 0, -1, dir ? 1 : 0);
-            found = ino;
-            break;
-        }
-        fbrelse(fs, b);
-    }
-    sleep_unlock(&fs->bitmap);
-    return *err ? 0 : found;
+    return bitmap_alloc(fs, goal_group, true, dir, err);
 }
 
 static void ifree(struct ext2_fs *fs, uint32_t ino, bool dir) {
     if (fs->data_only)
         return; /* the bitmaps are the owner's */
-    uint32_t grp = ext2_inode_group(&fs->g, ino), bit = (ino - 1) % fs->g.inodes_per_group;
-    int err;
-    sleep_lock(&fs->bitmap);
-    struct ext2_group gd;
-    if (group_get(fs, grp, &gd) == 0) {
-        struct buf *b = fbread(fs, gd.inode_bitmap, &err);
-        if (b) {
-            if (ext2_bitmap_test(b->data, bit)) {
-                ext2_bitmap_set(b->data, bit, false);
-                fbdirty(fs, b);
-                counts_add(fs, grp, 0, +1, dir ? -1 : 0);
-            }
-            fbrelse(fs, b);
-        }
-    }
-    sleep_unlock(&fs->bitmap);
+    bitmap_free(fs, ext2_inode_group(&fs->g, ino), (ino - 1) % fs->g.inodes_per_group, true, dir);
 }
 
 /* ---- in-core inodes ---- */
