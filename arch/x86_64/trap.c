@@ -122,10 +122,11 @@ void (*volatile nmi_test_probe)(const struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f) {
     trap_entry_check();
+    bool from_user = trap_from_user(f);
     /* From user mode the frame is the top of the process's kernel stack,
      * also for the IST vectors (vectors.S moves it there), so whatever the
      * handler does (end the process, reschedule) it does on its own stack. */
-    if (trap_from_user(f) && (uint64_t)(f + 1) != this_cpu()->kstack_top)
+    if (from_user && (uint64_t)(f + 1) != this_cpu()->kstack_top)
         panic("trap from user mode with its frame at %p, not at the top of the kernel stack %llx", (void *)f,
               (unsigned long long)this_cpu()->kstack_top);
     if (f->vector == VEC_NMI) {
@@ -136,15 +137,14 @@ void trap_dispatch(struct trap_frame *f) {
         return;
     }
     if (f->vector < 32) {
-        if (trap_from_user(f))
+        if (from_user) {
             user_exception(f);
-        else
-            kernel_exception(f);
-        if (trap_from_user(f))
             trap_return_to_user(f);
+        } else {
+            kernel_exception(f);
+        }
         return;
     }
-    bool from_user = trap_from_user(f);
     if (from_user) /* an interrupt of user code: the kernel runs until the return */
         trace(TR_KIN, 1000 + (uint32_t)f->vector);
     if (irq_handlers[f->vector]) {
