@@ -151,6 +151,10 @@ int main(int argc, char **argv)
         return finish();
     }
 
+    /* CPU 2 fails the next time it runs user code: this process, which
+     * must live to see the outcome, keeps off it (under leader a process
+     * comes back from every call on whichever follower is free). */
+    check(setaffinity(0, 1) == 0, "the test itself keeps to CPU 1");
     check(cpufail(99, ABI_CPUFAIL_USER) < 0 && errno == EINVAL, "cpufail refuses CPU 99");
     check(cpufail(1, 7) < 0 && errno == EINVAL, "cpufail refuses an unknown way to fail");
     check(cpufail(VICTIM, ABI_CPUFAIL_USER) == 0, "cpufail(2, user) is accepted");
