@@ -4,6 +4,9 @@
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
+#   make lab LAB=x DEST=dir   write the student tree of lab x (docs/labs/README.md)
+#   make grade LAB=x  build, boot lab x's cells, print its checks and score
+#   make test-labs  every grader: full marks here, fewer on each lab's stubs
 #   make lockranks  print the lock-rank table (kernel/lockrank.h), and put it in docs/locks.md
 #   make bench-smp  user/bin/bench at -smp 1 and -smp 2: rates and their ratio (a benchmark, no test)
 #   make bench    the organisations' scaling sweep, model, plots, traces in build/bench/ (QUICK=1: a few minutes)
@@ -43,7 +46,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 # Host tests of the Python tools (make bench's model and trace converter).
 HOST_PY_TESTS := $(wildcard tests/host/test_*.py)
 
-.PHONY: bench bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
+.PHONY: lab grade test-labs bench bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
 all: iso disk
 
 deps:
@@ -156,6 +159,21 @@ bench-leader: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio
 bench: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/bench.py --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio \
 		--disk $(BUILD)/disk.img --out $(BUILD)/bench $(if $(QUICK),--quick)
+
+# ---- coursework labs (docs/labs/README.md, tools/lab.py) ----
+LABS_LIST = $(patsubst tests/labs/%.lab,%,$(wildcard tests/labs/*.lab))
+lab:
+	@test -n "$(LAB)" -a -n "$(DEST)" || { echo "usage: make lab LAB=name DEST=dir (labs: $(LABS_LIST))"; exit 2; }
+	python3 tools/lab.py make $(LAB) $(DEST)
+
+grade: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
+	@test -n "$(LAB)" || { echo "usage: make grade LAB=name (labs: $(LABS_LIST))"; exit 2; }
+	python3 tools/lab.py grade $(LAB) --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img
+
+# Each lab: full marks on this tree; its stripped tree builds, boots to the
+# shell and scores less (LABS="a b" for some). Also part of `make test`.
+test-labs: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
+	python3 tools/lab.py prove $(LABS) --kernel $(BUILD)/kernel.elf --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img
 
 lockranks:
 	@python3 tools/lockranks.py kernel/lockrank.h --update docs/locks.md

@@ -162,39 +162,45 @@ class Cell:
 
 
 def parse_matrix(path):
-    cells, errors = [], []
     with open(path, encoding="utf-8") as f:
-        for no, raw in enumerate(f, 1):
-            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-            if not line:
-                continue
-            where = "%s:%d" % (rel(path), no)
-            parts = line.split(None, 5)
-            if len(parts) < 5:
-                errors.append("%s: need 'name machine smp cpu timeout cmdline...'" % where)
-                continue
-            name, machine, smp, cpu, timeout = parts[:5]
-            cmdline = parts[5] if len(parts) > 5 else ""
-            if not CELL_NAME.match(name):
-                errors.append("%s: bad cell name %r" % (where, name))
-                continue
-            try:
-                smp_n = int(smp.split(",")[0])  # "4,sockets=2,cores=2" is 4 CPUs
-                tmo = float(timeout)
-                if smp_n < 1 or tmo <= 0:
-                    raise ValueError
-            except ValueError:
-                errors.append("%s: smp and timeout must be positive numbers" % where)
-                continue
-            if any(c.name == name for c in cells):
-                errors.append("%s: duplicate cell name %r" % (where, name))
-                continue
-            cell = Cell(name, machine, smp, cpu, tmo, cmdline, where)
-            err = take_cell_options(cell, os.path.dirname(path))
-            if err:
-                errors.append("%s: %s" % (where, err))
-                continue
-            cells.append(cell)
+        lines = [(raw, "%s:%d" % (rel(path), no)) for no, raw in enumerate(f, 1)]
+    return parse_matrix_lines(lines, os.path.dirname(path))
+
+
+def parse_matrix_lines(lines, matrix_dir):
+    """Cells from (text, where) pairs in the matrix format; @input= files
+    are relative to matrix_dir (tools/lab.py's graders use this too)."""
+    cells, errors = [], []
+    for raw, where in lines:
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line:
+            continue
+        parts = line.split(None, 5)
+        if len(parts) < 5:
+            errors.append("%s: need 'name machine smp cpu timeout cmdline...'" % where)
+            continue
+        name, machine, smp, cpu, timeout = parts[:5]
+        cmdline = parts[5] if len(parts) > 5 else ""
+        if not CELL_NAME.match(name):
+            errors.append("%s: bad cell name %r" % (where, name))
+            continue
+        try:
+            smp_n = int(smp.split(",")[0])  # "4,sockets=2,cores=2" is 4 CPUs
+            tmo = float(timeout)
+            if smp_n < 1 or tmo <= 0:
+                raise ValueError
+        except ValueError:
+            errors.append("%s: smp and timeout must be positive numbers" % where)
+            continue
+        if any(c.name == name for c in cells):
+            errors.append("%s: duplicate cell name %r" % (where, name))
+            continue
+        cell = Cell(name, machine, smp, cpu, tmo, cmdline, where)
+        err = take_cell_options(cell, matrix_dir)
+        if err:
+            errors.append("%s: %s" % (where, err))
+            continue
+        cells.append(cell)
     return cells, errors
 
 
