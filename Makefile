@@ -2,6 +2,7 @@
 #   make          build build/kernel.elf, the user programs and build/os.iso
 #   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=...)
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
+#                 + the proof of every lab's grader (make test-labs)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
 #   make lab LAB=x DEST=dir   write the student tree of lab x (docs/labs/README.md)
@@ -136,7 +137,8 @@ test-host: $(HOST_TESTS)
 
 test: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img
 	python3 tools/testrun.py --matrix tests/matrix.txt --kernel $(BUILD)/kernel.elf \
-	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(HOST_PY_TESTS) $(if $(FILTER),--filter $(FILTER))
+	  --initrd $(BUILD)/initrd.cpio --disk $(BUILD)/disk.img --host $(HOST_TESTS) $(HOST_PY_TESTS) \
+	  --labs $(if $(FILTER),--filter $(FILTER))
 
 # Cells too slow for `make test` (tests/matrix-full.txt, e.g. -smp 64).
 test-full: $(HOST_TESTS) $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $(BUILD)/disk.img

@@ -425,8 +425,11 @@ def grade(lab, opts, quiet_cells=True, stop_at_first_failure=False):
 
 
 def build_kernel(tree, log):
+    # Not the calling make's flags and jobserver (make test runs this).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     with open(log, "w") as f:
-        p = subprocess.run(["make", "-C", tree, "-j2", "kernel"], stdout=f, stderr=subprocess.STDOUT)
+        p = subprocess.run(["make", "-C", tree, "-j2", "kernel"], stdout=f, stderr=subprocess.STDOUT,
+                           env=env, stdin=subprocess.DEVNULL)
     return p.returncode == 0
 
 

@@ -72,6 +72,7 @@ LOG_TAIL = 30
 DETAIL_LINES = 8  # lines of why per failed cell in the closing summary
 PANIC_GRACE = 5.0        # seconds to let a panic finish its report before the kill
 HOST_TIMEOUT = 300.0     # seconds for one host test binary
+LABS_TIMEOUT = 1800.0    # seconds for the proof of every lab's grader (--labs)
 
 # Output conventions (see docs/testing.md).
 RE_CLOSING = re.compile(
@@ -276,20 +277,22 @@ class HostResult:
         self.fails = []
 
 
-def run_host(path, logdir, verbose):
+def run_host(path, logdir, verbose, argv=None, timeout=HOST_TIMEOUT):
+    """One host suite: the program at path (or the command argv, whose
+    suite is named by path) and its closing line "host SUITE: ..."."""
     r = HostResult(path)
     t0 = time.monotonic()
     output = ""
     try:
-        p = subprocess.run([os.path.abspath(path)], stdin=subprocess.DEVNULL,
+        p = subprocess.run(argv or [os.path.abspath(path)], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=HOST_TIMEOUT, start_new_session=True)
+                           timeout=timeout, start_new_session=True)
         output = p.stdout.decode("utf-8", "replace")
         status = p.returncode
     except subprocess.TimeoutExpired as e:
         output = (e.output or b"").decode("utf-8", "replace")
         status = None
-        r.reasons.append("timeout after %ds" % HOST_TIMEOUT)
+        r.reasons.append("timeout after %ds" % timeout)
     except OSError as e:
         status = None
         r.reasons.append("cannot run: %s" % e)
@@ -763,6 +766,9 @@ def main(argv=None):
     p.add_argument("-v", "--verbose", action="store_true",
                    default=env.get("TEST_VERBOSE", "") not in ("", "0"),
                    help="echo serial output live (env TEST_VERBOSE=1)")
+    p.add_argument("--labs", action="store_true",
+                   help="after the cells, prove every lab's grader (tools/lab.py prove: full "
+                        "marks on this tree, fewer on each lab's stubs) as the host suite 'labs'")
     p.add_argument("--list", action="store_true", help="list host suites and cells, run nothing")
     p.add_argument("--accel", default=env.get("ACCEL") or "tcg", help="tcg or kvm (env ACCEL)")
     p.add_argument("--mem", default=env.get("MEM") or "256M", help="guest memory (env MEM)")
@@ -846,6 +852,11 @@ def main(argv=None):
                         ex.shutdown(wait=True, cancel_futures=True)
                         raise
                 cell_results = [c for c in cells]
+        if opts.labs and not filters:
+            argv = [sys.executable, os.path.join(TOOLS, "lab.py"), "prove",
+                    "--kernel", opts.kernel, "--initrd", opts.initrd, "--accel", opts.accel,
+                    "--timeout-scale", str(opts.timeout_scale)] + (["--disk", opts.disk] if opts.disk else [])
+            host_results.append(run_host("labs", opts.logdir, opts.verbose, argv, LABS_TIMEOUT))
     except KeyboardInterrupt:
         interrupted.set()
         with running_lock:
