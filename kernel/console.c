@@ -24,7 +24,9 @@ static struct input_ring rings[MAX_CONSOLE_OS];
 static volatile int attached;        /* the instance the keyboard talks to */
 static int instances = 1;
 static uint64_t to_wake;             /* instances whose rings got a line, to be woken after the lock */
+static uint64_t to_interrupt;        /* instances that got a Ctrl-C, likewise */
 void (*console_wakeup)(int os);
+void (*console_interrupt)(int os);
 
 /* The other instances' output, a line at a time (under input_lock). */
 static struct {
@@ -90,6 +92,10 @@ static void edit(char c) {
             r->head--;
             echo("\b \b");
         }
+    } else if (c == 0x03) { /* Ctrl-C: the line is dropped, the instance's processes get SIGINT */
+        r->head = r->committed;
+        echo("^C\r\n");
+        to_interrupt |= 1ULL << attached;
     } else if (c == '\n' && take_switch_line(r)) {
         return;
     } else {
@@ -130,12 +136,15 @@ static void pull_from_uart(void) {
 /* After dropping the lock: wake the readers of every instance that got a
  * line (console_wakeup takes scheduler locks, which rank below this one). */
 static void unlock_and_wake(void) {
-    uint64_t w = to_wake;
-    to_wake = 0;
+    uint64_t w = to_wake, intr = to_interrupt;
+    to_wake = to_interrupt = 0;
     spin_unlock(&input_lock);
     for (int i = 0; w && i < MAX_CONSOLE_OS; i++, w >>= 1)
         if ((w & 1) && console_wakeup)
             console_wakeup(i);
+    for (int i = 0; intr && i < MAX_CONSOLE_OS; i++, intr >>= 1)
+        if ((intr & 1) && console_interrupt)
+            console_interrupt(i);
 }
 
 void console_input(char c) {

@@ -32,6 +32,8 @@ size_t console_read_ready(int os, char *buf, size_t n);
 bool console_line_ready(int os);
 /* Who to wake when a line completes for instance os (set by the file layer). */
 extern void (*console_wakeup)(int os);
+/* Ctrl-C was typed for instance `os` (set by fs.c: os_console_interrupt_for). */
+extern void (*console_interrupt)(int os);
 /* How many instances there are: `~N` accepts N below this (default 1). */
 void console_set_instances(int n);
 int console_attached(void);

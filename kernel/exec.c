@@ -9,6 +9,7 @@
 #include "kernel/frame.h"
 #include "kernel/heap.h"
 #include "kernel/printk.h"
+#include "kernel/signal.h"
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
 #include "lib/elf.h"
@@ -236,6 +237,7 @@ static int load_image(struct proc *p, const char *path, const struct exec_args *
     str_copy(p->name, base_name(path), sizeof p->name);
     proc_unlock(p);
     close_on_exec(p);
+    signal_exec(p);
     return 0;
 }
 

@@ -78,6 +78,7 @@ void fs_flush_all(void) {
 
 void fs_init(void) {
     console_wakeup = os_console_input_for; /* readers sleep on their instance's console file */
+    console_interrupt = os_console_interrupt_for; /* Ctrl-C: SIGINT (kernel/signal.c) */
     if (boot_info.module_count == 0) {
         pr_warn("fs: no initrd module: no programs to run\n");
         return;
@@ -268,11 +269,11 @@ static long console_read(uint64_t ubuf, size_t n) {
     struct os_instance *os = this_os();
     model->sched_lock();
     spin_lock(&os->console_readers);
-    while (!console_line_ready(os->id) && !p->killed)
+    while (!console_line_ready(os->id) && !proc_interrupted(p))
         sleep(&os->console, &os->console_readers);
     spin_unlock(&os->console_readers);
     model->sched_unlock();
-    if (p->killed)
+    if (!console_line_ready(os->id) && proc_interrupted(p))
         return -ABI_EINTR;
     char kbuf[256];
     size_t got = console_read_ready(os->id, kbuf, MIN(n, sizeof kbuf));

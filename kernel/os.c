@@ -6,6 +6,7 @@
 #include "kernel/options.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/sleeplock.h"
 #include "kernel/vm.h"
 #include "lib/fmt.h"
@@ -25,6 +26,7 @@ void os_instance_setup(struct os_instance *os, int id) {
     os->id = id;
     os->first_cpu = -1;
     os->next_deadline_ns = UINT64_MAX;
+    os->next_alarm_ns = UINT64_MAX;
     spin_init(&os->proc_lock, "process table", RANK_PROC_TABLE);
     spin_init(&os->files_lock, "open-file table", RANK_FILES);
     spin_init(&os->timers, "sleep timers", RANK_SLEEP_COND);
@@ -118,14 +120,29 @@ void os_console_input_for(int id) {
     os_wake(os, &os->console, &os->console_readers, &os->console_pending);
 }
 
+void os_console_interrupt_for(int id) {
+    struct os_instance *os = &os_instances[id];
+    if (this_os() == os) {
+        signal_console_interrupt();
+        return;
+    }
+    __atomic_store_n(&os->console_intr_pending, 1, __ATOMIC_RELEASE); /* as os_wake() */
+    int cpu = os_instance_cpu(os->id);
+    if (cpu >= 0)
+        arch_send_resched_ipi(cpu);
+}
+
 void os_poll_events(void) {
     struct os_instance *os = this_os();
     if (take_pending(&os->console_pending))
         wake_under(&os->console, &os->console_readers);
+    if (take_pending(&os->console_intr_pending))
+        signal_console_interrupt();
     if (take_pending(&os->done_pending)) /* a disk completion that another instance's CPU took */
         wake_under((void *)&os->done_pending, &os->done_lock);
     if (cpu_id() == os->first_cpu) { /* one CPU per instance looks at the deadlines */
         sched_wake_expired_sleepers();
+        signal_alarm_tick();
         sched_watch_lost_wakeups();
     }
 }

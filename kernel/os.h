@@ -61,6 +61,8 @@ struct os_instance {
     struct spinlock timers;
     uint64_t next_watch_ns;         /* the lost-wakeup watchdog's next look (sched.c) */
     volatile int console_pending;   /* input came for it while another CPU took it */
+    volatile int console_intr_pending; /* Ctrl-C for it, taken on another instance's CPU */
+    volatile uint64_t next_alarm_ns; /* its processes' earliest alarm, under `timers` (kernel/signal.c) */
     struct spinlock console_readers; /* condition lock of its console readers (fs.c) */
     /* sleep_until()'s waiters (the disk's): their condition lock, and the
      * flag a completion on another instance's CPU leaves (sleeplock.c). */
@@ -98,6 +100,8 @@ void os_poll_events(void);
 void os_wake(struct os_instance *os, void *chan, struct spinlock *lk, volatile int *pending);
 /* Wake instance `id`'s console readers (os_wake). */
 void os_console_input_for(int id);
+/* Ctrl-C for instance `id`: SIGINT to its processes, here or on its CPU. */
+void os_console_interrupt_for(int id);
 /* The CPU serving instance `id`, or -1 if none does (yet). */
 int os_instance_cpu(int id);
 

@@ -49,9 +49,9 @@ long pipe_read(struct pipe *p, uint64_t ubuf, size_t n) {
         return 0;
     model->sched_lock();
     spin_lock(&p->lock);
-    while (p->nread == p->nwritten && p->writers > 0 && !me->killed)
+    while (p->nread == p->nwritten && p->writers > 0 && !proc_interrupted(me))
         sleep(&p->nread, &p->lock);
-    if (me->killed) {
+    if (p->nread == p->nwritten && p->writers > 0) { /* woken by a signal, nothing to read */
         spin_unlock(&p->lock);
         model->sched_unlock();
         return -ABI_EINTR;
@@ -79,14 +79,15 @@ long pipe_write(struct pipe *p, uint64_t ubuf, size_t n) {
         model->sched_lock();
         spin_lock(&p->lock);
         /* A chunk goes in whole: PIPE_ATOMIC bytes are never split. */
-        while (p->readers > 0 && PIPE_SIZE - (p->nwritten - p->nread) < chunk && !me->killed)
+        while (p->readers > 0 && PIPE_SIZE - (p->nwritten - p->nread) < chunk && !proc_interrupted(me))
             sleep(&p->nwritten, &p->lock);
-        if (p->readers == 0 || me->killed) {
+        bool room = PIPE_SIZE - (p->nwritten - p->nread) >= chunk;
+        if (p->readers == 0 || !room) { /* no reader left, or woken by a signal while full */
             spin_unlock(&p->lock);
             model->sched_unlock();
             if (done)
                 return (long)done;
-            return me->killed ? -ABI_EINTR : -ABI_EPIPE;
+            return p->readers == 0 ? -ABI_EPIPE : -ABI_EINTR;
         }
         for (size_t i = 0; i < chunk; i++)
             p->ring[p->nwritten++ % PIPE_SIZE] = kbuf[i];

@@ -13,6 +13,7 @@
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/printk.h"
+#include "kernel/signal.h"
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
@@ -243,6 +244,7 @@ int proc_fork(void) {
     str_copy(child->cwd, parent->cwd, sizeof child->cwd);
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
+    signal_fork(child, parent);
     int pid = child->pid; /* read before it runs: it may exit and be reaped at once */
     model->sched_lock();
     proc_table_lock();
@@ -309,8 +311,10 @@ void proc_exit(int status) {
     model->sched_lock();
     proc_table_lock();
     reparent_children(p);
-    if (p->parent)
+    if (p->parent) {
         wakeup(p->parent);
+        signal_child_exited(p->parent, p->pid, status); /* SIGCHLD */
+    }
     proc_lock(p);
     p->exit_status = status;
     p->exited_ns = uptime_ns();
@@ -351,10 +355,11 @@ int proc_wait(int pid, uint64_t user_status, int options) {
             copy_to_user(user_status, &status, sizeof status);
             return cpid;
         }
-        if (!have_children || p->killed || (options & ABI_WNOHANG)) {
+        bool interrupted = proc_interrupted(p);
+        if (!have_children || interrupted || (options & ABI_WNOHANG)) {
             proc_table_unlock();
             model->sched_unlock();
-            return !have_children ? -ABI_ECHILD : p->killed ? -ABI_EINTR : 0;
+            return !have_children ? -ABI_ECHILD : interrupted ? -ABI_EINTR : 0;
         }
         p->wait_pid = pid > 0 ? pid : -1;
         sleep(p, &os->proc_lock);
@@ -362,10 +367,12 @@ int proc_wait(int pid, uint64_t user_status, int options) {
 }
 
 /* Signal 0 only asks whether pid exists and may be signalled (POSIX); a
- * zombie not yet waited for still exists, and a signal to it does nothing. */
+ * zombie not yet waited for still exists, and a signal to it does nothing.
+ * What the signal does is up to the target (kernel/signal.c). */
 int proc_kill(int pid, int sig) {
-    if (sig < 0 || sig >= 32)
+    if (sig < 0 || sig >= ABI_NSIG)
         return -ABI_EINVAL;
+    struct proc *me = current_proc();
     model->sched_lock();
     proc_table_lock();
     struct proc *p = proc_find(pid);
@@ -374,13 +381,10 @@ int proc_kill(int pid, int sig) {
         r = -ABI_ESRCH;
     else if (p->is_kthread || p == this_os()->init)
         r = -ABI_EPERM;
-    else if (sig == 0 || p->state == P_ZOMBIE)
-        r = 0;
-    else {
+    else if (sig != 0) {
+        struct abi_siginfo info = {.signo = sig, .code = ABI_SI_USER, .pid = me ? me->pid : 0};
         proc_lock(p);
-        p->killed = sig;
-        if (p->state == P_SLEEPING)
-            make_runnable(p); /* it notices `killed` when its sleep returns */
+        signal_post(p, sig, &info); /* a zombie ignores it */
         proc_unlock(p);
     }
     proc_table_unlock();

@@ -58,11 +58,24 @@ struct proc {
 
     void *wait_channel;         /* what a sleeping process waits for */
     uint64_t wake_at_ns;        /* sleep_ms deadline, 0 = none */
-    int killed;                 /* signal number of a pending kill, 0 = none */
+    int killed;                 /* must end with this signal (SIGKILL, out of memory), 0 = no */
     int exit_status;            /* wait status once a zombie */
     uint64_t exited_ns;         /* when it became a zombie (the lost-wakeup watchdog) */
     int wait_pid;               /* asleep in wait(): the pid it waits for, -1 any */
     bool lost_seen;             /* the watchdog reported this sleep already */
+    bool sleep_intr;            /* asleep in sleep(): a signal wakes it (sleep_nointr: not) */
+
+    /* Signals (kernel/signal.c): sets of bit n = signal n, under `lock`.
+     * Only the process itself changes its actions and blocked set; others
+     * post signals and look at what it does with them. */
+    uint32_t sig_pending;       /* posted, not yet delivered */
+    uint32_t sig_blocked;
+    uint32_t sig_saved_mask;    /* sigsuspend: the mask to go back to */
+    bool sig_mask_saved;        /* sig_saved_mask is set */
+    int sig_restart_nr;         /* the system call that just returned -EINTR and may restart, or -1 */
+    uint64_t alarm_ns;          /* when SIGALRM is due (uptime), 0 = no alarm; also under os->timers */
+    struct abi_sigaction sig_action[ABI_NSIG];
+    struct abi_siginfo sig_info[ABI_NSIG]; /* what a pending signal's handler will be told */
 
     uint64_t started_ns, runtime_ns, last_switch_in;
     unsigned slice_ticks;       /* timer ticks since it was last switched in */
@@ -76,6 +89,13 @@ struct proc {
 };
 
 static inline struct proc *current_proc(void) { return this_cpu()->current; }
+/* A sleep that a signal interrupts should end: p must die, or a signal is
+ * pending that it does not block (kernel/signal.c drops ignored ones when
+ * they are posted). A lock-free look is fine in a sleeper's loop: sleep()
+ * looks again under p->lock, and posting a signal takes it. */
+static inline bool proc_interrupted(const struct proc *p) {
+    return p->killed || (__atomic_load_n(&p->sig_pending, __ATOMIC_RELAXED) & ~p->sig_blocked);
+}
 /* Its affinity lets p run on `cpu`: every organisation's pick_next asks. */
 static inline bool proc_may_run_on(const struct proc *p, int cpu) { return p->affinity < 0 || p->affinity == cpu; }
 int proc_set_affinity(int pid, int cpu);
@@ -114,9 +134,14 @@ void yield(void);
  * its condition false under it, and gets lk back held on return. lk is
  * released only once the process is marked asleep under its own lock, so a
  * waker that changes the condition under lk and then calls wakeup(chan)
- * cannot miss it. Returns at once when the process has been killed; like
- * any wakeup this may be spurious: callers loop on their condition. */
+ * cannot miss it. Returns at once when proc_interrupted() (killed, or a
+ * signal to deliver), and a signal posted meanwhile wakes it: callers
+ * check proc_interrupted() in their loop and return -EINTR. Like any
+ * wakeup this may be spurious: callers loop on their condition. */
 void sleep(void *chan, struct spinlock *lk);
+/* The same, but a signal does not end it (sleep locks, the disk: waits
+ * that end soon on their own). */
+void sleep_nointr(void *chan, struct spinlock *lk);
 /* Wake every process sleeping on chan. Takes each process's lock in turn;
  * the caller holds no process lock. */
 void wakeup(void *chan);

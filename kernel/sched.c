@@ -104,23 +104,30 @@ void yield(void) {
 
 /* The state is set before lk is released, so a waker that takes lk after
  * changing the condition sees SLEEPING even in its lock-free first look
- * (wakeup); a kill that came before is seen here, under p->lock. */
-void sleep(void *chan, struct spinlock *lk) {
+ * (wakeup); a signal posted before is seen here, under p->lock, and one
+ * posted later finds the process asleep with sleep_intr set and wakes it
+ * (kernel/signal.c). */
+static void sleep_common(void *chan, struct spinlock *lk, bool intr) {
     struct proc *p = current_proc();
     proc_lock(p);
-    if (p->killed) { /* kill() found it awake: it must not sleep now */
+    if (intr && proc_interrupted(p)) { /* a signal found it awake: it must not sleep now */
         proc_unlock(p);
         return;
     }
+    p->sleep_intr = intr;
     p->wait_channel = chan;
     p->lost_seen = false;
     __atomic_store_n(&p->state, P_SLEEPING, __ATOMIC_RELEASE);
     spin_unlock(lk);
     sched();
     p->wait_channel = NULL;
+    p->sleep_intr = false;
     proc_unlock(p);
     spin_lock(lk);
 }
+
+void sleep(void *chan, struct spinlock *lk) { sleep_common(chan, lk, true); }
+void sleep_nointr(void *chan, struct spinlock *lk) { sleep_common(chan, lk, false); }
 
 /* Each slot is looked at without its lock first (slots are never freed,
  * only reused), and taken only when it may be a sleeper on chan: a full
@@ -153,7 +160,7 @@ int sleep_ms(uint64_t ms) {
     spin_lock(&os->timers);
     p->wake_at_ns = uptime_ns() + ms * 1000000ULL;
     __atomic_fetch_add(&os->sleepers_with_deadline, 1, __ATOMIC_RELAXED);
-    while (uptime_ns() < p->wake_at_ns && !p->killed) {
+    while (uptime_ns() < p->wake_at_ns && !proc_interrupted(p)) {
         if (p->wake_at_ns < os->next_deadline_ns)
             __atomic_store_n(&os->next_deadline_ns, p->wake_at_ns, __ATOMIC_RELAXED);
         sleep(&p->wake_at_ns, &os->timers);
@@ -162,7 +169,7 @@ int sleep_ms(uint64_t ms) {
     p->wake_at_ns = 0;
     spin_unlock(&os->timers);
     model->sched_unlock();
-    return p->killed ? -ABI_EINTR : 0;
+    return proc_interrupted(p) ? -ABI_EINTR : 0;
 }
 
 void sched_wake_expired_sleepers(void) {

@@ -32,7 +32,7 @@ void sleep_lock(struct sleeplock *l) {
             panic("sleep_lock: '%s' is taken and there is no process to sleep", l->name);
     }
     while (l->locked)
-        sleep(l, &l->lk);
+        sleep_nointr(l, &l->lk); /* held only briefly: a signal waits until it is ours */
     l->locked = true;
     l->owner = p;
     l->acquisitions++;
@@ -66,7 +66,7 @@ void sleep_until(volatile int *done, void (*poll)(void *), void *arg) {
     model->sched_lock();
     spin_lock(&os->done_lock);
     while (!__atomic_load_n(done, __ATOMIC_ACQUIRE))
-        sleep((void *)&os->done_pending, &os->done_lock);
+        sleep_nointr((void *)&os->done_pending, &os->done_lock);
     spin_unlock(&os->done_lock);
     model->sched_unlock();
 }

@@ -15,6 +15,7 @@
 #include "kernel/primcost.h"
 #include "kernel/worktable.h"
 #include "kernel/shm.h"
+#include "kernel/signal.h"
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
@@ -66,6 +67,14 @@ static long sys_getppid(const union sysarg *a) {
 }
 
 static long sys_kill(const union sysarg *a) { return proc_kill(a[0].i, a[1].i); }
+
+/* Signals (kernel/signal.c). */
+static long sys_sigaction(const union sysarg *a) { return signal_sigaction(a[0].i, a[1].u, a[2].u); }
+static long sys_sigprocmask(const union sysarg *a) { return signal_sigprocmask(a[0].i, a[1].u, a[2].u); }
+static long sys_sigpending(const union sysarg *a) { return signal_sigpending(a[0].u); }
+static long sys_sigreturn(const union sysarg *a) { return signal_sigreturn(a[0].u); }
+static long sys_alarm(const union sysarg *a) { return signal_alarm(a[0].u); }
+static long sys_sigsuspend(const union sysarg *a) { return signal_sigsuspend(a[0].u); }
 static long sys_sbrk(const union sysarg *a) { return as_sbrk(current_proc()->as, a[0].s); }
 
 static long sys_write(const union sysarg *a) {
@@ -453,6 +462,12 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_fcntl] = {sys_fcntl, {I, I, I}},
     [SYS_bcacheinfo] = {sys_bcacheinfo, {U}},
     [SYS_statfs] = {sys_statfs, {U}},
+    [SYS_sigaction] = {sys_sigaction, {I, U, U}},
+    [SYS_sigprocmask] = {sys_sigprocmask, {I, U, U}},
+    [SYS_sigpending] = {sys_sigpending, {U}},
+    [SYS_sigreturn] = {sys_sigreturn, {U}},
+    [SYS_alarm] = {sys_alarm, {U}},
+    [SYS_sigsuspend] = {sys_sigsuspend, {U}},
 };
 #undef I
 #undef U
@@ -506,13 +521,15 @@ long syscall_run(struct trap_frame *f) {
 }
 
 /* Back to user mode: a pending kill ends the process, a used-up time slice
- * gives the CPU to the next ready process. Called in the kernel-entered state. */
+ * gives the CPU to the next ready process, and a pending signal is
+ * delivered (kernel/signal.c). Called in the kernel-entered state. */
 void leave_kernel_checks(void) {
     struct proc *p = current_proc();
     if (p->killed)
         proc_exit(ABI_W_SIGNALED(p->killed));
     if (this_cpu()->need_resched)
         yield();
+    signal_deliver(p->tf); /* the user frame, at the top of its kernel stack */
 }
 
 /* From arch/x86_64/syscall.S, with interrupts off. */
@@ -523,8 +540,13 @@ void syscall_dispatch(struct trap_frame *f) {
     model->kernel_enter();
     struct proc *p = current_proc(); /* after the entry: it may have waited for a lock */
     p->in_kernel = true;
+    uint64_t nr = f->rax;
     f->rax = (uint64_t)model->syscall(f);
+    /* A call a signal interrupted may start again (SA_RESTART), if the
+     * signal is delivered now: signal_deliver() looks, once. */
+    p->sig_restart_nr = (int64_t)f->rax == -ABI_EINTR && signal_restartable(nr) ? (int)nr : -1;
     leave_kernel_checks();
+    p->sig_restart_nr = -1;
     current_proc()->in_kernel = false;
     model->kernel_exit();
     trace(TR_KOUT, 0); /* on the CPU the caller goes back to user mode on (leader: a follower) */

@@ -1,12 +1,14 @@
 /*
  * Exceptions in user mode and the last step before returning to user mode.
- * A fault ends only the faulting process, with the signal that describes it
- * in its wait status.
+ * A fault goes to the program's handler for its signal when it has one
+ * (and does not block the signal); otherwise it ends only the faulting
+ * process, with the signal that describes it in its wait status.
  */
 #include "kernel/trap_hooks.h"
 #include "kernel/model.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
 
@@ -23,6 +25,44 @@ static int signal_for(int vector) {
     default: /* page fault, general protection, and the rest */
         return ABI_SIGSEGV;
     }
+}
+
+/* What a handler is told (si_code, si_addr): the address for a page fault
+ * (CR2), the faulting instruction for SIGILL and SIGFPE, nothing for the
+ * rest (a #GP has no address to tell). */
+static int code_for(const struct trap_frame *f, uint64_t *addr, uint64_t cr2) {
+    switch (f->vector) {
+    case 0:
+        *addr = f->rip;
+        return ABI_FPE_INTDIV;
+    case 16:
+    case 19:
+        *addr = f->rip;
+        return ABI_FPE_FLTINV;
+    case 6:
+        *addr = f->rip;
+        return ABI_ILL_ILLOPC;
+    case 14: /* error code bit 0: the page was present (SDM vol. 3A 4.7) */
+        *addr = cr2;
+        return (f->error & 1) ? ABI_SEGV_ACCERR : ABI_SEGV_MAPERR;
+    default:
+        *addr = 0;
+        return ABI_SEGV_GPF;
+    }
+}
+
+/* A handler for the fault's signal takes over (kernel/signal.c): the frame
+ * is pushed on the way out, and the process goes on in its handler. */
+static bool caught(struct proc *p, struct trap_frame *f, int sig, uint64_t cr2) {
+    uint64_t addr;
+    int code = code_for(f, &addr, cr2);
+    if (!signal_fault(sig, code, addr))
+        return false;
+    leave_kernel_checks();
+    p->in_kernel = false;
+    model->kernel_exit();
+    trace(TR_KOUT, 0);
+    return true;
 }
 
 /* A page fault may be one the VM resolves (a demand-zero page, a
@@ -50,9 +90,13 @@ void user_exception(struct trap_frame *f) {
         }
         if (r == -ABI_ENOMEM)
             proc_exit(ABI_W_SIGNALED(ABI_SIGKILL)); /* vm_fault() printed why */
+        if (caught(p, f, sig, addr))
+            return;
         pr_warn("pid %d (%s): %s at RIP %llx, address %llx: killed (signal %d)\n", p->pid, p->name,
                 trap_name((int)f->vector), (unsigned long long)f->rip, (unsigned long long)addr, sig);
     } else {
+        if (caught(p, f, sig, 0))
+            return;
         pr_warn("pid %d (%s): %s at RIP %llx: killed (signal %d)\n", p->pid, p->name, trap_name((int)f->vector),
                 (unsigned long long)f->rip, sig);
     }
@@ -62,7 +106,7 @@ void user_exception(struct trap_frame *f) {
 void trap_return_to_user(struct trap_frame *f) {
     (void)f;
     struct proc *p = current_proc();
-    if (!p || (!p->killed && !this_cpu()->need_resched))
+    if (!p || (!proc_interrupted(p) && !this_cpu()->need_resched))
         return;
     model->kernel_enter();
     p->in_kernel = true;

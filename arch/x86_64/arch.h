@@ -181,6 +181,30 @@ long arch_user_strnlen(uint64_t root, uint64_t va, size_t max);
 void arch_set_kernel_stack(uint64_t top);
 void arch_init_user_frame(struct trap_frame *f, uint64_t entry, uint64_t rsp);
 __attribute__((noreturn)) void arch_enter_user(struct trap_frame *f);
+/* ---- signal frames (arch/x86_64/signal.c; kernel/signal.c decides when) ----
+ * fpu_scratch is a 16-byte aligned FPU_STATE_SIZE buffer the caller may
+ * lend (the process's own save area, p->fpu, unused while it runs). */
+struct abi_sigcontext;
+/* The interrupted user context of f, and the live x87/SSE registers, into c. */
+void arch_signal_save(const struct trap_frame *f, struct abi_sigcontext *c, void *fpu_scratch);
+/* Where a frame of `size` bytes goes on f's user stack (below the red
+ * zone, 16-aligned, with room for a return address below it); 0 when the
+ * stack pointer leaves no room. */
+uint64_t arch_signal_frame_addr(const struct trap_frame *f, size_t size);
+/* Make f call handler(a0, a1, a2) with the stack pointer at sp (where its
+ * return address is), the direction and trap flags clear and a clean FPU. */
+void arch_signal_enter(struct trap_frame *f, uint64_t handler, uint64_t sp, uint64_t a0, uint64_t a1, uint64_t a2,
+                       void *fpu_scratch);
+/* A context a program hands back (sigreturn): NULL if returning to it
+ * keeps the CPU in user mode with sane flags and segments, else why not. */
+const char *arch_signal_context_check(const struct abi_sigcontext *c);
+/* Load a checked context into f and the FPU. */
+void arch_signal_restore(struct trap_frame *f, const struct abi_sigcontext *c, void *fpu_scratch);
+/* Make the saved context c execute system call nr again (SA_RESTART). */
+void arch_signal_restart_syscall(struct abi_sigcontext *c, uint64_t nr);
+/* The bits of MXCSR that FXRSTOR accepts (SDM vol. 1 11.6.6). */
+uint32_t arch_fpu_mxcsr_mask(void);
+
 /* Saved kernel context of a thread: what arch_switch pushes. */
 struct context {
     uint64_t r15, r14, r13, r12, rbx, rbp, rip;

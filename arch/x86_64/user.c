@@ -65,6 +65,15 @@ void arch_user_cpu_init(bool boot_cpu) {
 }
 
 void arch_fpu_init_state(void *state) { memcpy(state, default_fpu, FPU_STATE_SIZE); }
+
+/* FXSAVE stores MXCSR_MASK at bytes 28-31; 0 there means the CPU predates
+ * it and the mask is 0xFFBF (SDM vol. 1 11.6.6 "Guidelines for writing to
+ * the MXCSR register"). Setting a bit outside it is #GP, in FXRSTOR too. */
+uint32_t arch_fpu_mxcsr_mask(void) {
+    uint32_t mask;
+    memcpy(&mask, default_fpu + 28, sizeof mask);
+    return mask ? mask : 0xFFBF;
+}
 void arch_fpu_save(void *state) { __asm__ volatile("fxsave (%0)" ::"r"(state) : "memory"); }
 void arch_fpu_restore(void *state) { __asm__ volatile("fxrstor (%0)" ::"r"(state) : "memory"); }
 

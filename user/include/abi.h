@@ -68,8 +68,16 @@ enum {
     SYS_fcntl = 45,      /* int fcntl(int fd, int cmd, int arg): F_GETFD/F_SETFD (close-on-exec) */
     SYS_bcacheinfo = 46, /* int bcacheinfo(struct abi_bcacheinfo *info) */
     SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
-    /* Numbers reserved for what is being built: 48-59 more of the file
-     * system, 60-69 the POSIX process interface. */
+    /* Signals (docs/abi.md "Signals", docs/processes.md "Signals"): 48-53. */
+    SYS_sigaction = 48,  /* int sigaction(int sig, const struct abi_sigaction *act, struct abi_sigaction *old) */
+    SYS_sigprocmask = 49,/* int sigprocmask(int how, const uint64_t *set, uint64_t *old) */
+    SYS_sigpending = 50, /* int sigpending(uint64_t *set) */
+    SYS_sigreturn = 51,  /* int sigreturn(const struct abi_sigframe *frame): back from a handler;
+                          * does not return to its caller (a bad frame: SIGSEGV) */
+    SYS_alarm = 52,      /* int alarm(uint64_t ms) -> ms left of the previous alarm (rounded up) */
+    SYS_sigsuspend = 53, /* int sigsuspend(const uint64_t *mask) -> -EINTR once a signal was delivered */
+    /* Numbers reserved for what is being built: 54-69 the rest of the
+     * POSIX process interface. */
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
     SYS_cpufail = 71,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
                           * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
@@ -125,13 +133,112 @@ enum {
 #define ABI_W_EXITED(code) (((code) & 0xff) << 8)
 #define ABI_W_SIGNALED(sig) ((sig) & 0x7f)
 
-/* Signals. Only their numbers matter: a fault or kill() ends the process and
- * the number shows up in its wait status. */
+/* Signals: newlib's numbers (its sys/signal.h for x86_64-elf), since
+ * programs use newlib's headers. A set of signals is a 64-bit word with bit
+ * n for signal n (newlib's sigset_t); only bits 1..ABI_NSIG-1 mean
+ * anything, the others are ignored. */
+#define ABI_NSIG 32
+#define ABI_SIGHUP 1
+#define ABI_SIGINT 2
+#define ABI_SIGQUIT 3
 #define ABI_SIGILL 4
+#define ABI_SIGTRAP 5
+#define ABI_SIGABRT 6
+#define ABI_SIGEMT 7
 #define ABI_SIGFPE 8
 #define ABI_SIGKILL 9
+#define ABI_SIGBUS 10
 #define ABI_SIGSEGV 11
+#define ABI_SIGSYS 12
+#define ABI_SIGPIPE 13
+#define ABI_SIGALRM 14
 #define ABI_SIGTERM 15
+#define ABI_SIGURG 16
+#define ABI_SIGSTOP 17
+#define ABI_SIGTSTP 18
+#define ABI_SIGCONT 19
+#define ABI_SIGCHLD 20
+#define ABI_SIGTTIN 21
+#define ABI_SIGTTOU 22
+#define ABI_SIGIO 23
+#define ABI_SIGXCPU 24
+#define ABI_SIGXFSZ 25
+#define ABI_SIGVTALRM 26
+#define ABI_SIGPROF 27
+#define ABI_SIGWINCH 28
+#define ABI_SIGLOST 29
+#define ABI_SIGUSR1 30
+#define ABI_SIGUSR2 31
+
+/* sigaction(): the handler's special values (newlib's SIG_DFL, SIG_IGN),
+ * and the flags (SA_NOCLDSTOP is newlib's; the others are this kernel's). */
+#define ABI_SIG_DFL 0
+#define ABI_SIG_IGN 1
+#define ABI_SA_NOCLDSTOP 0x1 /* accepted; there are no stopped children to report */
+#define ABI_SA_SIGINFO 0x2   /* handler(sig, siginfo *, sigframe *) */
+#define ABI_SA_RESTART 0x4   /* an interrupted read/write/waitpid starts again */
+#define ABI_SA_NODEFER 0x8   /* the signal is not blocked while its handler runs */
+#define ABI_SA_RESETHAND 0x10 /* back to SIG_DFL once delivered */
+#define ABI_SA_ALL 0x1f
+/* sigprocmask() how (newlib's values). */
+#define ABI_SIG_SETMASK 0
+#define ABI_SIG_BLOCK 1
+#define ABI_SIG_UNBLOCK 2
+
+/* What a handler is called with and what sigreturn() gets back. */
+struct abi_sigaction {             /* 32 bytes: newlib's struct sigaction, plus the restorer */
+    uint64_t handler;              /* ABI_SIG_DFL, ABI_SIG_IGN or a user address */
+    uint64_t mask;                 /* blocked as well while the handler runs */
+    int32_t flags;                 /* ABI_SA_* */
+    int32_t pad;
+    uint64_t restorer;             /* where the handler returns to: calls sigreturn (user/lib) */
+};
+
+/* si_code: newlib's SI_* for signals sent by a process, this kernel's for the rest. */
+#define ABI_SI_USER 1        /* kill() */
+#define ABI_SI_TIMER 3       /* alarm() */
+#define ABI_SI_KERNEL 6      /* the kernel (Ctrl-C on the console) */
+#define ABI_SEGV_MAPERR 10   /* page fault: nothing mapped there */
+#define ABI_SEGV_ACCERR 11   /* page fault: mapped, but not for that access */
+#define ABI_SEGV_GPF 12      /* general protection (si_addr 0), or another exception */
+#define ABI_ILL_ILLOPC 20    /* invalid opcode */
+#define ABI_FPE_INTDIV 30    /* divide error */
+#define ABI_FPE_FLTINV 31    /* x87 or SIMD floating-point exception */
+#define ABI_CLD_EXITED 40    /* SIGCHLD: the child called exit (si_status: the code) */
+#define ABI_CLD_KILLED 41    /* SIGCHLD: a signal ended the child (si_status: the signal) */
+
+struct abi_siginfo {               /* 40 bytes; newlib programs see it as siginfo_t */
+    int32_t signo;
+    int32_t errno_value;           /* always 0 */
+    int32_t code;                  /* ABI_SI_*, ABI_SEGV_*, ... */
+    int32_t pid;                   /* the sender (kill), the child (SIGCHLD), else 0 */
+    int32_t uid;                   /* always 0: there is one user */
+    int32_t status;                /* SIGCHLD: exit code or signal */
+    uint64_t addr;                 /* faults: the address (CR2; the instruction for SIGILL/SIGFPE) */
+    uint64_t value;                /* always 0 */
+};
+
+/* The interrupted context, as saved on the user stack: the general
+ * registers in the kernel's trap-frame order, the signal mask to go back
+ * to, and the FXSAVE image of the x87/SSE registers. A handler may change
+ * it; sigreturn() checks everything it restores (docs/abi.md). */
+struct abi_sigcontext {            /* 704 bytes */
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t rip, cs, rflags, rsp, ss;
+    uint64_t trapno;               /* the exception vector, 0x80 for a system call */
+    uint64_t err;                  /* the exception's error code */
+    uint64_t addr;                 /* a page fault's address (CR2) */
+    uint64_t mask;                 /* the blocked set to restore */
+    uint8_t fpu[512] __attribute__((aligned(16)));
+};
+
+/* The frame on the user stack: the handler's return address (the
+ * restorer) sits just below it, and sigreturn() takes its address. */
+struct abi_sigframe {              /* 752 bytes, 16-aligned */
+    struct abi_sigcontext ctx;     /* the third argument of an SA_SIGINFO handler */
+    struct abi_siginfo info;       /* the second */
+    uint64_t pad;
+};
 
 /* File modes for abi_stat.mode (same bits as POSIX / newlib). */
 #define ABI_S_IFMT 0170000

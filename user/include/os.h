@@ -63,6 +63,9 @@ int sched_yield(void);
 int sleep_ms(uint64_t ms);
 /* Nanoseconds since boot. */
 uint64_t uptime_ns(void);
+/* SIGALRM in ms milliseconds (0: none); returns the ms left of the
+ * previous alarm, rounded up (alarm() and ualarm() are built on it). */
+int alarm_ms(uint64_t ms);
 /* The next entry of the directory open on fd: 1 filled in, 0 at the end
  * (readdir() in <dirent.h> is built on it). */
 int getdents(int fd, struct abi_dirent *d);
