@@ -38,7 +38,7 @@
     X(RANK_BUF, 18, "sleep lock: one buffer of the buffer cache")               \
     X(RANK_PROC_TABLE, 20, "process table: slots, parent links, pids")          \
     X(RANK_SLEEP_COND, 22, "a sleeper's condition (console readers, sleep timers, pipes, sleep locks)") \
-    X(RANK_PROC, 25, "one process: state, wait channel, exit status (tie: address)") \
+    X(RANK_PROC, 25, "one process: state, wait channel, exit status, signals (tie: address)") \
     X(RANK_RUNQUEUE, 30, "ready queues: Lrq, or one CPU's queues (tie: CPU number)") \
     X(RANK_AWT, 40, "assigned workload table (Lawt)")                            \
     X(RANK_WORKTABLE, 45, "the benchmark's work table: one region (kwork, docs/bench.md)") \

@@ -30,7 +30,8 @@ struct addrspace {
 
 /*
  * Locking (docs/locks.md): `lock` (RANK_PROC) guards state, wait_channel,
- * killed, exit_status, prio and affinity, and is held across a context
+ * sleep_intr, killed, exit_status, prio, affinity and the signal state
+ * (sig_*, alarm_ns), and is held across a context
  * switch (from sched() until the scheduler loop has left the stack). The
  * process table's lock (os->proc_lock, RANK_PROC_TABLE, taken first) guards
  * the slot itself (UNUSED <-> EMBRYO), pid and parent. The rest belongs to

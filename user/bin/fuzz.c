@@ -31,6 +31,14 @@
  * and DF as they were (docs/abi.md, "Calling convention"); the life checks
  * that itself and ends with a code naming what differed.
  *
+ * Signals: sigaction installs only the fuzzer's own actions (default,
+ * ignore, or a handler that counts and returns, with assorted flags and
+ * masks; never a handler for SIGCHLD, which a fuzzed fork's child sends),
+ * or is given a bad pointer; sigreturn, never called from a handler, must
+ * end the life with SIGSEGV; sigsuspend waits for its killer like a long
+ * sleep; alarm is set past the end of any life, or cleared. A kill of the
+ * life itself may now be survived (ignored, blocked or handled).
+ *
  * What is kept out, because it would end the test for a reason nobody
  * learns from: poweroff (any call number whose low 32 bits say poweroff);
  * cpufail likewise (it would stop a CPU dead, docs/organisations.md);
@@ -86,7 +94,6 @@
 #define F_AC 0x40000ull
 #define F_KEPT (F_CF | F_PF | F_AF | F_ZF | F_SF | F_DF | F_OF)
 
-#define ABI_SIGTRAP 5 /* not in abi.h today; a kernel may report #DB with it */
 
 /* ---------------------------------------------------------------------
  * Options
@@ -147,6 +154,7 @@ enum argkind {
     A_ARGV_BAD,   /* argv whose second element is a kernel address */
     A_ARGV_BIG,   /* argv of 2000 strings (E2BIG) */
     A_ENVP,       /* a small valid environment */
+    A_SIGACT,     /* sigaction: the fuzzer's own action number v (safe_actions) */
 };
 
 struct arg { uint8_t kind; uint64_t v; };
@@ -250,6 +258,35 @@ static struct arg some_path(struct rng *r)
     }
 }
 
+/* What a life may install with sigaction: never a handler the kernel
+ * would send it into at random (a text address would run the life's own
+ * code from the middle). The one handler counts and returns through the
+ * library's restorer; the flags and masks vary, some of them invalid. */
+static volatile int fuzz_handled;
+static void fuzz_handler(int sig) { (void)sig; fuzz_handled++; }
+void __sig_restorer(void);
+#define N_SAFE_ACTIONS 8
+static struct abi_sigaction safe_actions[N_SAFE_ACTIONS];
+static void safe_actions_init(void)
+{
+    static const struct { uint64_t handler; uint64_t mask; int32_t flags; } a[N_SAFE_ACTIONS] = {
+        { ABI_SIG_DFL, 0, 0 },
+        { ABI_SIG_IGN, 0, 0 },
+        { 2, ~0ull, ABI_SA_SIGINFO },                          /* handler, every signal blocked while it runs */
+        { 2, 0, ABI_SA_RESTART | ABI_SA_NODEFER },
+        { 2, 1ull << ABI_SIGSEGV, ABI_SA_RESETHAND },
+        { 2, 0, 0x40 },                                       /* an unknown flag: EINVAL */
+        { 2, 0xffffffff00000000ull, ABI_SA_ALL },
+        { ABI_SIG_IGN, ~0ull, ABI_SA_ALL },
+    };
+    for (int i = 0; i < N_SAFE_ACTIONS; i++) {
+        safe_actions[i].handler = a[i].handler == 2 ? (uint64_t)fuzz_handler : a[i].handler;
+        safe_actions[i].mask = a[i].mask;
+        safe_actions[i].flags = a[i].flags;
+        safe_actions[i].restorer = (uint64_t)__sig_restorer;
+    }
+}
+
 static void plan(int w, uint64_t j, struct call *c)
 {
     struct rng r = rng_for(opt_seed, w, j);
@@ -295,9 +332,12 @@ static void plan(int w, uint64_t j, struct call *c)
         c->a[0] = some_pid(&r, &self);
         c->a[1] = val(chance(&r, 2) ? 1 + below(&r, 31) : some_value(&r, 1));
         int sig = (int)(uint32_t)c->a[1].v;
+        /* Signals may be ignored, blocked or handled by now (sigaction,
+         * sigprocmask): then the life goes on. */
         if (self == 1 && c->a[1].v >= 1 && c->a[1].v <= 31) {
             c->terminal = 1;
             c->sig_ok |= 1u << c->a[1].v;
+            c->may_survive = 1;
         } else if (self && sig >= 1 && sig <= 31) {
             /* truncated to int by the kernel, or refused: either is fine */
             c->terminal = 1;
@@ -384,6 +424,34 @@ static void plan(int w, uint64_t j, struct call *c)
     case SYS_open:
         c->a[0] = some_path(&r);
         break;
+    case SYS_sigaction:
+        c->a[0] = val(chance(&r, 2) ? 1 + below(&r, 31) : some_value(&r, 1));
+        switch (below(&r, 4)) {
+        case 0: c->a[1] = val(0); break; /* only asks */
+        case 1: c->a[1] = val(some_value(&r, 1)); break; /* mostly EFAULT */
+        default: { struct arg a = { A_SIGACT, below(&r, N_SAFE_ACTIONS) }; c->a[1] = a; break; }
+        }
+        break;
+    case SYS_sigreturn:
+        /* No frame the kernel made: refused, and the life ends with SIGSEGV. */
+        c->terminal = 1;
+        c->sig_ok |= 1u << ABI_SIGSEGV;
+        break;
+    case SYS_sigsuspend:
+        /* With a readable mask it waits for a signal that never comes: the
+         * killer ends it. Without, EFAULT. */
+        c->terminal = 1;
+        c->long_sleep = 1;
+        c->sig_ok |= 1u << ABI_SIGKILL;
+        c->may_survive = 1;
+        break;
+    case SYS_alarm: {
+        /* An alarm that rang during the life would end it unplanned:
+         * none, or one past its end (2^32 ms is 50 days). */
+        uint64_t v = some_value(&r, 1);
+        c->a[0] = val(v < (1ull << 32) ? 0 : v);
+        break;
+    }
     default:
         break;
     }
@@ -565,6 +633,7 @@ static void life_header(struct buf *b, int w, uint64_t j)
 static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
 {
     struct buf b;
+    safe_actions_init();
     raw_syscall(SYS_close, 0, 0, 0, 0, 0); /* no blocking console reads */
     unsigned cons = (1u << 1) | (1u << 2);  /* fds still on the console */
     int nkids = 0;
@@ -623,6 +692,11 @@ static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
             case A_ARGV_BAD: v[i] = (uint64_t)argv_bad; break;
             case A_ARGV_BIG: v[i] = (uint64_t)argv_big; break;
             case A_ENVP: v[i] = (uint64_t)envp_ok; break;
+            case A_SIGACT:
+                /* SIGCHLD comes when a fuzzed fork's child ends: a handler
+                 * would end a long sleep early. Only DFL or IGN for it. */
+                v[i] = (uint64_t)&safe_actions[(uint32_t)c.a[0].v == ABI_SIGCHLD ? a.v % 2 : a.v];
+                break;
             default: v[i] = a.v; break;
             }
         }

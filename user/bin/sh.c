@@ -17,6 +17,13 @@
  * reported as "[pid] done". A foreground program that ends abnormally is
  * reported ("sh: ls: killed by signal 11", "sh: x: exit 3").
  *
+ * Ctrl-C (docs/processes.md "Signals"): the console sends SIGINT to every
+ * process of its OS instance but init, as a V7 terminal did to its process
+ * group. An interactive sh catches it: a read at the prompt or a wait for
+ * the foreground job is interrupted, and sh goes on; the foreground job
+ * has SIGINT at the default (exec resets the handler) and ends; background
+ * jobs are started with SIGINT ignored, so they go on.
+ *
  * Built-ins: exit [code], wait (for all background jobs), jobs, help,
  * cd [dir] (default /), pwd.
  * sh exits at end of input. Lines longer than MAXLINE-1 characters are cut.
@@ -26,6 +33,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include "os.h"
@@ -60,6 +68,13 @@ static char **env(void)
 static char inbuf[1024];
 static size_t inpos, inlen;
 static int at_eof;
+static volatile sig_atomic_t interrupted; /* Ctrl-C since the last prompt */
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 static int getch(void)
 {
@@ -67,8 +82,14 @@ static int getch(void)
         if (at_eof)
             return -1;
         ssize_t n = read(0, inbuf, sizeof inbuf);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            if (interrupted) { /* Ctrl-C at the prompt: the console dropped the line */
+                interrupted = 0;
+                fputs("$ ", stdout);
+                fflush(stdout);
+            }
             continue;
+        }
         if (n <= 0) {
             at_eof = 1;
             return -1;
@@ -308,7 +329,7 @@ static void wait_for(int pid, const char *name)
         fprintf(stderr, "sh: waitpid %d: %s\n", pid, strerror(errno));
         return;
     }
-    if (WIFSIGNALED(status))
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGINT) /* Ctrl-C: the user knows */
         fprintf(stderr, "sh: %s: killed by signal %d\n", name, WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 126)
         fprintf(stderr, "sh: %s: exit %d\n", name, WEXITSTATUS(status));
@@ -345,6 +366,8 @@ static void run(struct stage *st, int n, int bg)
             break;
         }
         if (pid == 0) {
+            if (bg)
+                signal(SIGINT, SIG_IGN); /* stays ignored across exec: Ctrl-C is not for it */
             if (prev_read >= 0) {
                 dup2(prev_read, 0);
                 close(prev_read);
@@ -462,8 +485,14 @@ int main(void)
     static char line[MAXLINE];
     static struct stage st[MAXSTAGES];
 
+    if (isatty(0)) {
+        struct sigaction sa = { .sa_handler = on_interrupt }; /* no SA_RESTART: reads end with EINTR */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+    }
     for (;;) {
         reap(0);
+        interrupted = 0;
         fputs("$ ", stdout);
         fflush(stdout);
 
