@@ -310,8 +310,8 @@ static void plan(int w, uint64_t j, struct call *c)
             continue;
         if ((c->nr & 0xffffffffull) == SYS_cpufail) /* would stop a CPU dead: not the fuzzer's to do */
             continue;
-        if (c->nr == SYS_exit && !chance(&r, 6))
-            continue; /* exit ends a life: keep lives long enough to do things */
+        if ((c->nr == SYS_exit || c->nr == SYS_sigreturn || c->nr == SYS_sigsuspend) && !chance(&r, 6))
+            continue; /* these end a life: keep lives long enough to do things */
         break;
     }
     for (int i = 0; i < 6; i++)
