@@ -798,8 +798,22 @@ static void t_kill_other(void)
         sleep_ms(20);
         if (kill(pid, SIGUSR1) != 0)
             fail("kill(child, SIGUSR1): errno %d", errno);
-        expect_exit(reap_within(pid, 10000, spin ? "spinner" : "pauser"), 0,
-                    spin ? "spinning child after SIGUSR1" : "pausing child after SIGUSR1");
+        /* Asleep in waitpid (an alarm as the time limit), so that nothing
+         * but the child is ready to run: the spinner must get its signal
+         * at a timer tick even when it has no reason to give up its CPU. */
+        install(SIGALRM, count_handler, 0);
+        hits = 0;
+        alarm_ms(10000);
+        int st = 0, w = waitpid(pid, &st, 0);
+        alarm_ms(0);
+        const char *who = spin ? "spinning child after SIGUSR1" : "pausing child after SIGUSR1";
+        if (w != pid) {
+            fail("%s: still there after 10 s (waitpid %d, errno %d)", who, w, errno);
+            kill(pid, SIGKILL);
+            reap_within(pid, 5000, who);
+        } else {
+            expect_exit(st, 0, who);
+        }
     }
 }
 
