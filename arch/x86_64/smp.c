@@ -51,10 +51,11 @@ static void ap_entry(struct cpu *c) {
     // LAB smp: in this order: the per-CPU pointer, so that this_cpu() is c
     // LAB smp: (arch.h); its own GDT and TSS (gdt.h); the IDT the BSP built
     // LAB smp: (idt.h); the CR0/EFER features, as arch_early_init() does on
-    // LAB smp: the BSP (init.c); its local APIC (lapic.h). Then finish
-    // LAB smp: c->boot_cycles (start_ap() stored the time of the INIT there)
-    // LAB smp: and, last, set c->online with a release store: the BSP waits
-    // LAB smp: for it in wait_online() and then counts on all of the above.
+    // LAB smp: the BSP (init.c); its local APIC (lapic.h). Then make
+    // LAB smp: c->boot_cycles the cycles the start-up took (start_ap()
+    // LAB smp: stored arch_cycles() there just before the INIT) and, last,
+    // LAB smp: set c->online with a release store: the BSP waits for it in
+    // LAB smp: wait_online() and from then on counts on all of the above.
     // LAB smp: Until then the AP stops here and never reports in.
     (void)c;
     arch_halt_forever();
