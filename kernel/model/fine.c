@@ -318,6 +318,16 @@ static struct proc *fine_pick_next(void) {
 static bool fine_dequeue(struct proc *p) {
     struct runqueue *q = layout == GLOBAL ? &all : &rq[p->rq_cpu];
     spin_lock(&q->lock);
+    /* percpu: the balancer moves a waiting process holding both queues'
+     * locks but not p->lock, so p may have left q while this CPU waited
+     * for q's lock. Look again: a move away from q needs q's lock, and
+     * enqueue needs p->lock, which the caller holds, so once p->rq_cpu
+     * names the queue whose lock is held it stays so. */
+    while (layout == PERCPU && q != &rq[p->rq_cpu]) {
+        spin_unlock(&q->lock);
+        q = &rq[p->rq_cpu];
+        spin_lock(&q->lock);
+    }
     bool queued = !list_empty(&p->rq); /* a removed node is self-linked */
     if (queued) {
         queue_remove(q, p);
