@@ -131,21 +131,37 @@ static long read_file(const char *path, char *buf, size_t max)
 
 /* ------------------------------------------------------------ poll */
 
-/* A child that sleeps ms, then writes `text` into fds[1] and keeps its end
- * open (so only the data can wake a poller, not the close) until
- * finish() kills it; with text NULL it just exits, closing its end. The
- * parent keeps only the read end. */
+/* Wait until process pid sleeps (in its poll: it does nothing else that
+ * sleeps), at most 10 s: then a write finds it asleep, and only a wakeup
+ * gets it going. */
+static void wait_asleep(int pid)
+{
+    struct abi_procinfo pi;
+    for (int tries = 0; tries < 2000; tries++) {
+        for (int slot = 0; procinfo(slot, &pi) >= 0; slot++)
+            if (pi.pid == pid && pi.state == ABI_P_SLEEPING)
+                return;
+        sleep_ms(5);
+    }
+}
+
+/* A child that sleeps ms and waits until the parent sleeps, then writes
+ * `text` into fds[1] and keeps its end open (so only the data can wake a
+ * poller, not the close) until finish() kills it; with text NULL it just
+ * exits, closing its end. The parent keeps only the read end. */
 static int later(int fds[2], int ms, const char *text)
 {
+    int parent = getpid();
     int pid = xfork();
     if (pid == 0) {
         close(fds[0]);
         sleep_ms((uint64_t)ms);
+        wait_asleep(parent);
         if (!text)
             _exit(0);
         if (write(fds[1], text, strlen(text)) != (ssize_t)strlen(text))
             _exit(1);
-        sleep_ms(60000);
+        sleep_ms(2 * TEST_LIMIT_MS); /* longer than a test may take */
         _exit(0);
     }
     close(fds[1]);
@@ -155,10 +171,12 @@ static int later(int fds[2], int ms, const char *text)
 /* The writer of later(): still there (it wrote and waits), then gone. */
 static bool finish(int pid)
 {
-    bool alive = waitpid(pid, NULL, WNOHANG) == 0;
+    int st;
+    if (waitpid(pid, &st, WNOHANG) != 0)
+        return false; /* it ended by itself (a failed write), or is gone */
     kill(pid, SIGKILL);
-    int st = reap(pid);
-    return alive && st != -1 && WIFSIGNALED(st);
+    st = reap(pid);
+    return st != -1 && WIFSIGNALED(st);
 }
 
 static void t_poll_pipe_data(void)
@@ -280,7 +298,7 @@ static void t_poll_two_pipes(void)
     CHECK(pipe(a) == 0 && pipe(b) == 0, "pipe: errno %d", errno);
     int pid = later(b, 80, "x");
     struct pollfd pf[2] = { { .fd = a[0], .events = POLLIN }, { .fd = b[0], .events = POLLIN } };
-    int r = poll(pf, 2, 10000);
+    int r = poll(pf, 2, -1);
     CHECK(r == 1, "poll = %d, wanted 1", r);
     CHECK(pf[0].revents == 0 && pf[1].revents == POLLIN, "revents 0x%x 0x%x", pf[0].revents, pf[1].revents);
     CHECK(finish(pid), "the writer failed");
