@@ -6,6 +6,8 @@
  * under every organisation.
  *
  *   posixtests            every test        posixtests NAME...   the named ones
+ *   posixtests --poll-stdin   poll the console for a line, read it, print it
+ *                         (the cell that types one: tests/input/poll-console.txt)
  *
  * Each test runs in a forked child, which a watchdog kills after a minute
  * (a hang guard, not a timing assertion), and prints "posixtests: PASS
@@ -767,6 +769,16 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "--getenv") == 0) {
         const char *v = getenv(argv[2]);
         return v && strcmp(v, argv[3]) == 0 ? 0 : 1;
+    }
+    if (argc == 2 && strcmp(argv[1], "--poll-stdin") == 0) { /* the console cell: a line typed after it */
+        struct pollfd pf = { .fd = 0, .events = POLLIN };
+        int r = poll(&pf, 1, 10000);
+        char line[64] = { 0 };
+        ssize_t n = r == 1 ? read(0, line, sizeof line - 1) : 0;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        printf("poll-stdin: poll %d revents 0x%x line '%s'\n", r, pf.revents, line);
+        return r == 1 ? 0 : 1;
     }
     if (sysinfo(&si) < 0) {
         printf("posixtests: FAIL setup: sysinfo: errno %d\n", errno);
