@@ -76,6 +76,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
     p->cpu = cpu_id();
     p->user_cpu = cpu_id();
     p->affinity = -1;
+    p->umask = ABI_UMASK_DEFAULT;
     p->started_ns = uptime_ns();
     list_init(&p->rq);
     str_copy(p->name, name, sizeof p->name);
@@ -241,6 +242,7 @@ int proc_fork(void) {
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
     child->cloexec = parent->cloexec;
     str_copy(child->cwd, parent->cwd, sizeof child->cwd);
+    child->umask = parent->umask;
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
     int pid = child->pid; /* read before it runs: it may exit and be reaped at once */
