@@ -296,15 +296,22 @@ void proc_exit(int status) {
         init_exited(status); /* returns while other instances' inits run */
         this_os()->init = NULL; /* its slot will be reused: no longer init */
     }
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (p->files[fd]) {
-            file_close(p->files[fd]);
+    /* Each slot is emptied before what it held is released: should this
+     * CPU be declared failed in between (cpufail), the process runs
+     * proc_exit() again from first_run_lost(), and must not close a file
+     * or free an address space twice. */
+    for (int fd = 0; fd < NOFILE; fd++) {
+        struct file *f = p->files[fd];
+        if (f) {
             p->files[fd] = NULL;
+            file_close(f);
         }
-    if (p->as) {
+    }
+    struct addrspace *as = p->as;
+    if (as) {
         arch_as_activate(0);
-        as_destroy(p->as);
         p->as = NULL;
+        as_destroy(as);
     }
     /* The parent sleeps in wait() with the table lock as its condition
      * lock: woken while this holds it, it finds the zombie when it gets it. */
