@@ -68,6 +68,10 @@ enum {
     SYS_fcntl = 45,      /* int fcntl(int fd, int cmd, int arg): F_GETFD/F_SETFD (close-on-exec) */
     SYS_bcacheinfo = 46, /* int bcacheinfo(struct abi_bcacheinfo *info) */
     SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
+    /* Memory mappings (docs/abi.md, docs/memory.md "Mappings"). */
+    SYS_mmap = 54,       /* void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) */
+    SYS_munmap = 55,     /* int munmap(void *addr, size_t len) */
+    SYS_mprotect = 56,   /* int mprotect(void *addr, size_t len, int prot) */
     /* Numbers reserved for what is being built: 48-59 more of the file
      * system, 60-69 the POSIX process interface. */
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
@@ -132,6 +136,18 @@ enum {
 #define ABI_SIGKILL 9
 #define ABI_SIGSEGV 11
 #define ABI_SIGTERM 15
+
+/* mmap() and mprotect(): protections and flags (the values Linux and
+ * most Unix systems use; <sys/mman.h> gives them their POSIX names).
+ * MAP_SHARED exists only to be refused (EINVAL): mappings are private. */
+#define ABI_PROT_NONE 0
+#define ABI_PROT_READ 1
+#define ABI_PROT_WRITE 2
+#define ABI_PROT_EXEC 4
+#define ABI_MAP_SHARED 0x01
+#define ABI_MAP_PRIVATE 0x02
+#define ABI_MAP_FIXED 0x10
+#define ABI_MAP_ANONYMOUS 0x20
 
 /* File modes for abi_stat.mode (same bits as POSIX / newlib). */
 #define ABI_S_IFMT 0170000
