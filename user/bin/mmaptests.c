@@ -343,9 +343,14 @@ static void t_fork_private(void)
 {
     char *p = map(3 * PAGE, RW);
     char *ro = map(PAGE, PROT_READ);
-    CHECK(p && ro, "mmap: errno %d", errno);
+    char *was_ro = map(PAGE, RW);
+    CHECK(p && ro && was_ro, "mmap: errno %d", errno);
     p[0] = 'P';
     p[PAGE] = 'Q';
+    /* Read-only at the fork, so shared without copy-on-write: made
+     * writable in the child, the page must still be copied. */
+    was_ro[0] = 'V';
+    CHECK(mprotect(was_ro, PAGE, PROT_READ) == 0, "mprotect: errno %d", errno);
     int to_child[2], to_parent[2];
     CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0, "pipe: errno %d", errno);
     int pid = xfork();
@@ -361,6 +366,9 @@ static void t_fork_private(void)
             _exit(4); /* the parent's later write shows */
         if (munmap(p + 2 * PAGE, PAGE) != 0 || mprotect(p, PAGE, PROT_READ) != 0)
             _exit(5);
+        if (mprotect(was_ro, PAGE, RW) != 0)
+            _exit(5);
+        was_ro[0] = 'W';
         if (write(to_parent[1], "u", 1) != 1 || read(to_child[0], &c, 1) != 1)
             _exit(3);
         _exit(0);
@@ -375,6 +383,8 @@ static void t_fork_private(void)
     p[2 * PAGE] = 'S';
     p[0] = 'T';
     CHECK(p[2 * PAGE] == 'S' && p[0] == 'T', "the parent's pages after the child's munmap/mprotect");
+    CHECK(was_ro[0] == 'V', "the child's write to a shared read-only page it made writable shows in the parent: "
+          "'%c'", was_ro[0]);
     CHECK(write(to_child[1], "g", 1) == 1, "write to the child");
     int st = reap(pid);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: %s (2: parent's data missing, "
@@ -385,7 +395,7 @@ static void t_fork_private(void)
     close(to_child[1]);
     close(to_parent[0]);
     close(to_parent[1]);
-    CHECK(munmap(p, 3 * PAGE) == 0 && munmap(ro, PAGE) == 0, "munmap: errno %d", errno);
+    CHECK(munmap(p, 3 * PAGE) == 0 && munmap(ro, PAGE) == 0 && munmap(was_ro, PAGE) == 0, "munmap: errno %d", errno);
 }
 
 static unsigned char pat(size_t i) { return (unsigned char)(i * 7 + 3); }
