@@ -125,8 +125,8 @@ static const char *st_str(int st)
     return s;
 }
 
-enum touch { READ, WRITE, EXEC };
-static const char *const touch_names[] = { "reading", "writing", "executing" };
+enum touch { READ, WRITE, EXEC, READ_WRITE };
+static const char *const touch_names[] = { "reading", "writing", "executing", "reading, then writing" };
 
 /* Touch p in a child: its wait status (exit 0 if it survived). */
 static int touch_in_child(volatile char *p, enum touch how)
@@ -137,8 +137,10 @@ static int touch_in_child(volatile char *p, enum touch how)
             (void)*p;
         else if (how == WRITE)
             *p = 1;
-        else
+        else if (how == EXEC)
             ((void (*)(void))p)();
+        else
+            *p = (char)(*p + 1); /* the read maps the page, the write must still fault */
         _exit(0);
     }
     return pid < 0 ? -1 : reap(pid);
@@ -236,6 +238,7 @@ static void t_mprotect_readonly(void)
     faults(p, WRITE, "a page made read-only");
     faults(p + 2 * PAGE, WRITE, "an untouched page made read-only");
     works(p + 2 * PAGE + 10, READ, "an untouched read-only page");
+    faults(p + 2 * PAGE + 20, READ_WRITE, "an untouched read-only page");
     /* The kernel honours it too: read() into it is EFAULT. */
     int fds[2];
     CHECK(pipe(fds) == 0, "pipe: errno %d", errno);
@@ -296,6 +299,7 @@ static void t_prot_exec(void)
     CHECK(x, "mmap(PROT_EXEC): errno %d", errno);
     works(x, READ, "a PROT_EXEC mapping");
     faults(x, WRITE, "a PROT_EXEC mapping");
+    faults(x, READ_WRITE, "a PROT_EXEC mapping");
     CHECK(munmap(x, PAGE) == 0, "munmap: errno %d", errno);
 }
 
@@ -357,6 +361,8 @@ static void t_fork_private(void)
     CHECK(pid >= 0, "fork: errno %d", errno);
     if (pid == 0) {
         char c;
+        close(to_child[1]); /* so that each side sees the other's end as EOF if it dies */
+        close(to_parent[0]);
         if (p[0] != 'P' || p[PAGE] != 'Q')
             _exit(2); /* the parent's contents are not there */
         p[0] = 'C';
@@ -374,11 +380,14 @@ static void t_fork_private(void)
         _exit(0);
     }
     char c;
-    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d", errno);
+    close(to_child[0]);
+    close(to_parent[1]);
+    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d (it ended: %s)", errno, st_str(reap(pid)));
     CHECK(p[0] == 'P', "the child's write shows in the parent: '%c'", p[0]);
     p[PAGE] = 'R';
     CHECK(write(to_child[1], "g", 1) == 1, "write to the child");
-    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d", errno);
+    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d (it ended: %s; 4: the parent's later "
+          "write seen, 5: munmap/mprotect failed)", errno, st_str(reap(pid)));
     /* The child has unmapped a page and made one read-only: not here. */
     p[2 * PAGE] = 'S';
     p[0] = 'T';
@@ -391,10 +400,8 @@ static void t_fork_private(void)
           "4: parent's later write seen, 5: munmap/mprotect failed)", st_str(st));
     faults(ro, WRITE, "a read-only mapping in a forked child");
     works(p, WRITE, "a read-write mapping in a forked child");
-    close(to_child[0]);
     close(to_child[1]);
     close(to_parent[0]);
-    close(to_parent[1]);
     CHECK(munmap(p, 3 * PAGE) == 0 && munmap(ro, PAGE) == 0 && munmap(was_ro, PAGE) == 0, "munmap: errno %d", errno);
 }
 
@@ -830,6 +837,9 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
+/* A hang guard, not a timing assertion: the slowest test takes seconds. */
+#define TEST_LIMIT_MS 180000ull
+
 static int run(const struct test *t)
 {
     int pid = xfork();
@@ -840,7 +850,25 @@ static int run(const struct test *t)
         fflush(stdout);
         _exit(failures ? 1 : 0);
     }
-    int st = pid < 0 ? -1 : reap(pid);
+    int st = -1;
+    uint64_t deadline = uptime_ns() + TEST_LIMIT_MS * 1000000ull;
+    for (unsigned nap = 1; pid > 0; nap = nap < 20 ? nap * 2 : 20) {
+        int w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) {
+            st = -1;
+            break;
+        }
+        if (uptime_ns() > deadline) {
+            kill(pid, SIGKILL);
+            reap(pid);
+            printf("mmaptests: FAIL %s: no result after %llu s: test process killed\n", t->name,
+                   TEST_LIMIT_MS / 1000);
+            return 0;
+        }
+        sleep_ms(nap);
+    }
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         printf("mmaptests: PASS %s\n", t->name);
         return 1;
