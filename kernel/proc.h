@@ -15,7 +15,7 @@
 #include "user/include/abi.h"
 
 #define MAX_PROCS 64
-#define NOFILE 16
+#define NOFILE ABI_NOFILE
 #define NPRIO ABI_NPRIO
 #define DEFAULT_PRIO 4
 
@@ -74,6 +74,7 @@ struct proc {
     volatile bool in_kernel;    /* inside a system call or fault from user mode (cpus: INKERN) */
     char cwd[ABI_PATH_MAX];     /* working directory, absolute ("" = "/") */
     uint32_t cloexec;           /* bit fd: close files[fd] on exec */
+    uint32_t umask;             /* permission bits taken away from created files (inherited) */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 

@@ -38,7 +38,9 @@
  * cannot exist; setprio likewise; reads from the console (they would wait
  * for input for ever: the life closes fd 0 and skips reads from fds still
  * on the console); exec of any program but ut_args; writes of more than 16
- * bytes to the console. Pointers that are valid point into a scratch area
+ * bytes to the console; a poll() timeout that the kernel would take is
+ * kept under SHORT_SLEEP_MS (-1 would wait for ever on descriptors nobody
+ * writes). Pointers that are valid point into a scratch area
  * at the top of the life's heap, or at its text and read-only data (which
  * the kernel must refuse to write); never at the life's own variables.
  * mmap, munmap and mprotect get shaped arguments most of the time: inside
@@ -442,6 +444,17 @@ static void plan(int w, uint64_t j, struct call *c)
         /* the kernel's copies into and out of mappings the life changes */
         if (chance(&r, 8))
             c->a[1] = own_map_arg(&r);
+        break;
+    case SYS_poll:
+        /* a valid timeout stays short: -1 or a long one waits for ever on
+         * descriptors nobody writes (the console); refused ones stay */
+        if (c->a[2].kind == A_VALUE && c->a[2].v == (uint64_t)(int64_t)(int32_t)c->a[2].v)
+            c->a[2].v = below(&r, SHORT_SLEEP_MS);
+        else if (c->a[2].kind != A_VALUE)
+            c->a[2] = val(below(&r, 4));
+        break;
+    case SYS_access:
+        c->a[0] = some_path(&r);
         break;
     default:
         break;

@@ -125,15 +125,11 @@ int execve(const char *path, char *const argv[], char *const envp[])
 int _execve(const char *path, char *const argv[], char *const envp[]) ALIAS(execve);
 
 /* newlib has no exec family for x86_64-elf (its posix/ directory is not
- * built). The file system is flat, so execvp has no PATH to search. */
+ * built): execv here, execvp, execlp, execl and execle (the PATH search)
+ * in posix.c. */
 int execv(const char *path, char *const argv[])
 {
     return execve(path, argv, environ);
-}
-
-int execvp(const char *file, char *const argv[])
-{
-    return execve(file, argv, environ);
 }
 
 /* The kernel wants a valid status pointer; POSIX lets a program pass NULL
@@ -224,11 +220,19 @@ _READ_WRITE_RETURN_TYPE read(int fd, void *buf, size_t n)
 }
 _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t n) ALIAS(read);
 
-/* The mode argument (only meaningful with O_CREAT) is ignored: new files
- * are 0644, directories 0755 (there are no users to tell apart). */
+/* The mode argument is there only with O_CREAT (POSIX), and only then
+ * read: the kernel takes its permission bits less the umask. Without
+ * O_CREAT rdx carries 0, which the kernel ignores. */
 int open(const char *path, int flags, ...)
 {
-    return (int)check(SC2(SYS_open, path, flags));
+    unsigned mode = 0;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (unsigned)va_arg(ap, int); /* mode_t is promoted to int */
+        va_end(ap);
+    }
+    return (int)check(SC3(SYS_open, path, flags, mode));
 }
 int _open(const char *path, int flags, ...) ALIAS(open);
 
@@ -311,8 +315,7 @@ int _unlink(const char *path) ALIAS(unlink);
  * ------------------------------------------------------------------- */
 int mkdir(const char *path, mode_t mode)
 {
-    (void)mode;
-    return (int)check(SC1(SYS_mkdir, path));
+    return (int)check(SC2(SYS_mkdir, path, (unsigned)mode));
 }
 int _mkdir(const char *path, mode_t mode) ALIAS(mkdir);
 
