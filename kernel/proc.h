@@ -10,6 +10,7 @@
 #include "lib/types.h"
 #include "kernel/cpu.h"
 #include "kernel/file.h"
+#include "kernel/mmap.h"
 #include "kernel/spinlock.h"
 #include "user/include/abi.h"
 
@@ -21,11 +22,12 @@
 enum proc_state { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
 
 struct addrspace {
-    struct spinlock lock;   /* page tables and break (RANK_ADDRSPACE) */
+    struct spinlock lock;   /* page tables, break and mappings (RANK_ADDRSPACE) */
     volatile int in_use;    /* a slot of the instance's address-space table (vm.c) */
     uint64_t root;          /* physical address of the top-level page table */
     uint64_t image_end;     /* end of the loaded segments: the break starts here */
     uint64_t brk;           /* current program break */
+    struct vm_regions maps; /* mmap()'s regions (kernel/mmap.c), under `lock` */
 };
 
 /*

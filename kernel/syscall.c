@@ -7,6 +7,7 @@
 #include "kernel/syscall.h"
 #include "kernel/cpufail.h"
 #include "kernel/sysfile.h"
+#include "kernel/mmap.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
 #include "kernel/poll.h"
@@ -439,6 +440,11 @@ static long sys_fcntl(const union sysarg *a) { return sysfile_fcntl(a[0].i, a[1]
 static long sys_bcacheinfo(const union sysarg *a) { return sysfile_bcacheinfo(a[0].u); }
 static long sys_statfs(const union sysarg *a) { return sysfile_statfs(a[0].u); }
 
+/* Memory mappings (kernel/mmap.c). */
+static long sys_mmap(const union sysarg *a) { return mmap_map(a[0].u, a[1].u, a[2].i, a[3].i, a[4].i, a[5].s); }
+static long sys_munmap(const union sysarg *a) { return mmap_unmap(a[0].u, a[1].u); }
+static long sys_mprotect(const union sysarg *a) { return mmap_protect(a[0].u, a[1].u, a[2].i); }
+
 struct syscall_desc {
     long (*fn)(const union sysarg *a);
     uint8_t args[MAX_ARGS]; /* enum arg_kind of rdi, rsi, rdx, r10, r8, r9 */
@@ -503,6 +509,9 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_fcntl] = {sys_fcntl, {I, I, I}},
     [SYS_bcacheinfo] = {sys_bcacheinfo, {U}},
     [SYS_statfs] = {sys_statfs, {U}},
+    [SYS_mmap] = {sys_mmap, {U, U, I, I, I, S}},
+    [SYS_munmap] = {sys_munmap, {U, U}},
+    [SYS_mprotect] = {sys_mprotect, {U, U, I}},
     [SYS_poll] = {sys_poll, {U, U, I}},
     [SYS_clock_gettime] = {sys_clock_gettime, {I, U}},
     [SYS_umask] = {sys_umask, {I}},

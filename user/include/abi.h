@@ -70,6 +70,9 @@ enum {
     SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
     /* Numbers reserved for the POSIX process interface (issue 15): signals
      * 48-53, memory 54-56, poll 57, time and system 58-63. */
+    SYS_mmap = 54,       /* void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) */
+    SYS_munmap = 55,     /* int munmap(void *addr, size_t len) */
+    SYS_mprotect = 56,   /* int mprotect(void *addr, size_t len, int prot) */
     SYS_poll = 57,       /* int poll(struct abi_pollfd *fds, uint64_t nfds, int timeout_ms) -> ready fds */
     SYS_clock_gettime = 58, /* int clock_gettime(int clock, struct abi_timespec *ts) (ABI_CLOCK_*) */
     SYS_umask = 59,      /* int umask(int mask) -> the old mask (only mask & 0777 is used) */
@@ -152,6 +155,18 @@ enum {
 #define ABI_SIGKILL 9
 #define ABI_SIGSEGV 11
 #define ABI_SIGTERM 15
+
+/* mmap() and mprotect(): protections and flags (the values Linux and
+ * most Unix systems use; <sys/mman.h> gives them their POSIX names).
+ * MAP_SHARED exists only to be refused (EINVAL): mappings are private. */
+#define ABI_PROT_NONE 0
+#define ABI_PROT_READ 1
+#define ABI_PROT_WRITE 2
+#define ABI_PROT_EXEC 4
+#define ABI_MAP_SHARED 0x01
+#define ABI_MAP_PRIVATE 0x02
+#define ABI_MAP_FIXED 0x10
+#define ABI_MAP_ANONYMOUS 0x20
 
 /* File modes for abi_stat.mode (same bits as POSIX / newlib). */
 #define ABI_S_IFMT 0170000

@@ -36,6 +36,7 @@
 #include <sys/times.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 
 #include "abi.h"
 #include "os.h"
@@ -180,6 +181,29 @@ void *sbrk(ptrdiff_t increment)
     return (void *)r;
 }
 void *_sbrk(ptrdiff_t increment) ALIAS(sbrk);
+
+/* Memory mappings (<sys/mman.h>). Addresses the kernel returns lie below
+ * 0x00007FFFFFFFF000, so a negative result is always an error. */
+_Static_assert(PROT_READ == ABI_PROT_READ && PROT_WRITE == ABI_PROT_WRITE && PROT_EXEC == ABI_PROT_EXEC &&
+               PROT_NONE == ABI_PROT_NONE, "sys/mman.h and abi.h disagree");
+_Static_assert(MAP_SHARED == ABI_MAP_SHARED && MAP_PRIVATE == ABI_MAP_PRIVATE && MAP_FIXED == ABI_MAP_FIXED &&
+               MAP_ANONYMOUS == ABI_MAP_ANONYMOUS, "sys/mman.h and abi.h disagree");
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    long r = syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
+    return r < 0 ? (fail((int)-r), MAP_FAILED) : (void *)r;
+}
+
+int munmap(void *addr, size_t len)
+{
+    return (int)check(SC2(SYS_munmap, addr, len));
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+    return (int)check(SC3(SYS_mprotect, addr, len, prot));
+}
 
 /* ---------------------------------------------------------------------
  * Files
