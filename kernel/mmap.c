@@ -267,9 +267,11 @@ long mmap_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, int64_t 
         at = regions_gap(&t, len);
     if (fixed)
         regions_cut(&t, at, at + len);
-    /* The table without the new mapping must fit too: it is what a failed
-     * file read leaves (below). */
-    bool fits = at != 0 && t.n <= MMAP_REGIONS;
+    /* For a file, the table without the new mapping must fit too: it is
+     * what a failed read leaves (below). An anonymous mapping cannot fail
+     * later, so only the final table counts (the array has room for the
+     * cut's extra entries). */
+    bool fits = at != 0 && (!from_file || t.n <= MMAP_REGIONS);
     if (fits) {
         regions_add(&t, at, at + len, (uint32_t)prot);
         fits = t.n <= MMAP_REGIONS;

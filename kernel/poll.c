@@ -135,7 +135,7 @@ long poll_fds(uint64_t ufds, uint64_t nfds, int timeout_ms) {
     struct proc *p = current_proc();
     struct os_instance *os = this_os();
     uint64_t deadline = timeout_ms > 0 ? uptime_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
-    __atomic_fetch_add(&os->pollers, 1, __ATOMIC_SEQ_CST); /* before the first look (above) */
+    __atomic_fetch_add(&os->pollers, 1, __ATOMIC_SEQ_CST); /* before the first look (below) */
     long r;
     for (;;) {
         uint64_t gen = __atomic_load_n(&os->poll_gen, __ATOMIC_ACQUIRE);
