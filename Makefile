@@ -97,9 +97,10 @@ $(BUILD)/initrd.cpio: user
 
 # The SATA disk: ext2 over the same files, by e2fsprogs (tools/mkdisk.sh).
 # `make run` and every test cell boot a fresh copy of it.
-# The programs only the disk has (user/Makefile DISK_PROGS) are
-# prerequisites too: a change to one of them leaves the initrd as it was.
 disk: $(BUILD)/disk.img
+# The programs only the disk has are prerequisites too (looked at after
+# `user` has rebuilt them): a change to one of them alone leaves the
+# initrd as it was.
 $(BUILD)/disk.img: $(BUILD)/initrd.cpio tools/mkdisk.sh $(wildcard $(BUILD)/user/disk-bin/*)
 	$(Q)tools/mkdisk.sh $(BUILD)/user/initrd $@ $(BUILD)/user/disk-bin
 

@@ -55,6 +55,7 @@ tramp32:
     shr $24, %ebx                   /* initial APIC id, 8 bits */
 2:  cmp TRAMP(tramp_apic_id), %ebx
     jne park
+    /* LAB smp: BEGIN */
     mov %cr4, %eax
     or $((1 << 5) | (1 << 7)), %eax /* PAE, PGE */
     mov %eax, %cr4
@@ -68,6 +69,18 @@ tramp32:
     or $((1 << 31) | (1 << 16)), %eax /* PG, WP */
     mov %eax, %cr0
     ljmp $0x18, $TRAMP(tramp64)
+    /* LAB smp: STUB
+    // LAB smp: from 32-bit protected mode to 64-bit mode (SDM vol. 3A
+    // LAB smp: 10.8.5), in this order: CR4.PAE (and PGE, as the BSP has);
+    // LAB smp: CR3 = the kernel page-table root from the data block
+    // LAB smp: (tramp_cr3); in IA32_EFER (MSR 0xC0000080, rdmsr/wrmsr) LME,
+    // LAB smp: and NXE and SCE as the BSP has them; then CR0.PG (and WP),
+    // LAB smp: which turns paging and long mode on; then a far jump through
+    // LAB smp: the 64-bit code selector of tramp_gdt to tramp64. Addresses
+    // LAB smp: here are physical: write a label x as TRAMP(x).
+    // LAB smp: Until then the AP parks: it halts here for good.
+    jmp park
+       LAB smp: END */
 
     .code64
 tramp64:

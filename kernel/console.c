@@ -162,6 +162,16 @@ void console_receive(void) {
 
 bool console_line_ready(int os) { return rings[os].committed != rings[os].tail; }
 
+/* The same under the input lock, for poll(): a line committed after this
+ * look is followed by console_wakeup() for its instance, which tells the
+ * pollers too (kernel/poll.c), so none can miss it. */
+bool console_poll_ready(int os) {
+    spin_lock(&input_lock);
+    bool ready = console_line_ready(os);
+    spin_unlock(&input_lock);
+    return ready;
+}
+
 size_t console_read_ready(int os, char *buf, size_t n) {
     struct input_ring *r = &rings[os];
     spin_lock(&input_lock);

@@ -30,6 +30,7 @@ void console_receive(void);          /* the receive interrupt: take bytes from t
 /* Copy up to n bytes of instance os's completed lines; 0 when none is ready. */
 size_t console_read_ready(int os, char *buf, size_t n);
 bool console_line_ready(int os);
+bool console_poll_ready(int os);     /* the same, under the input lock (poll) */
 /* Who to wake when a line completes for instance os (set by the file layer). */
 extern void (*console_wakeup)(int os);
 /* Ctrl-C was typed for instance `os` (set by fs.c: os_console_interrupt_for). */

@@ -205,7 +205,9 @@ static int load_image(struct proc *p, const char *path, const struct exec_args *
                       uint64_t size) {
     struct elf_image img;
     const char *why = "?";
-    if (elf_parse(data, size, USER_LO, USER_STACK_TOP - USER_STACK_MAX, &img, &why) < 0) {
+    /* Below the shared-memory windows: above them lie mmap's area and the
+     * stack, which the kernel manages itself (docs/memory.md). */
+    if (elf_parse(data, size, USER_LO, USER_SHM_BASE, &img, &why) < 0) {
         pr_warn("exec: %s: not a valid executable: %s\n", path, why);
         return -ABI_ENOEXEC;
     }

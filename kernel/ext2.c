@@ -1058,8 +1058,8 @@ out_unlocked:
     return err;
 }
 
-int fs_create(const char *path, bool excl, struct inode **out) {
-    int err = create(path, EXT2_S_IFREG | 0644, excl, out);
+int fs_create(const char *path, uint32_t perm, bool excl, struct inode **out) {
+    int err = create(path, (uint16_t)(EXT2_S_IFREG | (perm & ABI_MODE_BITS)), excl, out);
     if (err)
         return err;
     if ((err = ilock(*out)) == 0) {
@@ -1073,9 +1073,9 @@ int fs_create(const char *path, bool excl, struct inode **out) {
     return err;
 }
 
-int fs_mkdir(const char *path) {
+int fs_mkdir(const char *path, uint32_t perm) {
     struct inode *ip;
-    int err = create(path, EXT2_S_IFDIR | 0755, true, &ip);
+    int err = create(path, (uint16_t)(EXT2_S_IFDIR | (perm & ABI_MODE_BITS)), true, &ip);
     if (!err)
         iput(ip);
     return err;

@@ -72,9 +72,10 @@ void iunlock(struct inode *ip);
 
 /* Path to inode (referenced, unlocked); 0 or -ENOENT, -ENOTDIR, ... */
 int fs_namei(const char *path, struct inode **out);
-/* Create a regular file (O_CREAT): the existing one unless excl. */
-int fs_create(const char *path, bool excl, struct inode **out);
-int fs_mkdir(const char *path);
+/* Create a regular file (O_CREAT) with permission bits perm: the existing
+ * one (as it is) unless excl. */
+int fs_create(const char *path, uint32_t perm, bool excl, struct inode **out);
+int fs_mkdir(const char *path, uint32_t perm);
 int fs_rmdir(const char *path);
 int fs_unlink(const char *path);
 int fs_link(const char *oldpath, const char *newpath);

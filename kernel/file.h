@@ -39,7 +39,8 @@ void fs_init(void);
 void fs_mount_root(void);
 /* The disk's helper threads (block watchdog, cache flusher). */
 void fs_start_threads(void);
-struct file *file_open(const char *path, int flags, int *err);
+/* mode: the permission bits of a file that O_CREAT creates (umask applied). */
+struct file *file_open(const char *path, int flags, uint32_t mode, int *err);
 struct file *file_dup(struct file *f);
 void file_close(struct file *f);
 long file_read(struct file *f, void *kbuf_or_user, size_t n, bool to_user);

@@ -162,11 +162,11 @@ static bool initrd_name(const char *path, struct cpio_entry *e) {
 }
 
 /* A file or directory of the disk. */
-static struct file *open_inode(const char *path, int flags, int *err) {
+static struct file *open_inode(const char *path, int flags, uint32_t mode, int *err) {
     int acc = flags & ABI_O_ACCMODE;
     bool wr = acc == ABI_O_WRONLY || acc == ABI_O_RDWR;
     struct inode *ip;
-    int r = (flags & ABI_O_CREAT) ? fs_create(path, flags & ABI_O_EXCL, &ip) : fs_namei(path, &ip);
+    int r = (flags & ABI_O_CREAT) ? fs_create(path, mode, flags & ABI_O_EXCL, &ip) : fs_namei(path, &ip);
     if (r < 0) {
         *err = r;
         return NULL;
@@ -197,13 +197,13 @@ static struct file *open_inode(const char *path, int flags, int *err) {
     return f;
 }
 
-struct file *file_open(const char *path, int flags, int *err) {
+struct file *file_open(const char *path, int flags, uint32_t mode, int *err) {
     if (strcmp(path, "/dev/console") == 0 || strcmp(path, "dev/console") == 0)
         return file_dup(console_file());
     struct cpio_entry e;
     bool in_initrd = initrd_name(path, &e);
     if (!in_initrd && fs_root())
-        return open_inode(path, flags, err);
+        return open_inode(path, flags, mode, err);
     if (!in_initrd) {
         *err = -ABI_ENOENT;
         return NULL;

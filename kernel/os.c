@@ -4,6 +4,7 @@
 #include "kernel/ktest.h"
 #include "kernel/model.h"
 #include "kernel/options.h"
+#include "kernel/poll.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/signal.h"
@@ -114,10 +115,13 @@ static bool take_pending(volatile int *pending) {
     return __atomic_load_n(pending, __ATOMIC_ACQUIRE) && __atomic_exchange_n(pending, 0, __ATOMIC_ACQ_REL);
 }
 
-/* Console readers sleep on their console file (fs.c). */
+/* Console readers sleep on their console file (fs.c); pollers of the
+ * console on the instance's poll channel (poll.c). */
 void os_console_input_for(int id) {
     struct os_instance *os = &os_instances[id];
     os_wake(os, &os->console, &os->console_readers, &os->console_pending);
+    if (this_os() == os)
+        poll_notify();
 }
 
 void os_console_interrupt_for(int id) {
@@ -134,8 +138,10 @@ void os_console_interrupt_for(int id) {
 
 void os_poll_events(void) {
     struct os_instance *os = this_os();
-    if (take_pending(&os->console_pending))
+    if (take_pending(&os->console_pending)) {
         wake_under(&os->console, &os->console_readers);
+        poll_notify();
+    }
     if (take_pending(&os->console_intr_pending))
         signal_console_interrupt();
     if (take_pending(&os->done_pending)) /* a disk completion that another instance's CPU took */

@@ -54,11 +54,16 @@ struct os_instance {
     int depth;
     volatile int nready;            /* ready processes (private's ready_count) */
 
-    /* sleep_ms() deadlines: how many sleep, and the earliest one; `timers`
-     * is the condition lock of every sleep_ms() of this instance. */
+    /* sleep_ms() and poll() deadlines: how many sleep, and the earliest
+     * one; `timers` is the condition lock of every sleep_ms() and poll() of
+     * this instance. */
     volatile int sleepers_with_deadline;
     volatile uint64_t next_deadline_ns;
     struct spinlock timers;
+    /* poll() (kernel/poll.c): processes inside it, and the count of events
+     * (pipe and console changes) they may wait for; bumped under `timers`. */
+    volatile int pollers;
+    volatile uint64_t poll_gen;
     uint64_t next_watch_ns;         /* the lost-wakeup watchdog's next look (sched.c) */
     volatile int console_pending;   /* input came for it while another CPU took it */
     volatile int console_intr_pending; /* Ctrl-C for it, taken on another instance's CPU */

@@ -10,6 +10,7 @@
 #include "kernel/file.h"
 #include "kernel/heap.h"
 #include "kernel/model.h"
+#include "kernel/poll.h"
 #include "kernel/proc.h"
 #include "kernel/uaccess.h"
 #include "user/include/abi.h"
@@ -63,6 +64,7 @@ long pipe_read(struct pipe *p, uint64_t ubuf, size_t n) {
     wakeup(&p->nwritten); /* room for writers */
     spin_unlock(&p->lock);
     model->sched_unlock();
+    poll_notify(); /* and for writers waiting in poll() */
     if (k && copy_to_user(ubuf, kbuf, k) < 0)
         return -ABI_EFAULT;
     return (long)k;
@@ -94,6 +96,7 @@ long pipe_write(struct pipe *p, uint64_t ubuf, size_t n) {
         wakeup(&p->nread);
         spin_unlock(&p->lock);
         model->sched_unlock();
+        poll_notify();
         done += chunk;
     }
     return (long)done;
@@ -113,4 +116,30 @@ void pipe_close(struct pipe *p, bool writer) {
     model->sched_unlock();
     if (gone)
         kfree(p);
+    else
+        poll_notify(); /* an end hung up: POLLHUP or POLLERR for the other */
+}
+
+/* Under the pipe's lock, which every change of the ring and the counts
+ * takes too: a change after this look is followed by poll_notify(), so a
+ * poller that saw nothing ready cannot miss it (kernel/poll.c). A read end
+ * is readable with data or at end of file (no writer left: POLLHUP too); a
+ * write end is writable when a PIPE_ATOMIC write fits, and when no reader
+ * is left (the write fails at once with EPIPE: POLLERR too). */
+int pipe_poll(struct pipe *p, bool writer) {
+    int ready = 0;
+    spin_lock(&p->lock);
+    if (writer) {
+        if (p->readers == 0)
+            ready = ABI_POLLOUT | ABI_POLLERR;
+        else if (PIPE_SIZE - (p->nwritten - p->nread) >= PIPE_ATOMIC)
+            ready = ABI_POLLOUT;
+    } else {
+        if (p->nread != p->nwritten)
+            ready = ABI_POLLIN;
+        if (p->writers == 0)
+            ready |= ABI_POLLIN | ABI_POLLHUP;
+    }
+    spin_unlock(&p->lock);
+    return ready;
 }

@@ -18,5 +18,7 @@ int pipe_create(struct file **rf, struct file **wf);
 long pipe_read(struct pipe *p, uint64_t ubuf, size_t n);
 long pipe_write(struct pipe *p, uint64_t ubuf, size_t n);
 void pipe_close(struct pipe *p, bool writer);
+/* What poll() sees at one end: ABI_POLLIN/OUT/HUP/ERR bits (kernel/poll.c). */
+int pipe_poll(struct pipe *p, bool writer);
 
 #endif

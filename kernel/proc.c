@@ -77,6 +77,7 @@ static struct proc *proc_alloc_locked(const char *name, int *err) {
     p->cpu = cpu_id();
     p->user_cpu = cpu_id();
     p->affinity = -1;
+    p->umask = ABI_UMASK_DEFAULT;
     p->started_ns = uptime_ns();
     list_init(&p->rq);
     str_copy(p->name, name, sizeof p->name);
@@ -242,6 +243,7 @@ int proc_fork(void) {
         child->files[fd] = parent->files[fd] ? file_dup(parent->files[fd]) : NULL;
     child->cloexec = parent->cloexec;
     str_copy(child->cwd, parent->cwd, sizeof child->cwd);
+    child->umask = parent->umask;
     child->prio = parent->prio;
     child->affinity = parent->affinity; /* as sched_setaffinity(2): inherited */
     signal_fork(child, parent);
@@ -296,15 +298,22 @@ void proc_exit(int status) {
         init_exited(status); /* returns while other instances' inits run */
         this_os()->init = NULL; /* its slot will be reused: no longer init */
     }
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (p->files[fd]) {
-            file_close(p->files[fd]);
+    /* Each slot is emptied before what it held is released: should this
+     * CPU be declared failed in between (cpufail), the process runs
+     * proc_exit() again from first_run_lost(), and must not close a file
+     * or free an address space twice. */
+    for (int fd = 0; fd < NOFILE; fd++) {
+        struct file *f = p->files[fd];
+        if (f) {
             p->files[fd] = NULL;
+            file_close(f);
         }
-    if (p->as) {
+    }
+    struct addrspace *as = p->as;
+    if (as) {
         arch_as_activate(0);
-        as_destroy(p->as);
         p->as = NULL;
+        as_destroy(as);
     }
     /* The parent sleeps in wait() with the table lock as its condition
      * lock: woken while this holds it, it finds the zombie when it gets it. */

@@ -10,22 +10,24 @@
 #include "lib/types.h"
 #include "kernel/cpu.h"
 #include "kernel/file.h"
+#include "kernel/mmap.h"
 #include "kernel/spinlock.h"
 #include "user/include/abi.h"
 
 #define MAX_PROCS 64
-#define NOFILE 16
+#define NOFILE ABI_NOFILE
 #define NPRIO ABI_NPRIO
 #define DEFAULT_PRIO 4
 
 enum proc_state { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
 
 struct addrspace {
-    struct spinlock lock;   /* page tables and break (RANK_ADDRSPACE) */
+    struct spinlock lock;   /* page tables, break and mappings (RANK_ADDRSPACE) */
     volatile int in_use;    /* a slot of the instance's address-space table (vm.c) */
     uint64_t root;          /* physical address of the top-level page table */
     uint64_t image_end;     /* end of the loaded segments: the break starts here */
     uint64_t brk;           /* current program break */
+    struct vm_regions maps; /* mmap()'s regions (kernel/mmap.c), under `lock` */
 };
 
 /*
@@ -86,6 +88,7 @@ struct proc {
     volatile bool in_kernel;    /* inside a system call or fault from user mode (cpus: INKERN) */
     char cwd[ABI_PATH_MAX];     /* working directory, absolute ("" = "/") */
     uint32_t cloexec;           /* bit fd: close files[fd] on exec */
+    uint32_t umask;             /* permission bits taken away from created files (inherited) */
     uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
 };
 

@@ -152,7 +152,10 @@ void wakeup(void *chan) {
  * at one word, without the lock, before it scans the table. Lowered under
  * os->timers by each sleeper, recomputed by the scan; a deadline that is
  * early only makes a scan happen sooner. os->timers is the condition lock
- * of every sleep_ms() of the instance: sleepers' wake_at_ns are under it. */
+ * of every sleep_ms() of the instance: sleepers' wake_at_ns are under it.
+ * A sleeper with a deadline is any process whose wake_at_ns is set: a
+ * sleep_ms() here, or a poll() with a timeout (kernel/poll.c), which sleeps
+ * on another channel but under the same lock; the scan wakes both. */
 int sleep_ms(uint64_t ms) {
     struct proc *p = current_proc();
     struct os_instance *os = this_os();
@@ -185,11 +188,11 @@ void sched_wake_expired_sleepers(void) {
     struct proc *procs = os->procs;
     for (int i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
-        /* Under `timers` a sleep_ms() sleeper is asleep or not in its loop. */
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_SLEEPING || p->wait_channel != &p->wake_at_ns)
+        /* Under `timers` a sleeper with a deadline is asleep or not in its loop. */
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_SLEEPING || !p->wake_at_ns)
             continue;
         proc_lock(p);
-        if (p->state == P_SLEEPING && p->wait_channel == &p->wake_at_ns && p->wake_at_ns) {
+        if (p->state == P_SLEEPING && p->wake_at_ns) {
             if (p->wake_at_ns <= now)
                 make_runnable(p);
             else if (p->wake_at_ns < next)
@@ -204,7 +207,7 @@ void sched_wake_expired_sleepers(void) {
 
 /*
  * The lost-wakeup watchdog (each instance's first CPU, once a second): a
- * process asleep in sleep_ms() a second past its deadline, or asleep in
+ * process asleep in sleep_ms() or poll() a second past its deadline, or asleep in
  * wait() a second after the child it waits for became a zombie, missed its
  * wakeup: counted (sysinfo's lost_wakeups, which the stress test checks)
  * and reported. Under the table lock, which parent links and "zombie"
@@ -239,7 +242,7 @@ void sched_watch_lost_wakeups(void) {
             continue;
         proc_lock(p);
         bool lost = p->state == P_SLEEPING &&
-                    ((p->wait_channel == &p->wake_at_ns && p->wake_at_ns && now > p->wake_at_ns + WATCHDOG_GRACE_NS) ||
+                    ((p->wake_at_ns && now > p->wake_at_ns + WATCHDOG_GRACE_NS) ||
                      (p->wait_channel == p && waits_for_zombie(p, now)));
         lost = lost && !p->lost_seen; /* once per sleep */
         if (lost)

@@ -7,8 +7,10 @@
 #include "kernel/syscall.h"
 #include "kernel/cpufail.h"
 #include "kernel/sysfile.h"
+#include "kernel/mmap.h"
 #include "kernel/model.h"
 #include "kernel/os.h"
+#include "kernel/poll.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/trace.h"
@@ -19,6 +21,7 @@
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
 #include "kernel/vm.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 /*
@@ -95,7 +98,7 @@ static long sys_read(const union sysarg *a) {
     return file_read(file, (void *)a[1].u, a[2].u, true);
 }
 
-static long sys_open(const union sysarg *a) { return sysfile_open(a[0].u, a[1].i); }
+static long sys_open(const union sysarg *a) { return sysfile_open(a[0].u, a[1].i, a[2].u); }
 static long sys_close(const union sysarg *a) { return sysfile_close(a[0].i); }
 
 static long sys_lseek(const union sysarg *a) {
@@ -369,6 +372,54 @@ static long sys_gettimeofday(const union sysarg *a) {
     return copy_to_user(a[0].u, &tv, sizeof tv);
 }
 
+/* The clocks of abi.h. REALTIME is gettimeofday's clock (the RTC read at
+ * boot, advanced by the uptime) with its nanoseconds; the CPU-time clocks
+ * count the caller's time on a CPU, as times() does, up to now. */
+static long sys_clock_gettime(const union sysarg *a) {
+    struct proc *p = current_proc();
+    uint64_t now = uptime_ns(), ns;
+    int64_t base = 0;
+    switch (a[0].i) {
+    case ABI_CLOCK_MONOTONIC: ns = now; break;
+    case ABI_CLOCK_REALTIME: ns = now; base = (int64_t)arch_rtc_boot_epoch(); break;
+    case ABI_CLOCK_PROCESS_CPUTIME_ID:
+    case ABI_CLOCK_THREAD_CPUTIME_ID: ns = p->runtime_ns + (now - p->last_switch_in); break;
+    default: return -ABI_EINVAL;
+    }
+    struct abi_timespec ts = {base + (int64_t)(ns / 1000000000ULL), (int64_t)(ns % 1000000000ULL)};
+    return copy_to_user(a[1].u, &ts, sizeof ts);
+}
+
+static long sys_poll(const union sysarg *a) { return poll_fds(a[0].u, a[1].u, a[2].i); }
+
+/* Only the process's own thread touches its mask (proc.h): no lock. POSIX
+ * uses only the permission bits of the argument; umask cannot fail. */
+static long sys_umask(const union sysarg *a) {
+    struct proc *p = current_proc();
+    uint32_t old = p->umask;
+    p->umask = (uint32_t)a[0].i & ABI_UMASK_BITS;
+    return old;
+}
+
+/* The release is the issue the ABI last grew at; the version names what
+ * differs from boot to boot of the same image: the organisation. */
+#define TEACHOS_RELEASE "0.15"
+static long sys_uname(const union sysarg *a) {
+    struct abi_utsname u;
+    memset(&u, 0, sizeof u);
+    str_copy(u.sysname, "teachos", sizeof u.sysname);
+    if (os_instance_count > 1)
+        fmt_snprintf(u.nodename, sizeof u.nodename, "teachos-%d", this_os()->id);
+    else
+        str_copy(u.nodename, "teachos", sizeof u.nodename);
+    str_copy(u.release, TEACHOS_RELEASE, sizeof u.release);
+    fmt_snprintf(u.version, sizeof u.version, "organisation %s, %d CPUs", model->name, ncpus);
+    str_copy(u.machine, "x86_64", sizeof u.machine);
+    return copy_to_user(a[0].u, &u, sizeof u);
+}
+
+static long sys_access(const union sysarg *a) { return sysfile_access(a[0].u, a[1].i); }
+
 static long shm_call(uint64_t uname, long (*fn)(const char *)) {
     char name[ABI_SHM_NAME_MAX];
     long len = copy_string_from_user(name, uname, sizeof name);
@@ -379,7 +430,7 @@ static long sys_shm_map(const union sysarg *a) { return shm_call(a[0].u, shm_map
 static long sys_shm_unmap(const union sysarg *a) { return shm_call(a[0].u, shm_unmap); }
 
 /* The disk and file system (kernel/sysfile.c). */
-static long sys_mkdir(const union sysarg *a) { return sysfile_mkdir(a[0].u); }
+static long sys_mkdir(const union sysarg *a) { return sysfile_mkdir(a[0].u, a[1].u); }
 static long sys_rmdir(const union sysarg *a) { return sysfile_rmdir(a[0].u); }
 static long sys_unlink(const union sysarg *a) { return sysfile_unlink(a[0].u); }
 static long sys_link(const union sysarg *a) { return sysfile_link(a[0].u, a[1].u); }
@@ -397,6 +448,11 @@ static long sys_sync(const union sysarg *a) { (void)a; return sysfile_sync(); }
 static long sys_fcntl(const union sysarg *a) { return sysfile_fcntl(a[0].i, a[1].i, a[2].i); }
 static long sys_bcacheinfo(const union sysarg *a) { return sysfile_bcacheinfo(a[0].u); }
 static long sys_statfs(const union sysarg *a) { return sysfile_statfs(a[0].u); }
+
+/* Memory mappings (kernel/mmap.c). */
+static long sys_mmap(const union sysarg *a) { return mmap_map(a[0].u, a[1].u, a[2].i, a[3].i, a[4].i, a[5].s); }
+static long sys_munmap(const union sysarg *a) { return mmap_unmap(a[0].u, a[1].u); }
+static long sys_mprotect(const union sysarg *a) { return mmap_protect(a[0].u, a[1].u, a[2].i); }
 
 struct syscall_desc {
     long (*fn)(const union sysarg *a);
@@ -419,7 +475,7 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_sbrk] = {sys_sbrk, {S}},
     [SYS_write] = {sys_write, {I, U, U}},
     [SYS_read] = {sys_read, {I, U, U}},
-    [SYS_open] = {sys_open, {U, I}},
+    [SYS_open] = {sys_open, {U, I, U}},
     [SYS_close] = {sys_close, {I}},
     [SYS_lseek] = {sys_lseek, {I, S, I}},
     [SYS_fstat] = {sys_fstat, {I, U}},
@@ -444,7 +500,7 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_kwork] = {sys_kwork, {I, U}},
     [SYS_trace] = {sys_trace, {I, U}},
     [SYS_primcost] = {sys_primcost, {I, I, U}},
-    [SYS_mkdir] = {sys_mkdir, {U}},
+    [SYS_mkdir] = {sys_mkdir, {U, U}},
     [SYS_rmdir] = {sys_rmdir, {U}},
     [SYS_unlink] = {sys_unlink, {U}},
     [SYS_link] = {sys_link, {U, U}},
@@ -468,6 +524,14 @@ static const struct syscall_desc table[SYS_COUNT] = {
     [SYS_sigreturn] = {sys_sigreturn, {U}},
     [SYS_alarm] = {sys_alarm, {U}},
     [SYS_sigsuspend] = {sys_sigsuspend, {U}},
+    [SYS_mmap] = {sys_mmap, {U, U, I, I, I, S}},
+    [SYS_munmap] = {sys_munmap, {U, U}},
+    [SYS_mprotect] = {sys_mprotect, {U, U, I}},
+    [SYS_poll] = {sys_poll, {U, U, I}},
+    [SYS_clock_gettime] = {sys_clock_gettime, {I, U}},
+    [SYS_umask] = {sys_umask, {I}},
+    [SYS_uname] = {sys_uname, {U}},
+    [SYS_access] = {sys_access, {U, I}},
 };
 #undef I
 #undef U

@@ -45,16 +45,30 @@ static void fd_install(struct proc *p, int fd, struct file *f, bool cloexec) {
         p->cloexec &= ~(1u << fd);
 }
 
+/* The permission bits a file or directory is created with: the mode the
+ * program asked for (anything above ABI_MODE_BITS is -EINVAL) less the
+ * process's umask. */
+static long create_mode(uint64_t mode) {
+    if (mode & ~(uint64_t)ABI_MODE_BITS)
+        return -ABI_EINVAL;
+    return (long)(mode & ~(uint64_t)current_proc()->umask);
+}
+
 /* Paths live on the kernel stack (16 KiB): a heap size class first used
- * here would keep its page for good. */
-long sysfile_open(uint64_t upath, int flags) {
+ * here would keep its page for good. The mode register is read only with
+ * O_CREAT (POSIX): without it, whatever rdx holds is ignored, as for any
+ * register a call does not take. */
+long sysfile_open(uint64_t upath, int flags, uint64_t mode) {
     char path[ABI_PATH_MAX];
     long r = get_path(path, upath);
+    long perm = (flags & ABI_O_CREAT) ? create_mode(mode) : 0;
+    if (r >= 0 && perm < 0)
+        r = perm;
     struct proc *p = current_proc();
     int fd = r < 0 ? (int)r : fd_alloc(p, 0);
     if (fd >= 0) {
         int err = 0;
-        struct file *f = file_open(path, flags, &err);
+        struct file *f = file_open(path, flags, (uint32_t)perm, &err);
         if (f)
             fd_install(p, fd, f, flags & ABI_O_CLOEXEC);
         else
@@ -101,7 +115,14 @@ static long with_paths(uint64_t u1, uint64_t u2, int (*fn)(const char *, const c
     return r;
 }
 
-long sysfile_mkdir(uint64_t upath) { return with_path(upath, fs_mkdir); }
+long sysfile_mkdir(uint64_t upath, uint64_t mode) {
+    char path[ABI_PATH_MAX];
+    long r = get_path(path, upath);
+    long perm = create_mode(mode);
+    if (r >= 0)
+        r = perm < 0 ? perm : fs_root() ? fs_mkdir(path, (uint32_t)perm) : -ABI_EROFS;
+    return r;
+}
 long sysfile_rmdir(uint64_t upath) { return with_path(upath, fs_rmdir); }
 long sysfile_unlink(uint64_t upath) { return with_path(upath, fs_unlink); }
 long sysfile_link(uint64_t uold, uint64_t unew) { return with_paths(uold, unew, fs_link); }
@@ -182,7 +203,7 @@ long sysfile_stat(uint64_t upath, uint64_t ust) {
     long r = get_path(path, upath);
     if (r >= 0) {
         int err = 0;
-        struct file *f = file_open(path, ABI_O_RDONLY, &err);
+        struct file *f = file_open(path, ABI_O_RDONLY, 0, &err);
         r = err;
         if (f) {
             struct abi_stat st;
@@ -344,4 +365,35 @@ long sysfile_statfs(uint64_t ustat) {
     struct abi_statfs st;
     int err = fs_statfs(&st);
     return err ? err : copy_to_user(ustat, &st, sizeof st);
+}
+
+/* There is one user, root (uid 0): it may read and write every file, and
+ * execute one with at least one x bit (a directory it may always search),
+ * as POSIX lets an implementation grant its privileged user. Writing is
+ * EROFS where the file system is read-only: the initrd, and the disk as an
+ * OS instance sees it that mounted it data-only (private, instances other
+ * than the first: kernel/ext2.h). */
+long sysfile_access(uint64_t upath, int mode) {
+    if (mode & ~(ABI_R_OK | ABI_W_OK | ABI_X_OK))
+        return -ABI_EINVAL;
+    char path[ABI_PATH_MAX];
+    long r = get_path(path, upath);
+    if (r < 0)
+        return r;
+    int err = 0;
+    struct file *f = file_open(path, ABI_O_RDONLY, 0, &err);
+    if (!f)
+        return err;
+    struct abi_stat st;
+    r = file_stat(f, &st);
+    bool read_only = f->type == F_INITRD || (f->type == F_INODE && f->ip->fs->data_only);
+    file_close(f);
+    if (r < 0)
+        return r;
+    bool dir = (st.mode & ABI_S_IFMT) == ABI_S_IFDIR;
+    if ((mode & ABI_W_OK) && read_only)
+        return -ABI_EROFS;
+    if ((mode & ABI_X_OK) && !dir && !(st.mode & 0111))
+        return -ABI_EACCES;
+    return 0;
 }

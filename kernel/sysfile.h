@@ -5,10 +5,11 @@
 
 #include "lib/types.h"
 
-long sysfile_open(uint64_t upath, int flags);
+/* mode: used only with O_CREAT (permission bits, less the umask). */
+long sysfile_open(uint64_t upath, int flags, uint64_t mode);
 long sysfile_close(int fd);
 long sysfile_fstat(int fd, uint64_t ust);
-long sysfile_mkdir(uint64_t upath);
+long sysfile_mkdir(uint64_t upath, uint64_t mode);
 long sysfile_rmdir(uint64_t upath);
 long sysfile_unlink(uint64_t upath);
 long sysfile_link(uint64_t uold, uint64_t unew);
@@ -26,5 +27,7 @@ long sysfile_sync(void);
 long sysfile_fcntl(int fd, int cmd, int arg);
 long sysfile_bcacheinfo(uint64_t uinfo);
 long sysfile_statfs(uint64_t ustat);
+/* access(): mode ABI_F_OK or ABI_R_OK|W_OK|X_OK, for the one user (root). */
+long sysfile_access(uint64_t upath, int mode);
 
 #endif

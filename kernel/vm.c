@@ -1,6 +1,7 @@
 /*
  * User address spaces: fork's copy-on-write sharing, demand-zero pages for
- * the heap and the stack, the fault handler that fills them in, and sbrk.
+ * the heap, the stack and mmap()'s anonymous mappings (whose regions
+ * kernel/mmap.c keeps), the fault handler that fills them in, and sbrk.
  *
  * Locking: everything here changes one address space's page tables and
  * its break under that address space's lock (as->lock, RANK_ADDRSPACE,
@@ -36,6 +37,7 @@ struct addrspace *as_create(void) {
     if (!as)
         return NULL;
     as->image_end = as->brk = 0;
+    as->maps.n = 0;
     as->root = arch_as_create();
     if (!as->root) {
         __atomic_store_n(&as->in_use, 0, __ATOMIC_RELEASE);
@@ -61,6 +63,7 @@ struct addrspace *as_clone(const struct addrspace *src) {
     int r = arch_as_copy(as->root, src->root);
     as->image_end = src->image_end;
     as->brk = src->brk;
+    as->maps = src->maps; /* the child has the same mappings, their pages shared as above */
     spin_unlock(l);
     if (r < 0) {
         as_destroy(as);
@@ -69,11 +72,16 @@ struct addrspace *as_clone(const struct addrspace *src) {
     return as;
 }
 
-/* Pages that exist without being mapped yet: the heap up to the break and
- * the whole stack area. Their first touch maps a zeroed frame. */
-static bool demand_zero(const struct addrspace *as, uint64_t va) {
-    return (va >= as->image_end && va < ALIGN_UP(as->brk, PAGE_SIZE)) ||
-           (va >= USER_STACK_TOP - USER_STACK_MAX && va < USER_STACK_TOP);
+/* Pages that exist without being mapped yet: the heap up to the break,
+ * the whole stack area (both read-write, no-execute) and every page of an
+ * mmap() region. Their first touch maps a zeroed frame with these page
+ * flags; 0 when va is none of them, or the access is not allowed there (a
+ * PROT_NONE mapping, a write to a read-only one). */
+static unsigned demand_zero_flags(const struct addrspace *as, uint64_t va, bool write) {
+    if ((va >= as->image_end && va < ALIGN_UP(as->brk, PAGE_SIZE)) ||
+        (va >= USER_STACK_TOP - USER_STACK_MAX && va < USER_STACK_TOP))
+        return MAP_USER | MAP_WRITE;
+    return mmap_fault_flags(as, va, write);
 }
 
 /* Make the page at va accessible for a read (or a write): map a zeroed
@@ -86,18 +94,19 @@ static int make_accessible(struct addrspace *as, uint64_t va, bool write) {
     if (va < USER_LO || va >= USER_TOP)
         return -ABI_EFAULT;
     if (!arch_translate(as->root, va, &pa, &flags)) {
-        if (!demand_zero(as, va))
+        unsigned first = demand_zero_flags(as, va, write);
+        if (!first)
             return -ABI_EFAULT;
         uint64_t frame = frame_alloc();
         if (!frame)
             return -ABI_ENOMEM;
-        if (arch_map_page(as->root, va, frame, MAP_USER | MAP_WRITE) < 0) {
+        if (arch_map_page(as->root, va, frame, first) < 0) {
             frame_free(frame);
             return -ABI_ENOMEM;
         }
         return 0;
     }
-    if (!(flags & MAP_USER))
+    if (!(flags & MAP_USER)) /* a PROT_NONE page keeps its frame, the program may not see it (mmap.c) */
         return -ABI_EFAULT;
     if (!write || (flags & MAP_WRITE))
         return 0;
@@ -176,6 +185,11 @@ int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n) {
  * check, not a reservation: memory can still run out at a first touch or a
  * copy-on-write fault, which kills that process (vm_fault). Shrinking
  * frees the pages and the page tables left empty. */
+bool vm_commit_ok(uint64_t pages) {
+    uint64_t free = frames_free();
+    return free >= SBRK_RESERVE_FRAMES && pages <= free - SBRK_RESERVE_FRAMES;
+}
+
 static int64_t sbrk_locked(struct addrspace *as, int64_t increment) {
     uint64_t old = as->brk;
     uint64_t limit = USER_SHM_BASE - (1ULL << 20); /* below the shared-memory windows and the stack */
@@ -184,8 +198,7 @@ static int64_t sbrk_locked(struct addrspace *as, int64_t increment) {
         (increment < 0 && (new_brk > old || new_brk < as->image_end)))
         return -ABI_ENOMEM;
     uint64_t old_top = ALIGN_UP(old, PAGE_SIZE), new_top = ALIGN_UP(new_brk, PAGE_SIZE);
-    uint64_t free = frames_free();
-    if (new_top > old_top && (free < SBRK_RESERVE_FRAMES || (new_top - old_top) / PAGE_SIZE > free - SBRK_RESERVE_FRAMES))
+    if (new_top > old_top && !vm_commit_ok((new_top - old_top) / PAGE_SIZE))
         return -ABI_ENOMEM;
     if (new_top < old_top)
         arch_unmap_user_range(as->root, new_top, old_top);

@@ -1,5 +1,5 @@
-/* User address spaces: creation, copy-on-write fork, demand-zero heap and
- * stack, page faults, the program break. */
+/* User address spaces: creation, copy-on-write fork, demand-zero heap,
+ * stack and mappings, page faults, the program break. */
 #ifndef VM_H
 #define VM_H
 
@@ -21,6 +21,10 @@ void as_destroy(struct addrspace *as);
 int as_write(struct addrspace *as, uint64_t va, const void *src, size_t n);
 /* sbrk(): returns the old break or -ENOMEM. */
 int64_t as_sbrk(struct addrspace *as, int64_t increment);
+/* May `pages` more pages be promised to a program (sbrk, a writable
+ * mmap)? Only if that leaves SBRK_RESERVE_FRAMES free right now: a check,
+ * not a reservation (docs/memory.md, "When memory runs out"). */
+bool vm_commit_ok(uint64_t pages);
 /* A user-mode page fault at va: 0 when resolved (demand-zero page mapped,
  * copy-on-write page copied), -EFAULT for a bad access, -ENOMEM when
  * memory ran out (the caller kills the process; a line is printed). */

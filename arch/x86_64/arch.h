@@ -174,6 +174,10 @@ int arch_as_copy(uint64_t dst_root, uint64_t src_root); /* copy-on-write sharing
 int arch_cow_break(uint64_t root, uint64_t va);
 /* Unmap [start, end) of the lower half, dropping frames and empty tables. */
 void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end);
+/* Give the pages present in [start, end) of the lower half the permissions
+ * `flags` (MAP_USER, MAP_WRITE, MAP_EXEC; 0: no access at all, contents
+ * kept); a page made writable is copy-on-write until its first write. */
+void arch_protect_user_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags);
 void arch_as_destroy(uint64_t root);
 bool arch_user_range_ok(uint64_t root, uint64_t va, size_t len, bool write);
 void arch_user_copy(void *dst, const void *src, size_t n); /* inside a SMAP window */

@@ -1,7 +1,8 @@
 /*
  * The virtual address-space layout, shared by C and assembly.
  *
- *   0x0000000000400000 .. USER_TOP    user programs (lower half, per process)
+ *   0x0000000000400000 .. USER_TOP    user programs (lower half, per process):
+ *                                     program, heap, shm windows, mmap area, stack
  *   PHYS_MAP_BASE                     all physical memory, mapped 1:1 + offset
  *   KSTACK_AREA                       kernel stacks, each with an unmapped guard page
  *   KERNEL_VMA                        the kernel image (-mcmodel=kernel: top 2 GiB)
@@ -33,6 +34,11 @@
 #define USER_STACK_MAX (8ULL << 20)
 /* Shared-memory windows (kernel/shm.c), below the stack; the heap stays under them. */
 #define USER_SHM_BASE 0x00007F0000000000
+/* mmap()'s area (kernel/mmap.c): every mapping lies in [USER_MMAP_BASE,
+ * USER_MMAP_TOP), 4 GiB above the windows and 4 GiB below the stack area,
+ * so that it never meets the program, the heap, the windows or the stack. */
+#define USER_MMAP_BASE 0x00007F0100000000
+#define USER_MMAP_TOP 0x00007FFF00000000
 
 /* Real-mode page where application processors start (issue: SMP). */
 #define AP_TRAMPOLINE_PHYS 0x8000

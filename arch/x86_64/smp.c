@@ -35,6 +35,7 @@ static struct trampoline_data *tramp_data(void) {
 /* First C code on an AP: its own GDT/TSS, the IDT, CR/EFER features, the
  * local APIC and timer; then report in and join the kernel. */
 static void ap_entry(struct cpu *c) {
+    /* LAB smp: BEGIN */
     arch_set_cpu_pointer(c);
     gdt_init_cpu(c);
     idt_load();
@@ -42,6 +43,23 @@ static void ap_entry(struct cpu *c) {
     lapic_init_cpu();
     c->boot_cycles = arch_cycles() - c->boot_cycles;
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+    /* LAB smp: STUB
+    // LAB smp: the AP arrives here in 64-bit mode on its own stack, but
+    // LAB smp: with nothing of its own yet: this_cpu() does not work, the
+    // LAB smp: GDT is the trampoline's (in a page that is unmapped soon),
+    // LAB smp: there is no IDT and no TSS, its local APIC is off. Set up,
+    // LAB smp: in this order: the per-CPU pointer, so that this_cpu() is c
+    // LAB smp: (arch.h); its own GDT and TSS (gdt.h); the IDT the BSP built
+    // LAB smp: (idt.h); the CR0/EFER features, as arch_early_init() does on
+    // LAB smp: the BSP (init.c); its local APIC (lapic.h). Then make
+    // LAB smp: c->boot_cycles the cycles the start-up took (start_ap()
+    // LAB smp: stored arch_cycles() there just before the INIT) and, last,
+    // LAB smp: set c->online with a release store: the BSP waits for it in
+    // LAB smp: wait_online() and from then on counts on all of the above.
+    // LAB smp: Until then the AP stops here and never reports in.
+    (void)c;
+    arch_halt_forever();
+       LAB smp: END */
     kernel_ap_main();
 }
 
@@ -66,6 +84,7 @@ static bool start_ap(struct cpu *c) {
                                              c->arch.apic_id};
     c->kstack_top = stack;
     c->boot_cycles = arch_cycles();
+    /* LAB smp: BEGIN */
     lapic_send_icr(c->arch.apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
     mdelay(10);
     uint32_t sipi = ICR_STARTUP | (AP_TRAMPOLINE_PHYS >> 12);
@@ -74,6 +93,19 @@ static bool start_ap(struct cpu *c) {
         lapic_send_icr(c->arch.apic_id, sipi);
         wait_online(c, AP_TIMEOUT_MS * 1000ULL);
     }
+    /* LAB smp: STUB
+    // LAB smp: wake the AP with the sequence of SDM vol. 3A 9.4.4.1: an
+    // LAB smp: INIT IPI (level assert) to its APIC id, then 10 ms, then a
+    // LAB smp: STARTUP IPI whose vector field is the page number of the
+    // LAB smp: trampoline's copy (AP_TRAMPOLINE_PHYS); give the AP 200 us
+    // LAB smp: to come online, and if it has not, send a second STARTUP and
+    // LAB smp: wait up to AP_TIMEOUT_MS. lapic_send_icr() sends an IPI
+    // LAB smp: (the ICR_ modes are in lapic.h), mdelay() waits, and
+    // LAB smp: wait_online() waits for the AP to set c->online.
+    // LAB smp: Until then no IPI is sent: the AP sleeps on, the wait runs
+    // LAB smp: out, and the kernel goes on without it.
+    wait_online(c, AP_TIMEOUT_MS * 1000ULL);
+       LAB smp: END */
     if (c->online)
         return true;
     tramp_data()->apic_id = ~0ULL; /* should it wake up now, it parks in the trampoline */

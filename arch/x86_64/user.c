@@ -135,12 +135,15 @@ struct share {
 
 static int share_page(uint64_t va, uint64_t *pte, void *ctx) {
     struct share *sh = ctx;
+    /* MAP_NOGLOBAL: a PROT_NONE page has no PTE_U, and arch_map_page()
+     * would make a page without MAP_USER global (a kernel page), kept in
+     * every TLB across address spaces. User pages never are. */
     if (*pte & PTE_SHW) /* a shared-memory window: the child sees the same memory, no reference */
-        return arch_map_page(sh->dst_root, va, *pte & PTE_ADDR, paging_map_flags(*pte)) < 0 ? -1 : 0;
+        return arch_map_page(sh->dst_root, va, *pte & PTE_ADDR, paging_map_flags(*pte) | MAP_NOGLOBAL) < 0 ? -1 : 0;
     if (*pte & (PTE_W | PTE_COW))
         *pte = (*pte & ~PTE_W) | PTE_COW;
     uint64_t pa = *pte & PTE_ADDR;
-    if (arch_map_page(sh->dst_root, va, pa, paging_map_flags(*pte)) < 0)
+    if (arch_map_page(sh->dst_root, va, pa, paging_map_flags(*pte) | MAP_NOGLOBAL) < 0)
         return -1;
     frame_batch_put(&sh->refs, pa);
     return 0;
@@ -220,6 +223,46 @@ void arch_unmap_user_range(uint64_t root, uint64_t start, uint64_t end) {
     frame_batch_flush(&drops);
     if ((read_cr3() & PTE_ADDR) == root)
         write_cr3(read_cr3());
+}
+
+/* New permissions for the user pages present in [start, end), walked like
+ * unmap_level(): absent tables are skipped whole. `flags` 0 makes a page
+ * PROT_NONE: it stays present, with its frame and contents, but without
+ * PTE_U, so that any access from user mode faults (SDM vol. 3A 4.6) and
+ * the kernel's checks (arch_user_range_ok) refuse it. A page that is to
+ * be writable keeps PTE_W only if it has it now (then it is this address
+ * space's alone); otherwise it becomes copy-on-write, and the first write
+ * copies it or, as its last user, takes it over (arch_cow_break). */
+static void protect_level(uint64_t *table, int level, uint64_t base, uint64_t start, uint64_t end, unsigned flags) {
+    uint64_t span = 1ULL << (12 + 9 * (level - 1));
+    for (int i = 0; i < (level == 4 ? 256 : 512); i++) {
+        uint64_t lo = base + (uint64_t)i * span, hi = lo + span;
+        if (hi <= start || lo >= end || !(table[i] & PTE_P))
+            continue;
+        if (level > 1) {
+            protect_level(PHYS_TO_VIRT(table[i] & PTE_ADDR), level - 1, lo, start, end, flags);
+            continue;
+        }
+        uint64_t e = table[i];
+        if (e & PTE_SHW)
+            continue;
+        bool owned = e & PTE_W;
+        e = (e & ~(PTE_U | PTE_W | PTE_COW | PTE_G)) | PTE_NX;
+        if (flags & MAP_USER) {
+            e |= PTE_U;
+            if (flags & MAP_EXEC)
+                e &= ~PTE_NX;
+            if (flags & MAP_WRITE)
+                e |= owned ? PTE_W : PTE_COW;
+        }
+        table[i] = e;
+    }
+}
+
+void arch_protect_user_range(uint64_t root, uint64_t start, uint64_t end, unsigned flags) {
+    protect_level(PHYS_TO_VIRT(root), 4, 0, start, end, flags);
+    if ((read_cr3() & PTE_ADDR) == root)
+        write_cr3(read_cr3()); /* drop the old permissions (SDM vol. 3A 4.10.4.1) */
 }
 
 static int free_page(uint64_t va, uint64_t *pte, void *ctx) {

@@ -22,6 +22,7 @@
 
 static struct spinlock bkl = SPINLOCK_INIT("big kernel lock", RANK_BKL);
 
+/* LAB bkl: BEGIN */
 /* How many times each CPU holds the lock: the same CPU may enter the
  * kernel, then the scheduler. Only that CPU touches its entry, and only with
  * interrupts off. */
@@ -56,6 +57,45 @@ static bool bkl_held(void) {
     pop_off();
     return held;
 }
+/* LAB bkl: STUB
+// LAB bkl: make `bkl` (above) the one lock that a CPU must hold to run
+// kernel code, so that at most one CPU is inside the kernel at a time.
+// It is recursive per CPU: a CPU that holds it may take it again (a system
+// call that then enters the scheduler), so keep a depth per CPU and take
+// the spinlock only on the first hold, release it only on the last.
+// Turn interrupts off (push_off) before you look at the depth: an
+// interrupt between the count and the spin_lock() would find the lock
+// "held" when it is not. Catch misuse with a panic: a depth above zero
+// without spin_holding(&bkl), an unlock at depth zero or with interrupts
+// on. bkl_held() is true only when this CPU counts a hold AND really
+// holds the spinlock. bkl_switch_save()/bkl_switch_restore() below hand
+// the depth from a thread to its CPU's scheduler loop and back: read them.
+// As it stands every CPU takes a lock of its own: right on one CPU, and
+// no lock at all between two.
+static int depth[MAX_CPUS];
+static struct spinlock own_lock[MAX_CPUS] = {[0 ... MAX_CPUS - 1] = SPINLOCK_INIT("big kernel lock", RANK_BKL)};
+
+static void bkl_lock(void) {
+    push_off();
+    int cpu = cpu_id();
+    if (depth[cpu]++ == 0)
+        spin_lock(&own_lock[cpu]);
+    pop_off();
+}
+
+static void bkl_unlock(void) {
+    int cpu = cpu_id();
+    if (--depth[cpu] == 0)
+        spin_unlock(&own_lock[cpu]);
+}
+
+static bool bkl_held(void) {
+    push_off();
+    bool held = depth[cpu_id()] > 0;
+    pop_off();
+    return held;
+}
+   LAB bkl: END */
 
 /* The scheduler loop holds the lock once; a thread that switches away may
  * hold it deeper (kernel entry, then the scheduler) and gets that back. */

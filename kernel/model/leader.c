@@ -182,6 +182,7 @@ static void leader_kernel_enter(void) {
     leader_lock();
     if (is_leader())
         return;
+    /* LAB leader: BEGIN */
     struct proc *p = current_proc();
     proc_lock(p);
     pinfo[slot(p)].gives_way = this_cpu()->need_resched; /* p still belongs to this CPU */
@@ -206,6 +207,27 @@ static void post_request(struct proc *p, int from) {
     } while (!__atomic_compare_exchange_n(&requests, &head, p, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     notify(LEADER, true);
 }
+/* LAB leader: STUB
+    // LAB leader: a follower runs no kernel code (runs_kernel), so the
+    // process p = current_proc() goes to the leader. Take p's own lock (as
+    // every path into the scheduler does), mark it runnable and give up
+    // this CPU with sched(). Do not post it to the leader here: this CPU is
+    // still on p's kernel stack until the switch is over, and the leader
+    // would run on it too (leader_switched_out() posts it). When sched()
+    // returns, p runs on the leader: release its lock and panic if it is
+    // not there. Before the switch, note in pinfo[slot(p)].gives_way
+    // whether p's time slice has ended (this_cpu()->need_resched), and
+    // record trace_forwarded(pid). As it stands the call runs right here
+    // on the follower, and syscall_run() stops the kernel.
+}
+
+// LAB leader: write post_request(p, from): put p on the leader's mailbox,
+// the lock-free stack `requests` linked through request_next[slot(p)]:
+// push with a compare-and-swap on the head, so that no follower ever
+// waits (take_requests() below is the other side). Before the push,
+// count the request in awt[from].forwarded and note pinfo[slot(p)].from;
+// after it, notify the leader (notify(LEADER, true)).
+   LAB leader: END */
 
 static struct proc *follower_pick_next(void) {
     struct awt_entry *e = &awt[cpu_id()];
@@ -277,6 +299,7 @@ static bool follower_online(int f) { return f != LEADER && f < ncpus && cpus[f].
  * still waiting, a busy follower gets one in its slot, and takes it when
  * its time slice ends (that is how a follower's process gets preempted). */
 static void assign_work(void) {
+    /* LAB leader: BEGIN */
     for (int pass = 0; pass < 2 && user_ready > 0; pass++)
         for (int f = 1; f < ncpus && user_ready > 0; f++) {
             struct awt_entry *e = &awt[f];
@@ -294,6 +317,19 @@ static void assign_work(void) {
             if (was_asking)
                 notify(f, false);
         }
+    /* LAB leader: STUB
+    // LAB leader: hand out the ready list (this_os()->ready, by priority)
+    // to the followers, in two passes while processes are ready
+    // (user_ready): first every online follower that asks (awt[f].asking)
+    // and has an empty slot gets the first ready process it may run
+    // (first_for(), ready_for()); then every other online follower with an
+    // empty slot gets one too, which it takes when its time slice ends.
+    // Take the process off the ready list, note where it is now (W_AWT),
+    // count it (awt[f].assigned), clear `asking` and publish the process
+    // in awt[f].next with an atomic store; a follower that was asking is
+    // halted or about to be: notify(f, false). As it stands no follower
+    // is ever given work: every process runs on the leader.
+       LAB leader: END */
     /* The texts' promise, checked each time: no follower is left idle
      * while a process it may run waits (usertests no_idle_while_waiting). */
     for (int f = 1; f < ncpus; f++)
@@ -444,6 +480,7 @@ static void leader_kernel_exit(void) {
 /* After p left this CPU. On a follower that was a hand-over: now that the
  * follower no longer runs on p's stack, the leader may. */
 static void leader_switched_out(struct proc *p) {
+    /* LAB leader: BEGIN */
     if (!is_leader()) {
         if (p->state != P_RUNNABLE)
             panic("leader: pid %d left follower %d in state %d", p->pid, cpu_id(), p->state);
@@ -452,6 +489,15 @@ static void leader_switched_out(struct proc *p) {
         post_request(p, cpu_id());
         return;
     }
+    /* LAB leader: STUB
+    // LAB leader: on a follower, p has just left this CPU for the leader
+    // (leader_kernel_enter) and its stack is free: post it to the leader.
+    // It must be runnable (panic if not). If this follower's AWT slot is
+    // empty, set its `asking` first: the one notification then both
+    // brings the request and asks for work.
+    if (!is_leader())
+        panic("leader: pid %d left follower %d, and nothing posts it to the leader", p->pid, cpu_id());
+       LAB leader: END */
     stop_serving(p);
     if (pinfo[slot(p)].handing_back)
         leader_enqueue(p);

@@ -108,6 +108,7 @@ static void partition_memory(int n) {
         pr_warn("private: partition= names %u CPUs, only %d run; the rest of its weights are ignored\n",
                 boot_options.npartition, n);
 
+    /* LAB private: BEGIN */
     /* Cut where the free frames below reach each CPU's share. */
     uint64_t lo = boot->first_pfn, total = pool_free_in(boot, lo, shm), wsum = 0, wdone = 0;
     for (int i = 0; i < n; i++)
@@ -132,6 +133,21 @@ static void partition_memory(int n) {
             panic("private: cannot make a frame pool for CPU %d over %llx-%llx", i,
                   (unsigned long long)(cut[i] * PAGE_SIZE), (unsigned long long)(cut[i + 1] * PAGE_SIZE));
     pool_truncate(boot, cut[1]);
+    /* LAB private: STUB
+    // LAB private: carve the frames below the windows (boot->first_pfn up
+    // to shm) into n slices, one per CPU, CPU 0's lowest. Slice i's share
+    // of the free frames follows its weight (weight(i), from partition=):
+    // walk up the frames counting the free ones (pool_free_in) and cut
+    // where the count reaches each share. What the boot already allocated
+    // (up to highest_allocated()) must stay in CPU 0's slice: panic if
+    // its slice would be too small. Give CPUs 1..n-1 a frame pool each over
+    // their slice (pool_carve from the boot pool, highest first), then cut
+    // the boot pool down to CPU 0's slice (pool_truncate): afterwards no
+    // two pools overlap each other or the windows.
+    // As it stands all memory stays with instance 0, windows included.
+    (void)weight;
+    (void)highest_allocated;
+       LAB private: END */
     for (int i = 0; i < n; i++) {
         const struct frame_pool *p = &os_instances[i].frames;
         pr_info("private: instance %d (CPU %d): memory %llx-%llx, %llu frames free (%llu MiB)\n", i, i,
@@ -147,6 +163,7 @@ static void partition_memory(int n) {
  * its instance unserved (it never runs), as a failed CPU would. */
 static void private_init(void) {
     int n = arch_cpus_expected(boot_options.maxcpus);
+    /* LAB private: BEGIN */
     for (int i = 1; i < n; i++) {
         os_instance_setup(&os_instances[i], i);
         heap_init(&os_instances[i].heap); /* its pages come from the slice at first use */
@@ -160,6 +177,23 @@ static void private_init(void) {
         cpus[i].os = os;
     }
     os_instance_count = n;
+    /* LAB private: STUB
+    // LAB private: one OS instance per CPU that will come up (n of them).
+    // Instance 0 was set up at boot (kmain, memory_init); give every other
+    // one its fields (os_instance_setup) and an empty heap (heap_init)
+    // before the memory is divided, divide it (partition_memory), then give
+    // every instance its ready queues and its lock and make CPU i serve
+    // instance i (cpus[i].os: this_os() reads it). os_instance_count says
+    // how many instances there are (os_pool_owning looks through them).
+    // As it stands every CPU shares instance 0: a kernel of one table, at
+    // one CPU only (instance 0's lock and queues are not made for sharing).
+    n = 1;
+    partition_memory(n);
+    struct os_instance *os = &os_instances[0];
+    for (int prio = 0; prio < NPRIO; prio++)
+        list_init(&os->ready[prio]);
+    spin_init(&os->lock, "instance lock", RANK_INSTANCE);
+       LAB private: END */
     console_set_instances(n);
     pr_info("private: %d OS instances, one per CPU; the console is on instance 0 (a line ~N moves it)\n", n);
 }

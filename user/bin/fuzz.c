@@ -46,9 +46,17 @@
  * cannot exist; setprio likewise; reads from the console (they would wait
  * for input for ever: the life closes fd 0 and skips reads from fds still
  * on the console); exec of any program but ut_args; writes of more than 16
- * bytes to the console. Pointers that are valid point into a scratch area
+ * bytes to the console; a poll() timeout that the kernel would take is
+ * kept under SHORT_SLEEP_MS (-1 would wait for ever on descriptors nobody
+ * writes). Pointers that are valid point into a scratch area
  * at the top of the life's heap, or at its text and read-only data (which
  * the kernel must refuse to write); never at the life's own variables.
+ * mmap, munmap and mprotect get shaped arguments most of the time: inside
+ * a mapping the life makes at its start (OWN_MAP_PAGES, which they may
+ * unmap, protect or replace), or flags and lengths that must fail. Random
+ * ones are safe too: the kernel keeps mappings in an area of their own
+ * and refuses munmap and mprotect outside it (docs/memory.md), so no call
+ * can take away the life's code, stack or heap.
  *
  * Output: a line per life ("fuzz: w1 calls 120-187"), so a kernel panic log
  * shows the seed, the worker and the first call of the life that was
@@ -67,6 +75,7 @@
 
 #define PAGE 4096ull
 #define SCRATCH_SIZE (64 * 1024ull)
+#define OWN_MAP_PAGES 16      /* the life's own mapping, for mmap/munmap/mprotect */
 #define LIFE_MAX 400          /* calls in a life that meets no ending call */
 #define MAX_KIDS 4            /* children of a life alive at once (fork bombs) */
 #define SHORT_SLEEP_MS 50     /* longest sleep a life makes and survives */
@@ -155,6 +164,7 @@ enum argkind {
     A_ARGV_BIG,   /* argv of 2000 strings (E2BIG) */
     A_ENVP,       /* a small valid environment */
     A_SIGACT,     /* sigaction: the fuzzer's own action number v (safe_actions) */
+    A_OWN_MAP,    /* the life's own mapping + v (v may reach past its end) */
 };
 
 struct arg { uint8_t kind; uint64_t v; };
@@ -247,6 +257,25 @@ static struct arg some_pid(struct rng *r, int *self)
     case 6: return val(0x100000001ull);                        /* (int) of it is init */
     default: return val(1000000 + below(r, 1000000000));
     }
+}
+
+/* An address in or just past the life's own mapping: mostly page-aligned. */
+static struct arg own_map_arg(struct rng *r)
+{
+    struct arg a = { A_OWN_MAP, below(r, OWN_MAP_PAGES + 2) * PAGE };
+    if (chance(r, 8))
+        a.v += 1 + below(r, PAGE - 1);
+    return a;
+}
+
+/* A length for the mapping calls: a few pages, sometimes not a multiple
+ * of one, sometimes 0 or a random value. */
+static struct arg map_len(struct rng *r)
+{
+    if (chance(r, 8))
+        return val(chance(r, 2) ? 0 : some_value(r, 1));
+    uint64_t len = (1 + below(r, OWN_MAP_PAGES)) * PAGE;
+    return val(chance(r, 4) ? len - below(r, PAGE) : len);
 }
 
 static struct arg some_path(struct rng *r)
@@ -452,6 +481,49 @@ static void plan(int w, uint64_t j, struct call *c)
         c->a[0] = val(v < (1ull << 32) ? 0 : v);
         break;
     }
+    case SYS_mmap:
+        if (chance(&r, 4))
+            break; /* all random */
+        {
+            static const uint64_t flags[] = {
+                ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS, ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS,
+                ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS | ABI_MAP_FIXED, ABI_MAP_PRIVATE, /* a file: fd below */
+                ABI_MAP_PRIVATE | ABI_MAP_FIXED, ABI_MAP_SHARED | ABI_MAP_ANONYMOUS, /* EINVAL */
+                ABI_MAP_ANONYMOUS, ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS | 0x1000, /* EINVAL */
+            };
+            c->a[0] = chance(&r, 3) ? val(0) : own_map_arg(&r);
+            c->a[1] = map_len(&r);
+            c->a[2] = val(chance(&r, 8) ? some_value(&r, 1) : below(&r, 8));
+            c->a[3] = val(flags[below(&r, sizeof flags / sizeof flags[0])]);
+            c->a[4] = val(chance(&r, 2) ? ~0ull : below(&r, 8));
+            c->a[5] = val(chance(&r, 2) ? 0 : below(&r, 4) * PAGE + (chance(&r, 4) ? 1 : 0));
+        }
+        break;
+    case SYS_munmap:
+    case SYS_mprotect:
+        if (chance(&r, 4))
+            break;
+        c->a[0] = own_map_arg(&r);
+        c->a[1] = map_len(&r);
+        c->a[2] = val(chance(&r, 8) ? some_value(&r, 1) : below(&r, 8));
+        break;
+    case SYS_read:
+    case SYS_write:
+        /* the kernel's copies into and out of mappings the life changes */
+        if (chance(&r, 8))
+            c->a[1] = own_map_arg(&r);
+        break;
+    case SYS_poll:
+        /* a valid timeout stays short: -1 or a long one waits for ever on
+         * descriptors nobody writes (the console); refused ones stay */
+        if (c->a[2].kind == A_VALUE && c->a[2].v == (uint64_t)(int64_t)(int32_t)c->a[2].v)
+            c->a[2].v = below(&r, SHORT_SLEEP_MS);
+        else if (c->a[2].kind != A_VALUE)
+            c->a[2] = val(below(&r, 4));
+        break;
+    case SYS_access:
+        c->a[0] = some_path(&r);
+        break;
     default:
         break;
     }
@@ -609,6 +681,20 @@ static char *envp_ok[] = { "FUZZ=1", "X=", NULL };
 static char *argv_big[2001];
 static const char dots[] = "................";
 
+/* raw_syscall() with the sixth register too (mmap's offset). */
+static long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    long ret = n;
+    __asm__ volatile("syscall"
+                     : "+a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8), "+r"(r9)
+                     :
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
 static _Noreturn void life_exit(int code)
 {
     for (;;)
@@ -639,6 +725,10 @@ static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
     int nkids = 0;
     long self = raw_syscall(SYS_getpid, 0, 0, 0, 0, 0);
     long brk = raw_syscall(SYS_sbrk, (long)SCRATCH_SIZE, 0, 0, 0, 0);
+    long own_map = raw_syscall6(SYS_mmap, 0, (long)(OWN_MAP_PAGES * PAGE), ABI_PROT_READ | ABI_PROT_WRITE,
+                                ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS, -1, 0);
+    if (own_map < 0)
+        own_map = 0; /* no memory: the calls meant for it just fail */
     if (brk < 0) {
         life_header(&b, w, from);
         put_s(&b, "FAIL: no scratch memory, sbrk gave ");
@@ -697,6 +787,7 @@ static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
                  * would end a long sleep early. Only DFL or IGN for it. */
                 v[i] = (uint64_t)&safe_actions[(uint32_t)c.a[0].v == ABI_SIGCHLD ? a.v % 2 : a.v];
                 break;
+            case A_OWN_MAP: v[i] = (uint64_t)own_map + a.v; break;
             default: v[i] = a.v; break;
             }
         }
@@ -707,7 +798,8 @@ static _Noreturn void life(int w, uint64_t from, uint64_t last, int ends)
         if (c.nr == SYS_read && on_console)
             skip = 1;
         if (c.nr == SYS_write && on_console) {
-            if (c.a[1].kind == A_SCRATCH || c.a[1].kind == A_TEXT || c.a[1].kind == A_RODATA)
+            if (c.a[1].kind == A_SCRATCH || c.a[1].kind == A_TEXT || c.a[1].kind == A_RODATA ||
+                c.a[1].kind == A_OWN_MAP)
                 v[1] = (uint64_t)dots;
             if (v[2] > 16)
                 v[2] %= 17;

@@ -12,6 +12,11 @@
  *
  * Either way init reaps every child it gets, including orphans, which the
  * kernel re-parents to pid 1.
+ *
+ * The environment every program inherits (the kernel starts init with an
+ * empty one): PATH=/bin (where execvp and sh look: the disk's programs),
+ * HOME=/root if that directory exists, else /, and TERM=vt100 (the serial
+ * console understands the VT100's escapes). A variable already set is kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,14 @@ static char *empty_env[] = { NULL };
 static char **env(void)
 {
     return environ ? environ : empty_env;
+}
+
+static void set_environment(void)
+{
+    struct stat st;
+    setenv("PATH", "/bin", 0);
+    setenv("HOME", stat("/root", &st) == 0 && S_ISDIR(st.st_mode) ? "/root" : "/", 0);
+    setenv("TERM", "vt100", 0);
 }
 
 /* fds 0, 1, 2 normally come pre-opened on the console; open any that don't. */
@@ -160,6 +173,7 @@ static void run_shell(void)
 int main(int argc, char **argv)
 {
     ensure_console();
+    set_environment();
     if (argc > 1)
         run_command(argc, argv);
     else

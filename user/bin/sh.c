@@ -5,8 +5,8 @@
  * separate words; '...' and "..." keep blanks inside a word; an unquoted
  * '#' at the start of a word begins a comment) and runs the program named
  * by the first word with fork + execve, passing the environment on. A
- * name without '/' is a program of the initrd, else of /bin on the disk;
- * a name with '/' is that file.
+ * name without '/' is a program of the initrd, else of the first $PATH
+ * directory that has it (/bin on the disk); a name with '/' is that file.
  *
  * Redirections and pipelines: "< file" reads stdin from file, "> file"
  * writes stdout to it (created or emptied), ">> file" appends; "a | b | c"
@@ -27,6 +27,12 @@
  * Built-ins: exit [code], wait (for all background jobs), jobs, help,
  * cd [dir] (default /), pwd.
  * sh exits at end of input. Lines longer than MAXLINE-1 characters are cut.
+ *
+ * sh -c "command": run that one command line (each line of it, if it has
+ * several) instead of reading the console, with no prompt, and exit with
+ * the status of the last command: its exit code, 128 + the signal that
+ * killed it, 127 when it was not found, 2 after a syntax error. This is
+ * how system() and popen() run commands (user/lib/posix.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +62,8 @@ extern char **environ;
 static char *empty_env[] = { NULL };
 
 static int jobs[MAXJOBS]; /* pids of running background jobs, 0 = free */
+static int last_status;   /* of the last command, as sh -c exits with it */
+static int interactive = 1; /* 0 under -c: no prompt, no "exit N" reports */
 
 static char **env(void)
 {
@@ -268,30 +276,42 @@ static void reap(int block)
 /* ---- running programs ---- */
 
 /* Where a command's program is: "x" is the initrd's x if it has one, else
- * /bin/x on the disk; a name with '/' is that file ("/x" and "./x" still
- * find the initrd's x). Fills path; 0, or -1 with errno. */
+ * x in the first directory of $PATH that has it (init sets PATH=/bin, the
+ * disk's programs; /bin when PATH is unset); a name with '/' is that file
+ * ("/x" and "./x" still find the initrd's x). Fills path; 0, or -1 with
+ * errno. */
 static int find_program(const char *cmd, char *path, size_t size)
 {
     if (!*cmd) {
         errno = ENOENT;
         return -1;
     }
-    const char *candidates[3] = { cmd, NULL, NULL };
-    char bin[256];
-    if (!strchr(cmd, '/')) {
-        snprintf(bin, sizeof bin, "/bin/%s", cmd);
-        candidates[1] = bin;
+    int fd = open(cmd, O_RDONLY);
+    if (fd >= 0 || strchr(cmd, '/')) {
+        if (fd < 0)
+            return -1;
+        close(fd);
+        snprintf(path, size, "%s", cmd);
+        return 0;
     }
-    int saved = ENOENT;
-    for (int i = 0; candidates[i]; i++) {
-        int fd = open(candidates[i], O_RDONLY);
-        if (fd >= 0) {
+    int saved = errno;
+    const char *dirs = getenv("PATH");
+    if (!dirs)
+        dirs = "/bin";
+    for (const char *d = dirs;;) {
+        const char *end = strchr(d, ':');
+        int len = end ? (int)(end - d) : (int)strlen(d);
+        char cand[256];
+        /* an empty entry is the working directory, which open(cmd) tried */
+        if (len > 0 && snprintf(cand, sizeof cand, "%.*s/%s", len, d, cmd) < (int)sizeof cand &&
+            (fd = open(cand, O_RDONLY)) >= 0) {
             close(fd);
-            snprintf(path, size, "%s", candidates[i]);
+            snprintf(path, size, "%s", cand);
             return 0;
         }
-        if (i == 0)
-            saved = errno;
+        if (!end)
+            break;
+        d = end + 1;
     }
     errno = saved;
     return -1;
@@ -319,7 +339,8 @@ static int redirect(const struct stage *st)
     return 0;
 }
 
-static void wait_for(int pid, const char *name)
+/* The command's status as the shell reports it ($?). */
+static int wait_for(int pid, const char *name)
 {
     int status = 0, w;
     do
@@ -327,12 +348,13 @@ static void wait_for(int pid, const char *name)
     while (w < 0 && errno == EINTR);
     if (w != pid) {
         fprintf(stderr, "sh: waitpid %d: %s\n", pid, strerror(errno));
-        return;
+        return 1;
     }
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGINT) /* Ctrl-C: the user knows */
         fprintf(stderr, "sh: %s: killed by signal %d\n", name, WTERMSIG(status));
-    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 126)
+    else if (interactive && WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 126)
         fprintf(stderr, "sh: %s: exit %d\n", name, WEXITSTATUS(status));
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /* Start every stage, each reading the previous one's pipe. */
@@ -345,6 +367,7 @@ static void run(struct stage *st, int n, int bg)
                 fprintf(stderr, "sh: %s: not found\n", st[i].argv[0]);
             else
                 fprintf(stderr, "sh: %s: %s\n", st[i].argv[0], strerror(errno));
+            last_status = errno == ENOENT ? 127 : 126;
             return;
         }
     int pids[MAXSTAGES], prev_read = -1;
@@ -404,10 +427,12 @@ static void run(struct stage *st, int n, int bg)
             printf("[%d]\n", pids[k]);
         }
         fflush(stdout);
+        last_status = 0;
         return;
     }
+    last_status = 1; /* nothing started */
     for (int k = 0; k < n; k++)
-        wait_for(pids[k], st[k].argv[0]);
+        last_status = wait_for(pids[k], st[k].argv[0]); /* a pipeline's is its last program's */
 }
 
 /* ---- built-ins ---- */
@@ -465,26 +490,76 @@ static int builtin(int argc, char **argv)
     }
     if (strcmp(argv[0], "cd") == 0) {
         const char *dir = argc > 1 ? argv[1] : "/";
-        if (chdir(dir) < 0)
+        if (chdir(dir) < 0) {
             fprintf(stderr, "sh: cd: %s: %s\n", dir, strerror(errno));
+            last_status = 1;
+        }
         return 1;
     }
     if (strcmp(argv[0], "pwd") == 0) {
         char buf[256];
-        if (getcwd(buf, sizeof buf))
+        if (getcwd(buf, sizeof buf)) {
             printf("%s\n", buf);
-        else
+        } else {
             fprintf(stderr, "sh: pwd: %s\n", strerror(errno));
+            last_status = 1;
+        }
         return 1;
     }
     return 0;
 }
 
-int main(void)
+/* One command line (changed in place by the parser). */
+static void run_line(char *line)
+{
+    static struct stage st[MAXSTAGES];
+    int bg;
+    int n = parse(line, st, &bg);
+    if (n <= 0) {
+        if (n == 0 && bg)
+            fprintf(stderr, "sh: syntax error: '&' without a command\n");
+        if (n < 0 || bg)
+            last_status = 2;
+        return;
+    }
+    last_status = 0;
+    if (n > 1 || st[0].in || st[0].out || bg || !builtin(st[0].argc, st[0].argv))
+        run(st, n, bg);
+    fflush(stdout);
+}
+
+/* sh -c: each line of cmd in turn; the status of the last. */
+static int run_string(const char *cmd)
 {
     static char line[MAXLINE];
-    static struct stage st[MAXSTAGES];
+    interactive = 0;
+    while (*cmd) {
+        const char *end = strchr(cmd, '\n');
+        size_t len = end ? (size_t)(end - cmd) : strlen(cmd);
+        if (len >= sizeof line) {
+            fprintf(stderr, "sh: -c: line longer than %d characters\n", MAXLINE - 1);
+            return 2;
+        }
+        memcpy(line, cmd, len);
+        line[len] = '\0';
+        run_line(line);
+        cmd += len + (end ? 1 : 0);
+    }
+    reap(1); /* background jobs of the string: wait for them, as its end is ours */
+    fflush(stdout);
+    return last_status;
+}
 
+int main(int argc, char **argv)
+{
+    static char line[MAXLINE];
+
+    if (argc > 1) {
+        if (strcmp(argv[1], "-c") == 0 && argc > 2)
+            return run_string(argv[2]);
+        fprintf(stderr, "usage: sh [-c command]\n");
+        return 2;
+    }
     if (isatty(0)) {
         struct sigaction sa = { .sa_handler = on_interrupt }; /* no SA_RESTART: reads end with EINTR */
         sigemptyset(&sa.sa_mask);
@@ -503,17 +578,7 @@ int main(void)
         }
         if (cut)
             fprintf(stderr, "sh: line too long, cut to %d characters\n", MAXLINE - 1);
-
-        int bg;
-        int n = parse(line, st, &bg);
-        if (n <= 0) {
-            if (n == 0 && bg)
-                fprintf(stderr, "sh: syntax error: '&' without a command\n");
-            continue;
-        }
-        if (n > 1 || st[0].in || st[0].out || bg || !builtin(st[0].argc, st[0].argv))
-            run(st, n, bg);
-        fflush(stdout);
+        run_line(line);
     }
     fflush(stdout);
     return 0;

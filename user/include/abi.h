@@ -28,7 +28,7 @@ enum {
     SYS_sbrk = 7,        /* intptr_t sbrk(intptr_t increment) -> old break */
     SYS_write = 8,       /* ssize_t write(int fd, const void *buf, size_t n) */
     SYS_read = 9,        /* ssize_t read(int fd, void *buf, size_t n) */
-    SYS_open = 10,       /* int open(const char *path, int flags) */
+    SYS_open = 10,       /* int open(const char *path, int flags, uint64_t mode): mode only with O_CREAT */
     SYS_close = 11,      /* int close(int fd) */
     SYS_lseek = 12,      /* int64_t lseek(int fd, int64_t offset, int whence) */
     SYS_fstat = 13,      /* int fstat(int fd, struct abi_stat *st) */
@@ -50,7 +50,7 @@ enum {
     SYS_test_rendezvous = 29, /* int test_rendezvous(uint64_t ms): test only: wait in the kernel, without
                                * sleeping, up to ms for a second caller; -> most callers seen inside at once */
     /* The disk and the file system (docs/storage.md): 30-59. */
-    SYS_mkdir = 30,      /* int mkdir(const char *path) */
+    SYS_mkdir = 30,      /* int mkdir(const char *path, uint64_t mode) */
     SYS_rmdir = 31,      /* int rmdir(const char *path) */
     SYS_unlink = 32,     /* int unlink(const char *path) */
     SYS_link = 33,       /* int link(const char *old, const char *new) */
@@ -68,7 +68,8 @@ enum {
     SYS_fcntl = 45,      /* int fcntl(int fd, int cmd, int arg): F_GETFD/F_SETFD (close-on-exec) */
     SYS_bcacheinfo = 46, /* int bcacheinfo(struct abi_bcacheinfo *info) */
     SYS_statfs = 47,     /* int statfs(struct abi_statfs *s): the root file system's size and use */
-    /* Signals (docs/abi.md "Signals", docs/processes.md "Signals"): 48-53. */
+    /* The POSIX process interface (issue 15): signals 48-53, memory 54-56,
+     * poll 57, time and system 58-63. */
     SYS_sigaction = 48,  /* int sigaction(int sig, const struct abi_sigaction *act, struct abi_sigaction *old) */
     SYS_sigprocmask = 49,/* int sigprocmask(int how, const uint64_t *set, uint64_t *old) */
     SYS_sigpending = 50, /* int sigpending(uint64_t *set) */
@@ -76,8 +77,14 @@ enum {
                           * does not return to its caller (a bad frame: SIGSEGV) */
     SYS_alarm = 52,      /* int alarm(uint64_t ms) -> ms left of the previous alarm (rounded up) */
     SYS_sigsuspend = 53, /* int sigsuspend(const uint64_t *mask) -> -EINTR once a signal was delivered */
-    /* Numbers reserved for what is being built: 54-69 the rest of the
-     * POSIX process interface. */
+    SYS_mmap = 54,       /* void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) */
+    SYS_munmap = 55,     /* int munmap(void *addr, size_t len) */
+    SYS_mprotect = 56,   /* int mprotect(void *addr, size_t len, int prot) */
+    SYS_poll = 57,       /* int poll(struct abi_pollfd *fds, uint64_t nfds, int timeout_ms) -> ready fds */
+    SYS_clock_gettime = 58, /* int clock_gettime(int clock, struct abi_timespec *ts) (ABI_CLOCK_*) */
+    SYS_umask = 59,      /* int umask(int mask) -> the old mask (only mask & 0777 is used) */
+    SYS_uname = 60,      /* int uname(struct abi_utsname *u) */
+    SYS_access = 61,     /* int access(const char *path, int mode) (ABI_F_OK or ABI_R_OK|W_OK|X_OK) */
     SYS_lockstat = 70,   /* int lockstat(int index, struct abi_lockstat *l) -> 1 filled in, 0 past the last lock */
     SYS_cpufail = 71,    /* int cpufail(int cpu, int how): stop CPU `cpu` dead, as if it lost power
                           * (how: ABI_CPUFAIL_*); -EINVAL offline/out of range, -EBUSY the last CPU */
@@ -121,6 +128,21 @@ enum {
 #define ABI_FD_CLOEXEC 1
 
 #define ABI_PATH_MAX 256
+/* Descriptors a process may have open at once: 0 .. ABI_NOFILE-1 (sysconf's _SC_OPEN_MAX). */
+#define ABI_NOFILE 16
+
+/* File creation (open with O_CREAT, mkdir): the permission bits a mode may
+ * have (anything above is -EINVAL), the bits umask() keeps, and the mask
+ * every process starts with (inherited over fork and exec). */
+#define ABI_MODE_BITS 07777
+#define ABI_UMASK_BITS 0777
+#define ABI_UMASK_DEFAULT 022
+
+/* access() modes (newlib's values). */
+#define ABI_F_OK 0
+#define ABI_X_OK 1
+#define ABI_W_OK 2
+#define ABI_R_OK 4
 
 /* lseek() whence. */
 #define ABI_SEEK_SET 0
@@ -240,6 +262,18 @@ struct abi_sigframe {              /* 752 bytes, 16-aligned */
     uint64_t pad;
 };
 
+/* mmap() and mprotect(): protections and flags (the values Linux and
+ * most Unix systems use; <sys/mman.h> gives them their POSIX names).
+ * MAP_SHARED exists only to be refused (EINVAL): mappings are private. */
+#define ABI_PROT_NONE 0
+#define ABI_PROT_READ 1
+#define ABI_PROT_WRITE 2
+#define ABI_PROT_EXEC 4
+#define ABI_MAP_SHARED 0x01
+#define ABI_MAP_PRIVATE 0x02
+#define ABI_MAP_FIXED 0x10
+#define ABI_MAP_ANONYMOUS 0x20
+
 /* File modes for abi_stat.mode (same bits as POSIX / newlib). */
 #define ABI_S_IFMT 0170000
 #define ABI_S_IFDIR 0040000
@@ -268,6 +302,46 @@ struct abi_tms {
 struct abi_timeval {
     int64_t sec;
     int64_t usec;
+};
+
+/* clock_gettime() clocks (newlib's clockid_t values): the wall clock (RTC
+ * at boot + uptime), the caller's CPU time (its only thread's too), and the
+ * time since boot, which never goes back. */
+#define ABI_CLOCK_REALTIME 1
+#define ABI_CLOCK_PROCESS_CPUTIME_ID 2
+#define ABI_CLOCK_THREAD_CPUTIME_ID 3
+#define ABI_CLOCK_MONOTONIC 4
+struct abi_timespec {
+    int64_t sec;
+    int64_t nsec;         /* 0 .. 999999999 */
+};
+
+/* poll(): one entry per descriptor (the layout of POSIX's struct pollfd);
+ * events and revents use these bits (Linux's values). A negative fd is
+ * skipped (revents 0); at most ABI_POLL_MAX entries. */
+struct abi_pollfd {
+    int32_t fd;
+    int16_t events;
+    int16_t revents;
+};
+#define ABI_POLLIN 0x001      /* reading will not block (data, or end of file) */
+#define ABI_POLLPRI 0x002     /* never set: no urgent data here */
+#define ABI_POLLOUT 0x004     /* writing will not block */
+#define ABI_POLLERR 0x008     /* revents only: a pipe with no reader left */
+#define ABI_POLLHUP 0x010     /* revents only: a pipe with no writer left */
+#define ABI_POLLNVAL 0x020    /* revents only: fd is not open */
+#define ABI_POLLRDNORM 0x040  /* as POLLIN */
+#define ABI_POLLWRNORM 0x100  /* as POLLOUT */
+#define ABI_POLL_MAX 64
+
+/* uname(): NUL-terminated strings, Linux's field size. */
+#define ABI_UTSNAME_LEN 65
+struct abi_utsname {
+    char sysname[ABI_UTSNAME_LEN];  /* "teachos" */
+    char nodename[ABI_UTSNAME_LEN]; /* "teachos", or "teachos-N" for OS instance N > 0 (private) */
+    char release[ABI_UTSNAME_LEN];
+    char version[ABI_UTSNAME_LEN];  /* names the organisation: "organisation bkl, 4 CPUs" */
+    char machine[ABI_UTSNAME_LEN];  /* "x86_64" */
 };
 
 #define ABI_MAX_CPUS 64

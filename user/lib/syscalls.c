@@ -36,6 +36,7 @@
 #include <sys/times.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 
 #include "abi.h"
 #include "os.h"
@@ -124,15 +125,11 @@ int execve(const char *path, char *const argv[], char *const envp[])
 int _execve(const char *path, char *const argv[], char *const envp[]) ALIAS(execve);
 
 /* newlib has no exec family for x86_64-elf (its posix/ directory is not
- * built). The file system is flat, so execvp has no PATH to search. */
+ * built): execv here, execvp, execlp, execl and execle (the PATH search)
+ * in posix.c. */
 int execv(const char *path, char *const argv[])
 {
     return execve(path, argv, environ);
-}
-
-int execvp(const char *file, char *const argv[])
-{
-    return execve(file, argv, environ);
 }
 
 /* The kernel wants a valid status pointer; POSIX lets a program pass NULL
@@ -185,6 +182,29 @@ void *sbrk(ptrdiff_t increment)
 }
 void *_sbrk(ptrdiff_t increment) ALIAS(sbrk);
 
+/* Memory mappings (<sys/mman.h>). Addresses the kernel returns lie below
+ * 0x00007FFFFFFFF000, so a negative result is always an error. */
+_Static_assert(PROT_READ == ABI_PROT_READ && PROT_WRITE == ABI_PROT_WRITE && PROT_EXEC == ABI_PROT_EXEC &&
+               PROT_NONE == ABI_PROT_NONE, "sys/mman.h and abi.h disagree");
+_Static_assert(MAP_SHARED == ABI_MAP_SHARED && MAP_PRIVATE == ABI_MAP_PRIVATE && MAP_FIXED == ABI_MAP_FIXED &&
+               MAP_ANONYMOUS == ABI_MAP_ANONYMOUS, "sys/mman.h and abi.h disagree");
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    long r = syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
+    return r < 0 ? (fail((int)-r), MAP_FAILED) : (void *)r;
+}
+
+int munmap(void *addr, size_t len)
+{
+    return (int)check(SC2(SYS_munmap, addr, len));
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+    return (int)check(SC3(SYS_mprotect, addr, len, prot));
+}
+
 /* ---------------------------------------------------------------------
  * Files
  * ------------------------------------------------------------------- */
@@ -200,11 +220,19 @@ _READ_WRITE_RETURN_TYPE read(int fd, void *buf, size_t n)
 }
 _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t n) ALIAS(read);
 
-/* The mode argument (only meaningful with O_CREAT) is ignored: new files
- * are 0644, directories 0755 (there are no users to tell apart). */
+/* The mode argument is there only with O_CREAT (POSIX), and only then
+ * read: the kernel takes its permission bits less the umask. Without
+ * O_CREAT rdx carries 0, which the kernel ignores. */
 int open(const char *path, int flags, ...)
 {
-    return (int)check(SC2(SYS_open, path, flags));
+    unsigned mode = 0;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (unsigned)va_arg(ap, int); /* mode_t is promoted to int */
+        va_end(ap);
+    }
+    return (int)check(SC3(SYS_open, path, flags, mode));
 }
 int _open(const char *path, int flags, ...) ALIAS(open);
 
@@ -287,8 +315,7 @@ int _unlink(const char *path) ALIAS(unlink);
  * ------------------------------------------------------------------- */
 int mkdir(const char *path, mode_t mode)
 {
-    (void)mode;
-    return (int)check(SC1(SYS_mkdir, path));
+    return (int)check(SC2(SYS_mkdir, path, (unsigned)mode));
 }
 int _mkdir(const char *path, mode_t mode) ALIAS(mkdir);
 
