@@ -853,7 +853,8 @@ def main(argv=None):
                         raise
                 cell_results = [c for c in cells]
         if opts.labs and not filters:
-            argv = [sys.executable, os.path.join(TOOLS, "lab.py"), "prove",
+            argv = [sys.executable, os.path.join(TOOLS, "lab.py"), "prove", "--jobs",
+                    env.get("LAB_JOBS") or "2",
                     "--kernel", opts.kernel, "--initrd", opts.initrd, "--accel", opts.accel,
                     "--timeout-scale", str(opts.timeout_scale)] + (["--disk", opts.disk] if opts.disk else [])
             host_results.append(run_host("labs", opts.logdir, opts.verbose, argv, LABS_TIMEOUT))
