@@ -89,6 +89,11 @@ tramp64:
     mov %ax, %es
     mov %ax, %ss
     mov TRAMP(tramp_stack), %rsp
+    /* ap_entry() is jumped to, not called: a zero return address makes the
+     * stack look as it does after a call (rsp 8 below a 16-byte boundary,
+     * System V ABI 3.2.2) and ends the frame chain for a backtrace, which
+     * would otherwise read the word above the stack's top (unmapped). */
+    pushq $0
     mov TRAMP(tramp_cpu), %rdi
     xor %ebp, %ebp
     mov TRAMP(tramp_entry), %rax

@@ -13,6 +13,7 @@
 #include "kernel/ktest.h"
 
 volatile int panicking;
+static int panic_cpu = -1; /* the CPU that reports the panic */
 
 extern const struct ksym ksym_table[];
 extern const uint64_t ksym_count;
@@ -60,9 +61,16 @@ void panic(const char *fmt, ...) {
     arch_irq_disable();
     int me = cpu_id();
     if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL)) {
+        /* A fault inside this CPU's own panic report (its backtrace, say):
+         * no one else will end the run, so end it here. */
+        if (__atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) == me) {
+            printk_raw("\n*** panic within the panic on CPU %d; stopping here\n", me);
+            arch_exit_emulator(false);
+        }
         /* Another CPU is already panicking; it will stop us. */
         arch_halt_forever();
     }
+    __atomic_store_n(&panic_cpu, me, __ATOMIC_RELEASE);
     arch_stop_other_cpus();
     char reason[256];
     va_list ap;

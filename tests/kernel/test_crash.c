@@ -62,3 +62,18 @@ KTEST(crash, same_rank_against_the_tie_break) {
     spin_lock(&crash_queues[0]); /* CPU 1's queue, then CPU 0's: wrong order */
     KT_FAIL("the rank checker let two same-rank locks be taken against the tie-break");
 }
+
+/* A fault inside the panic report itself must still end the run. panic()'s
+ * backtrace follows the saved frame pointers; this test's own saved one is
+ * made to point at the last page of the address space, which is not mapped,
+ * so the walk faults while the panic is being reported. The kernel must then
+ * say so and leave QEMU with the failure status (tests/matrix.txt,
+ * pc-crash-in-panic), not halt with the run hanging: an AP whose frame chain
+ * ran off the top of its stack did that once. Never returns, so corrupting
+ * its own frame costs nothing. */
+KTEST(crash, fault_in_the_panic_report_ends_the_run) {
+    (void)kt_;
+    uint64_t *frame = __builtin_frame_address(0);
+    frame[0] = 0xfffffffffffff000ULL;
+    panic("crash test: a frame chain that leads to an unmapped page");
+}
