@@ -24,11 +24,22 @@ mb2_header:
     .long MB2_ARCH_I386
     .long mb2_header_end - mb2_header
     .long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-    /* information request tag (3.1.4): we need memory map, cmdline, modules, ACPI */
+    /* information request tag (3.1.4): memory map, cmdline, modules, ACPI
+     * old and new RSDP, framebuffer, EFI memory map. Marked optional (flags
+     * bit 0): a loader that cannot give one of them (a BIOS GRUB has no
+     * EFI map) boots us anyway, and the kernel checks what it got. */
     .balign 8
-    .word 1, 0
-    .long 8 + 4 * 5
-    .long 6, 1, 3, 14, 15
+    .word 1, 1
+    .long 8 + 4 * 7
+    .long 6, 1, 3, 14, 15, 8, 17
+    .balign 8
+    /* framebuffer tag (3.1.10): a linear framebuffer for the screen
+     * console, 1024x768 at 32 bits per pixel if the loader can, else what
+     * it has. Optional: GRUB's `gfxpayload=text` (tools/mkiso.sh) keeps the
+     * BIOS text mode, and a UEFI machine has only what GOP offers. */
+    .word 5, 1
+    .long 20
+    .long 1024, 768, 32
     .balign 8
     /* end tag */
     .word 0, 0

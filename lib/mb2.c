@@ -114,6 +114,8 @@ static const char *parse_mmap(struct mb2_info *out, const uint8_t *tag,
         return "mmap tag (6) has entry_size < 24";
     if ((size - 16) % entry_size != 0)
         return "mmap tag (6) size is not a whole number of entries";
+    if (out->mmap_from_efi)
+        return NULL; /* the EFI map came first and is the later, fuller one */
     for (uint32_t off = 16; off < size; off += entry_size) {
         if (out->mmap_count == MB2_MAX_MMAP) {
             out->mmap_truncated = true;
@@ -141,7 +143,75 @@ static const char *parse_framebuffer(struct mb2_info *out, const uint8_t *tag,
     out->fb_height = rd32(tag + 24);
     out->fb_bpp = tag[28];
     out->fb_type = tag[29];
+    /* GRUB's struct has a u16 reserved field where the spec text says u8,
+     * so color_info starts at offset 32 (as in GRUB's multiboot2.h). For
+     * direct RGB it is three (field position, mask size) byte pairs. */
+    if (out->fb_type == MB2_FB_RGB) {
+        if (size < 38)
+            return "framebuffer tag (8) of RGB type is shorter than 38 bytes";
+        out->fb_red_pos = tag[32];
+        out->fb_red_size = tag[33];
+        out->fb_green_pos = tag[34];
+        out->fb_green_size = tag[35];
+        out->fb_blue_pos = tag[36];
+        out->fb_blue_size = tag[37];
+    }
     out->has_fb = true;
+    return NULL;
+}
+
+/* UEFI 2.x section 7.2, EFI_MEMORY_TYPE, as multiboot2 memory types: what
+ * the firmware and the loader used before ExitBootServices is free now. */
+static uint32_t efi_type_to_mb2(uint32_t efi) {
+    switch (efi) {
+    case 1: case 2:         /* EfiLoaderCode, EfiLoaderData */
+    case 3: case 4:         /* EfiBootServicesCode, EfiBootServicesData */
+    case 7:                 /* EfiConventionalMemory */
+        return MB2_MMAP_AVAILABLE;
+    case 8: return MB2_MMAP_BAD;               /* EfiUnusableMemory */
+    case 9: return MB2_MMAP_ACPI_RECLAIMABLE;  /* EfiACPIReclaimMemory */
+    case 10: return MB2_MMAP_NVS;              /* EfiACPIMemoryNVS */
+    default: return MB2_MMAP_RESERVED;         /* runtime services, MMIO, ... */
+    }
+}
+
+/*
+ * 3.6.17 EFI memory map: type=17, size, u32 descriptor_size,
+ * u32 descriptor_version, then EFI_MEMORY_DESCRIPTORs (UEFI 7.2,
+ * GetMemoryMap): u32 Type, u32 pad, u64 PhysicalStart, u64 VirtualStart,
+ * u64 NumberOfPages (4 KiB each), u64 Attribute. GRUB takes it as it exits
+ * boot services, so it is the map the kernel really runs with; it replaces
+ * tag 6 (made earlier, with boot-services memory still taken). Firmware
+ * lists many small neighbouring ranges: those of one type are merged.
+ */
+static const char *parse_efi_mmap(struct mb2_info *out, const uint8_t *tag,
+                                  uint32_t size) {
+    if (size < 16)
+        return "EFI mmap tag (17) is shorter than 16 bytes";
+    uint32_t desc_size = rd32(tag + 8);
+    if (desc_size < 40)
+        return "EFI mmap tag (17) has descriptor_size < 40";
+    out->mmap_count = 0;
+    out->mmap_truncated = false;
+    out->mmap_from_efi = true;
+    for (uint32_t off = 16; size - off >= desc_size; off += desc_size) {
+        uint64_t addr = rd64(tag + off + 8), pages = rd64(tag + off + 24);
+        if (pages == 0)
+            continue;
+        if (pages > (UINT64_MAX - addr) >> 12)
+            return "EFI mmap tag (17) has a range past the top of memory";
+        uint32_t type = efi_type_to_mb2(rd32(tag + off));
+        struct mb2_mmap_entry *last = out->mmap_count ? &out->mmap[out->mmap_count - 1] : NULL;
+        if (last && last->type == type && last->addr + last->len == addr) {
+            last->len += pages << 12;
+            continue;
+        }
+        if (out->mmap_count == MB2_MAX_MMAP) {
+            out->mmap_truncated = true;
+            break;
+        }
+        out->mmap[out->mmap_count++] = (struct mb2_mmap_entry){addr, pages << 12, type};
+    }
     return NULL;
 }
 
@@ -175,6 +245,7 @@ static const char *parse_tag(struct mb2_info *out, const uint8_t *tag,
     case MB2_TAG_FRAMEBUFFER: return parse_framebuffer(out, tag, size);
     case MB2_TAG_ACPI_OLD: return parse_rsdp(out, tag, size, 0);
     case MB2_TAG_ACPI_NEW: return parse_rsdp(out, tag, size, 2);
+    case MB2_TAG_EFI_MMAP: return parse_efi_mmap(out, tag, size);
     default: return NULL; /* 3.6.2: unknown tags must be ignored */
     }
 }

@@ -26,6 +26,14 @@ enum mb2_tag_type {
     MB2_TAG_FRAMEBUFFER = 8,
     MB2_TAG_ACPI_OLD = 14,
     MB2_TAG_ACPI_NEW = 15,
+    MB2_TAG_EFI_MMAP = 17,
+};
+
+/* Framebuffer types (3.6.12). */
+enum mb2_fb_type {
+    MB2_FB_INDEXED = 0,
+    MB2_FB_RGB = 1,
+    MB2_FB_EGA_TEXT = 2,
 };
 
 /* Memory map entry types (spec 3.6.8). */
@@ -67,6 +75,7 @@ struct mb2_info {
     struct mb2_mmap_entry mmap[MB2_MAX_MMAP];
     size_t mmap_count;
     bool mmap_truncated; /* entries beyond MB2_MAX_MMAP were dropped */
+    bool mmap_from_efi;  /* from the EFI memory map tag (17), which wins */
 
     struct mb2_module modules[MB2_MAX_MODULES];
     size_t module_count;
@@ -79,7 +88,10 @@ struct mb2_info {
     bool has_fb;
     uint64_t fb_addr;
     uint32_t fb_pitch, fb_width, fb_height;
-    uint8_t fb_bpp, fb_type;
+    uint8_t fb_bpp, fb_type; /* fb_type: enum mb2_fb_type */
+    /* MB2_FB_RGB only: each colour's lowest bit and width in a pixel. */
+    uint8_t fb_red_pos, fb_red_size, fb_green_pos, fb_green_size;
+    uint8_t fb_blue_pos, fb_blue_size;
 
     uint32_t mem_lower_kb, mem_upper_kb;
     bool has_basic_meminfo;

@@ -148,13 +148,14 @@ HTEST(grub_like_full_info) {
     add_mmap(&B, 24, e, 3);
     add_module(&B, 0x200000, 0x201000, "initrd");
     add_module(&B, 0x300000, 0x300000, "");
-    size_t fb = add_framebuffer(&B, 24);
+    size_t fb = add_framebuffer(&B, 30);
     put64(&B, fb + 8, 0xfd000000ull);
     put32(&B, fb + 16, 4096);
     put32(&B, fb + 20, 1024);
     put32(&B, fb + 24, 768);
     bytes(&B)[fb + 28] = 32;
     bytes(&B)[fb + 29] = 1;
+    memcpy(bytes(&B) + fb + 32, "\x10\x08\x08\x08\x00\x08", 6); /* x8r8g8b8 */
     add_rsdp(&B, MB2_TAG_ACPI_OLD, 20, 0);
     add_end(&B);
 
@@ -536,6 +537,118 @@ HTEST(rsdp_short_tags_rejected) {
     HT_ASSERT_EQ(parse(&B, &I), 0);
     HT_ASSERT_EQ(I.rsdp_len, 24);
     HT_ASSERT_EQ(I.rsdp_revision, 0);
+}
+
+HTEST(framebuffer_rgb_colour_fields) {
+    blob_init(&B);
+    size_t fb = add_framebuffer(&B, 29); /* 37 bytes: one short of the blue size */
+    bytes(&B)[fb + 29] = MB2_FB_RGB;
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), MB2_E_CONTENT);
+    HT_ASSERT_STREQ(last_err, "framebuffer tag (8) of RGB type is shorter than 38 bytes");
+    blob_init(&B);
+    fb = add_framebuffer(&B, 30);
+    bytes(&B)[fb + 28] = 16;
+    bytes(&B)[fb + 29] = MB2_FB_RGB;
+    memcpy(bytes(&B) + fb + 32, "\x0b\x05\x05\x06\x00\x05", 6); /* r5g6b5 */
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), 0);
+    HT_ASSERT(I.has_fb);
+    HT_ASSERT_EQ(I.fb_red_pos, 11);
+    HT_ASSERT_EQ(I.fb_red_size, 5);
+    HT_ASSERT_EQ(I.fb_green_pos, 5);
+    HT_ASSERT_EQ(I.fb_green_size, 6);
+    HT_ASSERT_EQ(I.fb_blue_pos, 0);
+    HT_ASSERT_EQ(I.fb_blue_size, 5);
+    blob_init(&B); /* EGA text has no colour fields to need */
+    fb = add_framebuffer(&B, 23);
+    bytes(&B)[fb + 29] = MB2_FB_EGA_TEXT;
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), 0);
+    HT_ASSERT_EQ(I.fb_type, MB2_FB_EGA_TEXT);
+}
+
+struct efi_desc {
+    uint32_t type;
+    uint64_t addr, pages;
+};
+
+/* An EFI memory map tag (17) with descriptors of desc_size bytes. */
+static size_t add_efi_mmap(struct blob *b, uint32_t desc_size, const struct efi_desc *e, size_t n) {
+    static uint8_t d[8 + 256 * 64];
+    memset(d, 0xee, sizeof(d)); /* VirtualStart, Attribute, padding: garbage */
+    memcpy(d, &desc_size, 4);
+    uint32_t version = 1;
+    memcpy(d + 4, &version, 4);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *p = d + 8 + i * desc_size;
+        memcpy(p, &e[i].type, 4);
+        memcpy(p + 8, &e[i].addr, 8);
+        memcpy(p + 24, &e[i].pages, 8);
+    }
+    return add_tag(b, MB2_TAG_EFI_MMAP, d, 8 + n * desc_size);
+}
+
+HTEST(efi_memory_map_wins_and_merges) {
+    /* OVMF-like: boot-services memory beside conventional memory is one
+     * free range once boot services have exited. */
+    struct efi_desc efi[] = {
+        { 7, 0x0, 0x9f }, { 3, 0x9f000, 1 },          /* free, merged */
+        { 0, 0xa0000, 0x60 },                          /* reserved */
+        { 2, 0x100000, 0x100 }, { 4, 0x200000, 0x700 }, { 7, 0x900000, 0x100 },
+        { 9, 0xa00000, 2 }, { 10, 0xa02000, 1 }, { 8, 0xa03000, 1 },
+        { 5, 0xa04000, 4 }, { 11, 0xfec00000, 1 }, { 7, 0xb00000, 0 },
+    };
+    struct entry e[1] = { { 0, 0x9fc00, 1 } };
+    for (int efi_first = 0; efi_first < 2; efi_first++) {
+        blob_init(&B);
+        if (!efi_first)
+            add_mmap(&B, 24, e, 1);
+        add_efi_mmap(&B, 48, efi, ARRAY_SIZE(efi));
+        if (efi_first)
+            add_mmap(&B, 24, e, 1);
+        add_end(&B);
+        HT_ASSERT_EQ(parse(&B, &I), 0);
+        HT_ASSERT(I.mmap_from_efi);
+        HT_ASSERT_EQ(I.mmap_count, 8);
+        HT_ASSERT(I.mmap[0].addr == 0 && I.mmap[0].len == 0xa0000 && I.mmap[0].type == MB2_MMAP_AVAILABLE);
+        HT_ASSERT(I.mmap[1].addr == 0xa0000 && I.mmap[1].type == MB2_MMAP_RESERVED);
+        HT_ASSERT(I.mmap[2].addr == 0x100000 && I.mmap[2].len == 0x900000 && I.mmap[2].type == MB2_MMAP_AVAILABLE);
+        HT_ASSERT_EQ(I.mmap[3].type, MB2_MMAP_ACPI_RECLAIMABLE);
+        HT_ASSERT_EQ(I.mmap[4].type, MB2_MMAP_NVS);
+        HT_ASSERT_EQ(I.mmap[5].type, MB2_MMAP_BAD);
+        HT_ASSERT(I.mmap[6].addr == 0xa04000 && I.mmap[6].type == MB2_MMAP_RESERVED);
+        HT_ASSERT(I.mmap[7].addr == 0xfec00000 && I.mmap[7].len == 0x1000);
+    }
+}
+
+HTEST(efi_memory_map_bad_contents) {
+    struct efi_desc big[] = { { 7, 0xfffffffffffff000ull, 2 } };
+    blob_init(&B);
+    add_efi_mmap(&B, 48, big, 1);
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), MB2_E_CONTENT);
+    HT_ASSERT_STREQ(last_err, "EFI mmap tag (17) has a range past the top of memory");
+    blob_init(&B);
+    add_efi_mmap(&B, 32, big, 1);
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), MB2_E_CONTENT);
+    HT_ASSERT_STREQ(last_err, "EFI mmap tag (17) has descriptor_size < 40");
+    blob_init(&B);
+    add_tag(&B, MB2_TAG_EFI_MMAP, "\x30\0\0\0", 4);
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), MB2_E_CONTENT);
+    HT_ASSERT_STREQ(last_err, "EFI mmap tag (17) is shorter than 16 bytes");
+    /* More separate ranges than the table holds: truncated, not overrun. */
+    static struct efi_desc many[MB2_MAX_MMAP + 5];
+    for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+        many[i] = (struct efi_desc){ (uint32_t)(i % 2 ? 0 : 7), i * 0x1000, 1 };
+    blob_init(&B);
+    add_efi_mmap(&B, 40, many, ARRAY_SIZE(many));
+    add_end(&B);
+    HT_ASSERT_EQ(parse(&B, &I), 0);
+    HT_ASSERT_EQ(I.mmap_count, MB2_MAX_MMAP);
+    HT_ASSERT(I.mmap_truncated);
 }
 
 HTEST(framebuffer_and_meminfo_short) {
