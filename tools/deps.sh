@@ -47,6 +47,8 @@ check_all() {
     missing=()
     need_cmd  qemu-system-x86 qemu-system-x86_64
     need_glob grub-pc-bin     "/usr/lib/grub/i386-pc/modinfo.sh /usr/lib/grub/i386-pc/kernel.img"
+    need_glob grub-efi-amd64-bin "/usr/lib/grub/x86_64-efi/modinfo.sh /usr/lib/grub/x86_64-efi/kernel.img"
+    need_glob ovmf            "/usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE.fd"
     need_cmd  grub-common     grub-mkrescue
     need_cmd  xorriso         xorriso
     need_cmd  mtools          mformat

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/mkiso.sh KERNEL INITRD OUT.ISO "DEFAULT CMDLINE"
 #
-# Builds a BIOS-bootable GRUB ISO holding the kernel and the initrd:
+# Builds a GRUB ISO that boots on BIOS and on UEFI machines (a hybrid: from a
+# CD or written to a USB stick, docs/real-hardware.md), holding:
 #
 #   boot/kernel.elf         the multiboot2 kernel
 #   boot/initrd.cpio        the user programs, passed as multiboot2 module
@@ -13,6 +14,10 @@
 # DEFAULT CMDLINE is written into grub.cfg as it is, so it is GRUB script:
 # run="hello a b" gives the kernel one word (docs/boot.md).
 # The menu timeout is 0 (boot at once) unless MENU_TIMEOUT is set.
+# GFXPAYLOAD is GRUB's video mode for the kernel: `text` (the default: the
+# BIOS text screen; a UEFI machine has none and gets its GOP framebuffer
+# anyway), `keep`, or a mode such as 1024x768x32 (the kernel draws its
+# console on it). BIOS_ONLY=1 leaves the UEFI part out (a smaller ISO).
 #
 # Quiet unless it fails. OUT.ISO is replaced atomically.
 
@@ -91,6 +96,10 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
         echo "terminal_output serial console"
     fi
     echo "set timeout=${MENU_TIMEOUT:-0}"
+    # The video drivers (VBE on BIOS, GOP on UEFI) that multiboot2 needs to
+    # hand over a framebuffer.
+    echo "insmod all_video"
+    echo "set gfxpayload=${GFXPAYLOAD:-text}"
     echo "set default=0"
     echo
     echo "menuentry $(title "${cmdline:-(no options)}") {"
@@ -110,11 +119,17 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
 } >"$tree/boot/grub/grub.cfg"
 
 # grub-mkrescue is chatty: keep its output and show it only on failure.
-# Only the BIOS (i386-pc) platform is wanted: the ISO stays small and quick.
+# Without -d it builds every platform installed under /usr/lib/grub: the
+# BIOS one (grub-pc-bin: El Torito and an MBR boot record for USB sticks)
+# and the UEFI one (grub-efi-amd64-bin: an EFI system partition image,
+# made with mtools). tools/deps.sh installs both.
 log="$work/mkrescue.log"
 args=(-o "$tmpiso" --fonts= --locales= --themes=)
-if [ -d /usr/lib/grub/i386-pc ]; then
+if [ -n "${BIOS_ONLY:-}" ]; then
     args+=(-d /usr/lib/grub/i386-pc)
+elif [ ! -d /usr/lib/grub/x86_64-efi ]; then
+    echo "mkiso: /usr/lib/grub/x86_64-efi missing (run tools/deps.sh)" >&2
+    exit 1
 fi
 if ! grub-mkrescue "${args[@]}" "$tree" >"$log" 2>&1; then
     echo "mkiso: grub-mkrescue failed:" >&2
