@@ -95,5 +95,5 @@ void ktest_main(const char *list) {
     announce(list);
     ktest_run(list);
     printk(LOG_ERR, "ktest: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    arch_exit_emulator(failed == 0 && passed > 0);
+    arch_exit_emulator(failed == 0 && passed > 0 ? EMU_EXIT_PASS : EMU_EXIT_FAIL);
 }

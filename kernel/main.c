@@ -50,7 +50,7 @@ void kernel_timer_tick(struct trap_frame *f) {
 void machine_poweroff(int code) {
     fs_flush_all(); /* dirty blocks to the disk before the machine stops */
     pr_info("poweroff (code %d)\n", code);
-    arch_exit_emulator_if_present(code == 0);
+    arch_exit_emulator_if_present(code == 0 ? EMU_EXIT_PASS : EMU_EXIT_FAIL);
     arch_poweroff();
 }
 

@@ -65,7 +65,7 @@ void panic(const char *fmt, ...) {
          * no one else will end the run, so end it here. */
         if (__atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) == me) {
             printk_raw("\n*** panic within the panic on CPU %d; stopping here\n", me);
-            arch_exit_emulator(false);
+            arch_exit_emulator(EMU_EXIT_PANIC);
         }
         /* Another CPU is already panicking; it will stop us. */
         arch_halt_forever();
@@ -82,9 +82,10 @@ void panic(const char *fmt, ...) {
     print_backtrace((uint64_t)__builtin_frame_address(0));
     printk_raw("*** all CPUs stopped.\n");
     /* Leave QEMU, with the pass status only for a panic a crash test asked
-     * for, so `make run` and `make test` end (isa-debug-exit; on a real PC
-     * nothing listens there and we halt). */
-    arch_exit_emulator(expected);
+     * for and the panic status otherwise, so `make run` and `make test` end
+     * and say why (isa-debug-exit; on a real PC nothing listens there and
+     * we halt). */
+    arch_exit_emulator(expected ? EMU_EXIT_PASS : EMU_EXIT_PANIC);
 }
 
 void print_backtrace_from(uint64_t rip, uint64_t rbp) {

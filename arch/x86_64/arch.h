@@ -235,7 +235,15 @@ typedef void (*backtrace_fn)(uint64_t return_address, void *ctx);
 void arch_backtrace(uint64_t rbp, backtrace_fn fn, void *ctx);
 
 /* ---- leaving QEMU (isa-debug-exit) and powering off ---- */
-__attribute__((noreturn)) void arch_exit_emulator(bool success);
-void arch_exit_emulator_if_present(bool success);
+/* How the run ended, as the value written to isa-debug-exit; QEMU exits
+ * with (value << 1) | 1, which tools/qemu.py and tools/testrun.py read:
+ * 33 pass or a clean power-off, 35 a failure (failed tests, a non-zero
+ * power-off, a refused boot), 37 a kernel panic. */
+enum emu_exit { EMU_EXIT_PASS = 0x10, EMU_EXIT_FAIL = 0x11, EMU_EXIT_PANIC = 0x12 };
+__attribute__((noreturn)) void arch_exit_emulator(enum emu_exit how);
+void arch_exit_emulator_if_present(enum emu_exit how);
+/* Reset the machine the hard way, for the crash test of `make run`'s
+ * ending (tests/kernel/test_crash.c). */
+__attribute__((noreturn)) void arch_triple_fault(void);
 
 #endif

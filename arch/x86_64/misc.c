@@ -15,13 +15,29 @@ void arch_halt_forever(void) {
 
 /*
  * QEMU's isa-debug-exit device (iobase 0xf4) ends QEMU with status
- * (value << 1) | 1: 0x10 -> 33 means pass, 0x11 -> 35 means fail. On a real
- * PC nothing listens there, so we fall through to halting.
+ * (value << 1) | 1 (enum emu_exit). On a real PC nothing listens there, so
+ * we fall through to halting.
  */
-void arch_exit_emulator_if_present(bool success) { outl(0xF4, success ? 0x10 : 0x11); }
+void arch_exit_emulator_if_present(enum emu_exit how) { outl(0xF4, how); }
 
-void arch_exit_emulator(bool success) {
-    arch_exit_emulator_if_present(success);
+void arch_exit_emulator(enum emu_exit how) {
+    arch_exit_emulator_if_present(how);
+    arch_halt_forever();
+}
+
+/*
+ * An IDT of limit 0: the breakpoint's vector is past the limit, which is a
+ * #GP (SDM vol. 3A 6.10, "Interrupt Descriptor Table"); that cannot be
+ * delivered either, so a #DF follows, and a fault while delivering a #DF
+ * shuts the processor down (SDM vol. 3A 6.15, interrupt 8). The chipset
+ * answers shutdown with a reset.
+ */
+void arch_triple_fault(void) {
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) empty = {0, 0};
+    __asm__ volatile("cli; lidt %0; int3" ::"m"(empty));
     arch_halt_forever();
 }
 

@@ -4,6 +4,8 @@
  * report says what it should.
  */
 #include "kernel/ktest.h"
+#include "kernel/printk.h"
+#include "arch.h"
 #include "kernel/spinlock.h"
 #include "lib/fmt.h"
 
@@ -76,4 +78,14 @@ KTEST(crash, fault_in_the_panic_report_ends_the_run) {
     uint64_t *frame = __builtin_frame_address(0);
     frame[0] = 0xfffffffffffff000ULL;
     panic("crash test: a frame chain that leads to an unmapped page");
+}
+
+/* The one ending no report can describe: a triple fault. The machine
+ * resets, which QEMU's -no-reboot turns into QEMU exiting with status 0;
+ * `make run` (tools/qemu.py) must still say what happened, from QMP's
+ * SHUTDOWN event (tests/host/test_qemu_run.py boots this test). */
+KTEST(crash, triple_fault_resets_the_machine) {
+    (void)kt_;
+    printk(LOG_INFO, "crash: an empty IDT, then a breakpoint: the machine must reset\n");
+    arch_triple_fault();
 }
