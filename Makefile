@@ -1,6 +1,7 @@
 # teachos: a teaching SMP kernel for x86_64.
 #   make          build build/kernel.elf, the user programs and build/os.iso
-#   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=...)
+#   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=... FIRMWARE=bios|uefi);
+#                 the exit status says how the guest ended (tools/qemu.py)
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
 #                 + the proof of every lab's grader (make test-labs)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
@@ -20,6 +21,8 @@ MEM ?= 256M
 MACHINE ?= pc
 CPU ?= max
 ACCEL ?= tcg
+# bios (SeaBIOS) or uefi (OVMF): the same ISO boots on both.
+FIRMWARE ?= bios
 CMDLINE ?= model=$(MODEL)
 
 CC := gcc
@@ -121,11 +124,11 @@ $(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD
 DISK ?= $(BUILD)/run-disk.img
 run: iso disk
 	@$(if $(KEEP_DISK),test -f $(BUILD)/run-disk.img ||) cp $(BUILD)/disk.img $(BUILD)/run-disk.img
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) $(if $(filter none,$(DISK)),,--disk $(DISK))
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) $(if $(filter none,$(DISK)),,--disk $(DISK))
 
 debug: iso disk
 	@cp $(BUILD)/disk.img $(BUILD)/run-disk.img
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --gdb $(if $(filter none,$(DISK)),,--disk $(DISK))
+	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) --gdb $(if $(filter none,$(DISK)),,--disk $(DISK))
 
 # ---- tests ----
 $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) lib/string.c $(wildcard lib/*.h) tests/host/htest.h | deps

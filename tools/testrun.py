@@ -66,7 +66,7 @@ from concurrent.futures import ThreadPoolExecutor
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
-from qemu import qemu_command, EXIT_PASS, EXIT_FAIL  # noqa: E402
+from qemu import qemu_command, uefi_vars_copy, EXIT_PASS, EXIT_FAIL, EXIT_PANIC  # noqa: E402
 
 LOG_TAIL = 30
 DETAIL_LINES = 8  # lines of why per failed cell in the closing summary
@@ -216,7 +216,8 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @nodisk=1        boot without the SATA disk (the initrd is the only file system)
 #   @trace=1         the log must hold a complete per-CPU trace dump that
 #                    tools/trace2json.py reads, with events from every CPU
-RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+#   @firmware=uefi   boot through OVMF instead of SeaBIOS (the same ISO)
+RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace|firmware)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 
 
 def take_cell_options(cell, matrix_dir):
@@ -227,6 +228,7 @@ def take_cell_options(cell, matrix_dir):
     cell.panic_expected = None
     cell.nodisk = False
     cell.trace = False
+    cell.firmware = "bios"
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -249,6 +251,10 @@ def take_cell_options(cell, matrix_dir):
                 cell.nodisk = val not in ("0", "no")
             elif key == "trace":
                 cell.trace = val not in ("0", "no")
+            elif key == "firmware":
+                if val not in ("bios", "uefi"):
+                    raise ValueError("firmware is bios or uefi")
+                cell.firmware = val
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -425,8 +431,19 @@ def run_cell(cell, opts):
         os.makedirs(opts.diskdir, exist_ok=True)
         cell.disk = os.path.join(opts.diskdir, cell.name + ".img")
         shutil.copyfile(opts.disk, cell.disk)
+    uefi_vars = None
+    if cell.firmware == "uefi":
+        try:
+            uefi_vars = uefi_vars_copy(os.path.join(opts.logdir, cell.name + ".ovmf-vars.fd"))
+        except OSError as e:
+            cell.reasons.append(str(e))
+            with open(cell.log, "w", encoding="utf-8") as f:
+                f.write("# testrun: cell %s not booted: %s\n" % (cell.name, e))
+            finish_cell(cell, [], opts)
+            return cell
     cell.cmd = qemu_command(cell.iso, cell.smp, cell.mem or opts.mem, cell.machine, cell.cpu,
-                            opts.accel, opts.extra, serial="stdio", disk=cell.disk)
+                            opts.accel, opts.extra, serial="stdio", disk=cell.disk,
+                            firmware=cell.firmware, uefi_vars=uefi_vars)
     lines = []
     panic_at = [None]
     logf = open(cell.log, "w", encoding="utf-8")
@@ -661,6 +678,7 @@ def finish_cell(cell, lines, opts):
         r.insert(0, "kernel panic: %s" % cell.panic)
     if cell.status is not None and cell.status != cell.exit:
         what = {EXIT_FAIL: " (kernel reported failure)",
+                EXIT_PANIC: " (kernel panic)",
                 1: " (QEMU error: see the log)",
                 0: " (the guest reset, e.g. a triple fault, or shut down;"
                    " it never wrote to isa-debug-exit)"}.get(cell.status, "")
