@@ -358,7 +358,7 @@ static int check_file_bytes(const unsigned char *p, size_t off, size_t size, siz
         unsigned char want = off + i < size ? file_bytes[off + i] : 0;
         if (p[i] != want) {
             ut_fail("mapped byte %zu (file offset %zu of %zu): 0x%02x, expected 0x%02x", i, off + i, size, p[i],
-                 want);
+                    want);
             return 0;
         }
     }

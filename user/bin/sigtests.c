@@ -265,7 +265,7 @@ static void t_siginfo(void)
     kill(getpid(), SIGUSR1);
     if (info_signo != SIGUSR1 || info_code != SI_USER || info_pid != getpid())
         ut_fail("kill(self): si_signo %d si_code %d si_pid %d, expected %d %d %d", info_signo, info_code, info_pid,
-             SIGUSR1, SI_USER, getpid());
+                SIGUSR1, SI_USER, getpid());
     if (info_ctx_rip < 0x400000 || info_ctx_rip >= 0x800000000000ull)
         ut_fail("the context's rip %llx is no user address", (unsigned long long)info_ctx_rip);
     /* From another process. */
@@ -312,7 +312,7 @@ static void t_segv_handler(void)
         }
         if (info_signo != SIGSEGV || (uintptr_t)info_addr != addrs[i] || info_code != SEGV_MAPERR)
             ut_fail("fault at %lx: handler saw signal %d, si_addr %p, si_code %d", (unsigned long)addrs[i],
-                 info_signo, info_addr, info_code);
+                    info_signo, info_addr, info_code);
     }
     /* A write to read-only text: mapped, the wrong access. */
     info_signo = 0;
@@ -511,7 +511,7 @@ static void t_context_restored(void)
         ut_fail("kill returned %ld", rax);
     if (rdi != pid || rsi != SIGUSR1 || rdx != 0x1111 || r8 != 0x8888 || r9 != 0x9999 || r10 != 0x1010)
         ut_fail("registers after the handler: rdi %lx rsi %lx rdx %lx r8 %lx r9 %lx r10 %lx", rdi, rsi, rdx, r8, r9,
-             r10);
+                r10);
     if (ra != 1.5 || rb != -2.75)
         ut_fail("xmm6/xmm7 after the handler: %g %g, expected 1.5 -2.75", ra, rb);
     if (mx_after != 0x3f80)
@@ -687,7 +687,7 @@ static void t_sa_restart(void)
     DURING_ALARM(r, read(fds[0], buf, sizeof buf));
     if (r != 4 || memcmp(buf, "late", 4) != 0 || call_hits != 1)
         ut_fail("read with SA_RESTART: %ld (errno %d, '%.4s'), handler ran %d times, expected 4 'late' and 1", r,
-             errno, buf, call_hits);
+                errno, buf, call_hits);
     /* waitpid restarts too; sleep does not. */
     int pid2 = ut_fork();
     if (pid2 == 0) {
@@ -865,7 +865,7 @@ static void t_fork_exec(void)
         _exit(99);
     }
     ut_expect_exit(reap_within(pid, 10000, "exec'd child"), 40,
-                "after exec (1 mask lost, 2 handler kept, 4 SIG_IGN lost, 8 pending lost)");
+                   "after exec (1 mask lost, 2 handler kept, 4 SIG_IGN lost, 8 pending lost)");
     sigpending(&set);
     if (!sigismember(&set, SIGUSR1))
         ut_fail("the parent's pending SIGUSR1 went away");

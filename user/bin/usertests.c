@@ -172,7 +172,7 @@ static void t_getpid(void)
     }
     if (getpid() != me || getppid() != parent)
         ut_fail("getpid/getppid changed after forking: %d/%d, were %d/%d",
-             getpid(), getppid(), me, parent);
+                getpid(), getppid(), me, parent);
 }
 
 static unsigned cpu_bit(void)
@@ -289,7 +289,7 @@ static void t_fork_tree(void)
     }
     if (ncpus > 1 && popcount(mask) < 2)
         ut_fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
-             "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
+                "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
     int st;
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
         ut_fail("a child is left over after the trees");
@@ -480,7 +480,7 @@ static void t_wait_exit(void)
             ;
         if (i == 3)
             ut_fail("waitpid(-1) returned %d (errno %d), not one of %d %d %d", w, errno,
-                 pids[0], pids[1], pids[2]);
+                    pids[0], pids[1], pids[2]);
         else if (!WIFEXITED(st) || WEXITSTATUS(st) != 11 + i)
             ut_fail("child %d: %s, expected exit %d", w, ut_status_str(st), 11 + i);
         if (i < 3)
@@ -772,12 +772,12 @@ static void t_sbrk(void)
     char *p = sbrk(inc);
     if (p != b0) {
         ut_fail("sbrk(%ld) returned %p, expected the old break %p (errno %d)",
-             (long)inc, (void *)p, (void *)b0, errno);
+                (long)inc, (void *)p, (void *)b0, errno);
         return;
     }
     if (brk_now() != b0 + inc)
         ut_fail("after sbrk(%ld) the break is %p, expected %p", (long)inc, (void *)brk_now(),
-             (void *)(b0 + inc));
+                (void *)(b0 + inc));
 
     /* whole new pages come zeroed */
     char *first_page = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1));
@@ -792,7 +792,7 @@ static void t_sbrk(void)
     for (intptr_t i = 0; i < inc; i++) {
         if (p[i] != (char)(i * 7 + 1)) {
             ut_fail("heap byte %ld reads 0x%02x, wrote 0x%02x", (long)i, (unsigned char)p[i],
-                 (unsigned char)(i * 7 + 1));
+                    (unsigned char)(i * 7 + 1));
             break;
         }
     }
@@ -811,7 +811,7 @@ static void t_sbrk(void)
     for (char *r = first_page; r < b0 + inc; r++) {
         if (*r != 0) {
             ut_fail("regrown heap byte at offset %ld is 0x%02x, expected 0", (long)(r - b0),
-                 (unsigned char)*r);
+                    (unsigned char)*r);
             break;
         }
     }
@@ -825,10 +825,10 @@ static void t_sbrk(void)
         void *r = sbrk(huge[i]);
         if (r != (void *)-1 || errno != ENOMEM)
             ut_fail("sbrk(0x%lx) = %p errno %d, expected (void *)-1 ENOMEM (%d)",
-                 (unsigned long)huge[i], r, errno, ENOMEM);
+                    (unsigned long)huge[i], r, errno, ENOMEM);
         if (brk_now() != before)
             ut_fail("failed sbrk(0x%lx) moved the break from %p to %p", (unsigned long)huge[i],
-                 (void *)before, (void *)brk_now());
+                    (void *)before, (void *)brk_now());
     }
     long raw = raw_syscall(SYS_sbrk, (long)1 << 46, 0, 0, 0, 0);
     if (raw != -ABI_ENOMEM)
@@ -836,7 +836,7 @@ static void t_sbrk(void)
     for (intptr_t i = 0; i < inc; i++) {
         if (p[i] != 0x5a) {
             ut_fail("heap byte %ld changed to 0x%02x by failed sbrk calls", (long)i,
-                 (unsigned char)p[i]);
+                    (unsigned char)p[i]);
             break;
         }
     }
@@ -849,7 +849,7 @@ static void t_sbrk(void)
         ut_fail("sbrk(-(1 << 40)) = %p, expected failure", r);
     if (brk_now() != before)
         ut_fail("failed negative sbrk moved the break from %p to %p", (void *)before,
-             (void *)brk_now());
+                (void *)brk_now());
 }
 
 /* Memory given back by sbrk is gone: touching it kills the process. */
@@ -951,7 +951,7 @@ static void t_sbrk_exhaust(void)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before, %llu after the child ended",
-             (unsigned long long)before, (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* After fork, parent and child have their own copies of all memory. */
@@ -1077,7 +1077,7 @@ static void exhaust(intptr_t heap_pages)
         ut_fail("fork did not fail after %d children", n);
     else if (err != EAGAIN && err != ENOMEM)
         ut_fail("fork failed after %d children with errno %d, expected EAGAIN (%d) or ENOMEM (%d)",
-             n, err, EAGAIN, ENOMEM);
+                n, err, EAGAIN, ENOMEM);
     if (n < 1)
         ut_fail("not a single fork worked");
     uint64_t at_full = ut_free_frames();
@@ -1086,8 +1086,8 @@ static void exhaust(intptr_t heap_pages)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames: %llu before forking, %llu with %d children, %llu after reaping them",
-             (unsigned long long)before, (unsigned long long)at_full, n,
-             (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)at_full, n,
+                (unsigned long long)after);
 
     /* and it all works again */
     int n2 = fork_until_failure(&err);
@@ -1106,10 +1106,10 @@ static void exhaust(intptr_t heap_pages)
     after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames: %llu before, %llu after two rounds",
-             (unsigned long long)before, (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)after);
     ut_note("fork failed after %d children with %s; %llu frames free at the limit",
-         n, err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "?",
-         (unsigned long long)at_full);
+            n, err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "?",
+            (unsigned long long)at_full);
     if (heap)
         sbrk(-heap_pages * (intptr_t)PAGE);
 }
@@ -1263,7 +1263,7 @@ static void t_efault(void)
             efault_exec((long)"ut_fault", (long)argv_end, (long)no_env, "execve(argv running off the heap)");
         } else {
             ut_note("the page above the break at %p is mapped (%s): spanning-buffer checks skipped",
-                 (void *)top, st == -1 ? "?" : ut_status_str(st));
+                    (void *)top, st == -1 ? "?" : ut_status_str(st));
         }
     }
 
@@ -1388,7 +1388,7 @@ static void t_exec_leak(void)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before and %llu after 30 fork+exec and 30 fork cycles",
-             (unsigned long long)before, (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* Several processes doing fork + exec + wait at the same time. */
@@ -1501,7 +1501,7 @@ static void t_orphans(void)
         sleep_ms(20);
     if (state >= 0)
         ut_fail("orphan %d is still in the process table after 15 s (state %d, ppid %d)", g, state,
-             (int)p.ppid);
+                (int)p.ppid);
 }
 
 /* ======================================================================
@@ -1549,7 +1549,7 @@ static void t_fpu(void)
         int st = ut_reap(pids[k], "adder");
         if (st != -1 && WIFEXITED(st) && (WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 2))
             ut_fail("process %d of %d: its %s sum went wrong (state lost or mixed in a switch)",
-                 k + 1, n, WEXITSTATUS(st) == 1 ? "SSE (double)" : "x87 (long double)");
+                    k + 1, n, WEXITSTATUS(st) == 1 ? "SSE (double)" : "x87 (long double)");
         else
             ut_expect_exit(st, 0, "adder");
     }
@@ -1632,7 +1632,7 @@ static void t_printf(void)
         ut_fail("sscanf: %d fields: %d %d 0x%x %g \"%s\"", k, a, b, x, d, k == 5 ? word : "");
     if (strtol("-0x10", NULL, 0) != -16 || strtoul("777", NULL, 8) != 511 || atoi("  42x") != 42)
         ut_fail("strtol/strtoul/atoi: %ld %lu %d", strtol("-0x10", NULL, 0),
-             strtoul("777", NULL, 8), atoi("  42x"));
+                strtoul("777", NULL, 8), atoi("  42x"));
     if (strtod("3.25", NULL) != 3.25 || atof("-1e3") != -1000.0)
         ut_fail("strtod/atof: %g %g", strtod("3.25", NULL), atof("-1e3"));
 }
@@ -1891,12 +1891,12 @@ static void t_stdio(void)
                 ut_fail("ftell after line %d: %ld, expected %ld", k + 1, ftell(f), offs[k + 1]);
             if (k < 999 && (fseek(f, offs[k] - offs[k + 1], SEEK_CUR) != 0 || ftell(f) != offs[k]))
                 ut_fail("fseek(%ld, SEEK_CUR): ftell %ld, expected %ld", offs[k] - offs[k + 1],
-                     ftell(f), offs[k]);
+                        ftell(f), offs[k]);
         }
         if (fseek(f, offs[999] - (long)st.st_size, SEEK_END) != 0 || !fgets(line, sizeof line, f) ||
             atoi(line) != 1000)
             ut_fail("fseek(%ld, SEEK_END) then fgets: \"%.20s\", expected 1000",
-                 offs[999] - (long)st.st_size, line);
+                    offs[999] - (long)st.st_size, line);
     }
     if (fclose(f) != 0)
         ut_fail("fclose failed, errno %d", errno);
@@ -1916,7 +1916,7 @@ static void t_stdio(void)
             n2 += r;
             if ((long)n2 != n1 || memcmp(filebuf, filebuf2, n2) != 0)
                 ut_fail("fread of motd gave %zu bytes, read() %ld; contents %s", n2, n1,
-                     memcmp(filebuf, filebuf2, (size_t)n1 < n2 ? (size_t)n1 : n2) ? "differ" : "agree");
+                        memcmp(filebuf, filebuf2, (size_t)n1 < n2 ? (size_t)n1 : n2) ? "differ" : "agree");
             fclose(f);
         }
     }
@@ -1963,7 +1963,7 @@ static void t_files(void)
         ut_fail("fstat: errno %d", errno);
     else if (st.st_size != size || !S_ISREG(st.st_mode))
         ut_fail("fstat: size %ld mode 0%o; read %ld bytes, expected a regular file",
-             (long)st.st_size, (unsigned)st.st_mode, size);
+                (long)st.st_size, (unsigned)st.st_mode, size);
 
     char b[32];
     ssize_t r = read(fd, b, 10);
@@ -2113,7 +2113,7 @@ static void t_fd_limit(void)
         ut_fail("10000 open files and no EMFILE");
     else if (err != EMFILE && err != ENFILE)
         ut_fail("open failed after %d files with errno %d, expected EMFILE (%d) or ENFILE (%d)",
-             n, err, EMFILE, ENFILE);
+                n, err, EMFILE, ENFILE);
     if (n < 4)
         ut_fail("only %d files could be opened", n);
     for (int i = 0; i < n; i++)
@@ -2161,7 +2161,7 @@ static void t_readdir(void)
         }
         if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != d.size)
             ut_fail("%s: readdir size %llu, fstat size %ld", d.name, (unsigned long long)d.size,
-                 (long)st.st_size);
+                    (long)st.st_size);
         close(fd);
     }
     for (int k = 0; k < 7; k++)
@@ -2184,7 +2184,7 @@ static void t_time(void)
         uint64_t now = uptime_ns();
         if (now < prev) {
             ut_fail("uptime went backwards: %llu then %llu (cpu %d)", (unsigned long long)prev,
-                 (unsigned long long)now, getcpu());
+                    (unsigned long long)now, getcpu());
             break;
         }
         prev = now;
@@ -2195,7 +2195,7 @@ static void t_time(void)
     long r = raw_syscall(SYS_uptime, (long)&raw_ns, 0, 0, 0, 0);
     if (r != 0 || raw_ns < prev)
         ut_fail("raw uptime = %ld, %llu ns (earlier reading %llu)", r, (unsigned long long)raw_ns,
-             (unsigned long long)prev);
+                (unsigned long long)prev);
 
     for (int ms = 1; ms <= 50; ms *= 7) {
         uint64_t t0 = uptime_ns();
@@ -2223,13 +2223,13 @@ static void t_time(void)
     else {
         if ((uint64_t)ra != a.elapsed || (uint64_t)rb != b.elapsed)
             ut_fail("times returned %ld/%ld but elapsed %llu/%llu", ra, rb,
-                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+                    (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
         if (b.elapsed < a.elapsed + 20)
             ut_fail("times elapsed %llu then %llu over a sleep of 20 ms",
-                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+                    (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
         if (b.utime + b.stime < a.utime + a.stime)
             ut_fail("CPU time went backwards: %llu then %llu", (unsigned long long)(a.utime + a.stime),
-                 (unsigned long long)(b.utime + b.stime));
+                    (unsigned long long)(b.utime + b.stime));
     }
     struct tms tm;
     clock_t c = times(&tm);
@@ -2299,7 +2299,7 @@ static void t_sysinfo(void)
         ut_fail("model name empty or not terminated");
     if (si.total_frames == 0 || si.free_frames > si.total_frames)
         ut_fail("frames: %llu free of %llu", (unsigned long long)si.free_frames,
-             (unsigned long long)si.total_frames);
+                (unsigned long long)si.total_frames);
     if (si.nprocs < 2 || si.nprocs > si.max_procs)
         ut_fail("nprocs %u, max_procs %u", si.nprocs, si.max_procs);
     if (si.uptime_ns == 0)
@@ -2313,7 +2313,7 @@ static void t_sysinfo(void)
             ut_fail("cpu %u of %u online has state %u", i, si.ncpus, si.cpu[i].state);
         if (si.cpu[i].idle_ticks > si.cpu[i].ticks)
             ut_fail("cpu %u: idle ticks %llu > ticks %llu", i,
-                 (unsigned long long)si.cpu[i].idle_ticks, (unsigned long long)si.cpu[i].ticks);
+                    (unsigned long long)si.cpu[i].idle_ticks, (unsigned long long)si.cpu[i].ticks);
     }
     if (ticks == 0)
         ut_fail("no CPU has taken a timer tick");
@@ -2342,17 +2342,17 @@ static void t_sysinfo(void)
         ut_fail("sysinfo: %u instances, answered by instance %u, %u CPUs", si.ninstances, si.os_instance, si.ncpus);
     else if (si.os[si.os_instance].total_frames != si.total_frames)
         ut_fail("sysinfo: my instance has %llu frames in os[], %llu in total_frames",
-             (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
+                (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
     for (unsigned i = 0; i < si.ninstances && i < ABI_MAX_CPUS; i++) {
         const struct abi_osinfo *o = &si.os[i];
         if (o->mem_start >= o->mem_end || o->free_frames > o->total_frames ||
             o->total_frames > (o->mem_end - o->mem_start) / PAGE)
             ut_fail("sysinfo: instance %u: memory %llx-%llx, %llu of %llu frames free", i,
-                 (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
-                 (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
+                    (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
+                    (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
         if (i > 0 && o->mem_start < si.os[i - 1].mem_end)
             ut_fail("sysinfo: instance %u's memory starts at %llx, inside instance %u's (ends %llx)", i,
-                 (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
+                    (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
     }
 }
 
@@ -2493,11 +2493,11 @@ static void t_cow_kernel_writes(void)
         ut_fail("waitpid into a copy-on-write page: %d, errno %d", w, errno);
     else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
         ut_fail("child reading into a copy-on-write page: %s (2 = short read, 3 = wrong bytes)",
-             ut_status_str(status));
+                ut_status_str(status));
     for (size_t i = 0; i < sizeof cow_data; i++) {
         if (cow_data[i] != 'p') {
             ut_fail("the child's read() changed the parent's byte %zu to 0x%02x", i,
-                 (unsigned char)cow_data[i]);
+                    (unsigned char)cow_data[i]);
             break;
         }
     }
@@ -2566,7 +2566,7 @@ static void t_stack_limit(void)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before, %llu after the child overflowed its stack",
-             (unsigned long long)before, (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* sbrk(huge) fails at once and takes nothing; heap grown, touched and given
@@ -2593,7 +2593,7 @@ static void t_sbrk_huge(void)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before, %llu after the failed sbrk calls", (unsigned long long)before,
-             (unsigned long long)after);
+                (unsigned long long)after);
 
     const intptr_t grow = 12 << 20; /* several page tables' worth */
     char *p = sbrk(grow);
@@ -2605,12 +2605,12 @@ static void t_sbrk_huge(void)
         p[off] = 1;
     if (ut_free_frames() + 3072 > before)
         ut_fail("12 MiB touched, yet only %lld frames fewer are free",
-             (long long)(before - ut_free_frames()));
+                (long long)(before - ut_free_frames()));
     sbrk(-grow);
     after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before, %llu after growing, touching and shrinking the heap",
-             (unsigned long long)before, (unsigned long long)after);
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* Let the kernel map (or copy) the pages of [p, p + pages) all in one
@@ -2682,7 +2682,7 @@ static void t_oom_kills_faulting_process(void)
     uint64_t after = ut_free_frames_settled(before);
     if (after != before)
         ut_fail("free frames %llu before, %llu after the first-touch victim", (unsigned long long)before,
-             (unsigned long long)after);
+                (unsigned long long)after);
 
     for (int faults = 1; faults >= 0; faults--) {
         const char *how = faults ? "a copy-on-write fault" : "read() into copy-on-write pages";
@@ -2717,7 +2717,7 @@ static void t_oom_kills_faulting_process(void)
         after = ut_free_frames_settled(before);
         if (after != before)
             ut_fail("free frames %llu before, %llu after the victim of %s", (unsigned long long)before,
-                 (unsigned long long)after, how);
+                    (unsigned long long)after, how);
     }
 }
 
@@ -2794,14 +2794,14 @@ static void t_abi_int_width(void)
                 long r = call_args(w->nr, b);
                 if (r != -EINVAL)
                     ut_fail("%s with argument %zu = 0x%llx: %ld, expected -EINVAL (%d)", w->name, k + 1,
-                         (unsigned long long)b[k], r, -EINVAL);
+                            (unsigned long long)b[k], r, -EINVAL);
             }
         }
         if (w->check) {
             long r = call_args(w->nr, a);
             if (w->check == 1 ? r != w->want : r < 0)
                 ut_fail("%s with valid (sign-extended) arguments and junk in unused registers: %ld, "
-                     "expected %s%ld", w->name, r, w->check == 1 ? "" : ">= ", w->want);
+                        "expected %s%ld", w->name, r, w->check == 1 ? "" : ">= ", w->want);
         }
     }
 
@@ -3012,7 +3012,7 @@ static void t_rflags_entry(void)
         uint64_t kept = set & (UF_AC | UF_DF | UF_ID | UF_CF);
         if ((after & kept) != kept)
             ut_fail("%s set, after syscall RFLAGS 0x%llx: lost 0x%llx", c->name, (unsigned long long)after,
-                 (unsigned long long)(kept & ~after));
+                    (unsigned long long)(kept & ~after));
         if (after & (UF_NT | UF_IOPL))
             ut_fail("%s set, after syscall RFLAGS 0x%llx: NT or IOPL set", c->name, (unsigned long long)after);
         if (!(after & UF_IF))
@@ -3176,7 +3176,7 @@ static void t_affinity(void)
             long r = raw_syscall(SYS_setaffinity, 0, cpu, 0, 0, 0);
             if (r != -EINVAL)
                 ut_fail("setaffinity(0, %d), a CPU that runs no user processes of this instance: %ld, expected -EINVAL",
-                     cpu, r);
+                        cpu, r);
             continue;
         }
         int pid = ut_fork();
@@ -3248,7 +3248,7 @@ static void t_affinity(void)
     for (int i = 0; i < 3; i++)
         if (busy[i] > 0)
             ut_expect_exit(ut_reap(busy[i], "busy child pinned while it ran"), 0,
-                        "busy child (1: its code ran on a CPU that runs no user processes)");
+                           "busy child (1: its code ran on a CPU that runs no user processes)");
     if (setaffinity(0, -1) != 0)
         ut_fail("setaffinity(0, -1): errno %d", errno);
 }
@@ -3298,14 +3298,14 @@ static void t_handlers_where(void)
         outsiders++;
         if (si.cpu[cpu].handlers != 0 || si.cpu[cpu].table_locks != 0)
             ut_fail("CPU %d (%.12s) does not run kernel code, but ran %llu handlers and took %llu table locks", cpu,
-                 si.cpu[cpu].role, (unsigned long long)si.cpu[cpu].handlers,
-                 (unsigned long long)si.cpu[cpu].table_locks);
+                    si.cpu[cpu].role, (unsigned long long)si.cpu[cpu].handlers,
+                    (unsigned long long)si.cpu[cpu].table_locks);
         if (si.cpu[cpu].syscalls == before.cpu[cpu].syscalls)
             ut_fail("CPU %d: no system call started there, though a process pinned to it made %d", cpu, CALLS);
     }
     if (by_kernel_cpus < (unsigned long long)user_cpus * CALLS)
         ut_fail("the CPUs that run kernel code ran %llu handlers, expected at least %d", by_kernel_cpus,
-             user_cpus * CALLS);
+                user_cpus * CALLS);
     if (strncmp(si.model, "leader", sizeof si.model) == 0 && live > 1 && outsiders != live - 1)
         ut_fail("leader: %d CPUs keep out of the kernel, expected every live follower (%d)", outsiders, live - 1);
     ut_note("%d of %d CPUs stay out of the kernel; %d calls were run for them elsewhere", outsiders, n, offloaded);
@@ -3366,7 +3366,7 @@ static void t_request_flood(void)
     if (forwarded < want)
         ut_fail("%llu requests forwarded, expected at least %llu", forwarded, want);
     ut_note("%d processes x %d calls; %llu requests forwarded by %d followers, queue max %lld", np, FLOOD_CALLS,
-         forwarded, followers, model_stat(&si, "queue_max", -1));
+            forwarded, followers, model_stat(&si, "queue_max", -1));
 }
 
 static inline uint64_t rdtsc(void)
@@ -3421,7 +3421,7 @@ static void t_no_idle_while_waiting(void)
     }
     if (counted && after != before)
         ut_fail("%lld times the organisation left a CPU idle while %d spinners waited for %d CPUs", after - before, nproc,
-             n);
+                n);
     if (!counted)
         ut_note("the %.16s organisation keeps no idle-while-waiting count", si.model);
 }
@@ -3479,7 +3479,7 @@ static void t_parallel_kernel(void)
         ut_fail("the child could not move to CPU 1");
     else if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != expect || mine != expect)
         ut_fail("under %.16s: %ld and %s inside the kernel at once, expected %d for both", si.model, mine,
-             st == -1 ? "?" : ut_status_str(st), expect);
+                st == -1 ? "?" : ut_status_str(st), expect);
 }
 
 /* Spinning children, all started on CPU 0 (pinned there, then let go):
@@ -3745,9 +3745,9 @@ int main(int argc, char **argv)
     int alone = procs_start == procs_end;
     if (alone ? free_end != free_start : free_end < free_start)
         ut_fail("%llu frames free after the warm-up, %llu at the end (%lld lost)%s",
-             (unsigned long long)free_start, (unsigned long long)free_end,
-             (long long)(free_start - free_end),
-             alone ? "" : "; other processes ran meanwhile, so the count is approximate");
+                (unsigned long long)free_start, (unsigned long long)free_end,
+                (long long)(free_start - free_end),
+                alone ? "" : "; other processes ran meanwhile, so the count is approximate");
     else if (!alone)
         printf("usertests:   no_leaks: %u processes at the start, %u at the end: "
                "checked only that no frame was lost\n", procs_start, procs_end);
