@@ -28,17 +28,16 @@ static char outbuf[1024];
 const char *ut_current(void) { return cur; }
 int ut_failures(void) { return cur_failed; }
 
-void ut_fail(const char *fmt, ...)
+/* A failure (failure != 0) or a note of the current test, one line. */
+static void report(int failure, const char *fmt, va_list ap)
 {
     char msg[640];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cur_failed++;
+    if (!failure)
+        printf("%s:   %s: %s\n", prog, cur, msg);
     /* One FAIL line a test, so that a reader (or grep) sees each failed
      * test once; the later failures are indented under it. */
-    if (cur_failed == 1)
+    else if (++cur_failed == 1)
         printf("%s: FAIL %s: %s\n", prog, cur, msg);
     else if (cur_failed <= SHOWN_FAILURES)
         printf("%s:   (%s) also: %s\n", prog, cur, msg);
@@ -47,15 +46,20 @@ void ut_fail(const char *fmt, ...)
     fflush(stdout);
 }
 
-void ut_note(const char *fmt, ...)
+void ut_fail(const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    report(1, fmt, ap);
     va_end(ap);
-    printf("%s:   %s: %s\n", prog, cur, msg);
-    fflush(stdout);
+}
+
+void ut_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(0, fmt, ap);
+    va_end(ap);
 }
 
 /* ------------------------------------------------------------ processes */
