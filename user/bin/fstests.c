@@ -5,15 +5,13 @@
  *
  *   fstests            every test        fstests NAME...   the named ones
  *
- * Each test runs in a forked child, in its own directory under /tmp, and
- * prints "fstests: PASS name" or "fstests: FAIL name: why"; the last line
- * is "fstests: N passed, N failed".
+ * Each test runs in a forked child (user/include/utest.h), in its own
+ * directory under /tmp, and prints "fstests: PASS name" or "fstests: FAIL
+ * name: why"; the last line is "fstests: N passed, N failed".
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,41 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "os.h"
-
-static const char *cur;
-static int failures;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (failures++ < 8)
-        printf("fstests: FAIL %s: %s\n", cur, msg);
-    fflush(stdout);
-}
-
-#define CHECK(c, ...)                \
-    do {                             \
-        if (!(c)) {                  \
-            fail(__VA_ARGS__);       \
-            return;                  \
-        }                            \
-    } while (0)
-
-/* A call that must fail with errno e. */
-#define EXPECT_ERR(call, e)                                                              \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        long r_ = (long)(call);                                                          \
-        if (r_ != -1 || errno != (e)) {                                                  \
-            fail("%s = %ld, errno %d (%s); wanted errno %d (%s)", #call, r_, errno,       \
-                 strerror(errno), (e), strerror(e));                                     \
-            return;                                                                      \
-        }                                                                                \
-    } while (0)
+#include "utest.h"
 
 static int ncpus(void)
 {
@@ -464,51 +428,49 @@ static void t_sync(void)
     CHECK(unlink("s") == 0, "unlink");
 }
 
-struct test {
-    const char *name;
-    void (*fn)(void);
-};
-static const struct test tests[] = {
-    { "create_write_read", t_create_write_read },
-    { "big_file", t_big_file },
-    { "many_files", t_many_files },
-    { "concurrent_dir", t_concurrent_dir },
-    { "rename_link", t_rename_link },
-    { "dir_errors", t_dir_errors },
-    { "cwd", t_cwd },
-    { "pipes", t_pipes },
-    { "dup_fork_offsets", t_dup_fork_offsets },
-    { "disk_full", t_disk_full },
-    { "sync", t_sync },
+static const struct ut_test tests[] = {
+    { "create_write_read", t_create_write_read, 0 },
+    { "big_file", t_big_file, 0 },
+    { "many_files", t_many_files, 0 },
+    { "concurrent_dir", t_concurrent_dir, 0 },
+    { "rename_link", t_rename_link, 0 },
+    { "dir_errors", t_dir_errors, 0 },
+    { "cwd", t_cwd, 0 },
+    { "pipes", t_pipes, 0 },
+    { "dup_fork_offsets", t_dup_fork_offsets, 0 },
+    { "disk_full", t_disk_full, 0 },
+    { "sync", t_sync, 0 },
 };
 
-static int run(const struct test *t)
+/* Each test in a directory of its own under /tmp, which it must leave
+ * empty: what a test forgets to remove is a failure. */
+static char test_dir[64];
+
+static int enter_dir(const struct ut_test *t)
 {
-    fflush(stdout);
-    int pid = fork();
-    if (pid == 0) {
-        char dir[64];
-        snprintf(dir, sizeof dir, "/tmp/fstests-%s", t->name);
-        cur = t->name;
-        if (mkdir(dir, 0755) < 0 || chdir(dir) < 0) {
-            fail("cannot make %s: errno %d", dir, errno);
-            _exit(1);
-        }
-        t->fn();
-        if (chdir("/") < 0 || (failures == 0 && rmdir(dir) < 0))
-            fail("cannot remove %s: errno %d (left something behind?)", dir, errno);
-        fflush(stdout);
-        _exit(failures ? 1 : 0);
+    snprintf(test_dir, sizeof test_dir, "/tmp/fstests-%s", t->name);
+    if (mkdir(test_dir, 0755) < 0 || chdir(test_dir) < 0) {
+        ut_fail("cannot make %s: errno %d", test_dir, errno);
+        return -1;
     }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        printf("fstests: FAIL %s: fork/wait failed\n", t->name);
-    else if (!WIFEXITED(status))
-        printf("fstests: FAIL %s: killed by signal %d\n", t->name, WTERMSIG(status));
-    else if (WEXITSTATUS(status) == 0)
-        printf("fstests: PASS %s\n", t->name);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return 0;
 }
+
+static void leave_dir(const struct ut_test *t)
+{
+    (void)t;
+    if (chdir("/") < 0 || (ut_failures() == 0 && rmdir(test_dir) < 0))
+        ut_fail("cannot remove %s: errno %d (left something behind?)", test_dir, errno);
+}
+
+static const struct ut_suite suite = {
+    .prog = "fstests",
+    .tests = tests,
+    .ntests = sizeof tests / sizeof tests[0],
+    .default_limit_s = 240, /* disk_full writes the whole disk */
+    .enter = enter_dir,
+    .leave = leave_dir,
+};
 
 int main(int argc, char **argv)
 {
@@ -518,18 +480,9 @@ int main(int argc, char **argv)
             return 1;
         return fstat(atoi(argv[3]), &st) == 0 ? 0 : 2;
     }
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        bool want = argc == 1;
-        for (int a = 1; a < argc; a++)
-            want |= strcmp(argv[a], tests[i].name) == 0;
-        if (!want)
-            continue;
-        if (run(&tests[i]))
-            passed++;
-        else
-            failed++;
-    }
-    printf("fstests: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    int r = ut_start(&suite, argc, argv);
+    if (r != UT_GO_ON)
+        return r;
+    ut_run_tests(&suite, argc, argv);
+    return ut_finish();
 }

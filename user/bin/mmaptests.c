@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "os.h"
+#include "utest.h"
 
 #define PAGE 4096ul
 /* The area mappings live in (arch/x86_64/layout.h: kernel-defined). */
@@ -33,39 +33,6 @@
 #define AREA_TOP 0x00007FFF00000000ul
 #define RW (PROT_READ | PROT_WRITE)
 #define PA (MAP_PRIVATE | MAP_ANONYMOUS)
-
-static const char *cur = "setup";
-static int failures;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (failures++ < 10)
-        printf("mmaptests: FAIL %s: %s\n", cur, msg);
-    fflush(stdout);
-}
-
-#define CHECK(c, ...)          \
-    do {                       \
-        if (!(c)) {            \
-            fail(__VA_ARGS__); \
-            return;            \
-        }                      \
-    } while (0)
-
-/* A call that must fail with errno e (the wrappers return -1 or MAP_FAILED). */
-#define EXPECT_ERR(call, e)                                                                          \
-    do {                                                                                             \
-        errno = 0;                                                                                   \
-        long r_ = (long)(call);                                                                      \
-        if (r_ != -1 || errno != (e))                                                                \
-            fail("%s = %ld, errno %d (%s); wanted errno %d (%s)", #call, r_, errno, strerror(errno), \
-                 (e), strerror(e));                                                                  \
-    } while (0)
 
 /* A system call with all six argument registers, for the width tests
  * (raw_syscall() passes five). */
@@ -94,44 +61,13 @@ static int in_area(const void *p, size_t len)
     return a >= AREA_BASE && a + len <= AREA_TOP && a % PAGE == 0;
 }
 
-static int xfork(void)
-{
-    fflush(stdout);
-    return fork();
-}
-
-static int reap(int pid)
-{
-    int st = 0;
-    while (waitpid(pid, &st, 0) != pid)
-        if (errno != EINTR)
-            return -1;
-    return st;
-}
-
-static const char *st_str(int st)
-{
-    static char b[4][48];
-    static int k;
-    char *s = b[k++ % 4];
-    if (st == -1)
-        snprintf(s, 48, "no status");
-    else if (WIFEXITED(st))
-        snprintf(s, 48, "exit %d", WEXITSTATUS(st));
-    else if (WIFSIGNALED(st))
-        snprintf(s, 48, "killed by signal %d", WTERMSIG(st));
-    else
-        snprintf(s, 48, "status 0x%x", st);
-    return s;
-}
-
 enum touch { READ, WRITE, EXEC, READ_WRITE };
 static const char *const touch_names[] = { "reading", "writing", "executing", "reading, then writing" };
 
 /* Touch p in a child: its wait status (exit 0 if it survived). */
 static int touch_in_child(volatile char *p, enum touch how)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         if (how == READ)
             (void)*p;
@@ -143,7 +79,7 @@ static int touch_in_child(volatile char *p, enum touch how)
             *p = (char)(*p + 1); /* the read maps the page, the write must still fault */
         _exit(0);
     }
-    return pid < 0 ? -1 : reap(pid);
+    return pid < 0 ? -1 : ut_reap(pid, NULL);
 }
 
 /* The touch must be a fault: the child dies of SIGSEGV. 1 if so. */
@@ -152,7 +88,7 @@ static int faults(volatile char *p, enum touch how, const char *what)
     int st = touch_in_child(p, how);
     if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV)
         return 1;
-    fail("%s %s at %p: %s, expected killed by signal %d", touch_names[how], what, (void *)p, st_str(st), SIGSEGV);
+    ut_fail("%s %s at %p: %s, expected killed by signal %d", touch_names[how], what, (void *)p, ut_status_str(st), SIGSEGV);
     return 0;
 }
 
@@ -162,7 +98,7 @@ static int works(volatile char *p, enum touch how, const char *what)
     int st = touch_in_child(p, how);
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 1;
-    fail("%s %s at %p: %s, expected it to work", touch_names[how], what, (void *)p, st_str(st));
+    ut_fail("%s %s at %p: %s, expected it to work", touch_names[how], what, (void *)p, ut_status_str(st));
     return 0;
 }
 
@@ -357,7 +293,7 @@ static void t_fork_private(void)
     CHECK(mprotect(was_ro, PAGE, PROT_READ) == 0, "mprotect: errno %d", errno);
     int to_child[2], to_parent[2];
     CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0, "pipe: errno %d", errno);
-    int pid = xfork();
+    int pid = ut_fork();
     CHECK(pid >= 0, "fork: errno %d", errno);
     if (pid == 0) {
         char c;
@@ -382,12 +318,12 @@ static void t_fork_private(void)
     char c;
     close(to_child[0]);
     close(to_parent[1]);
-    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d (it ended: %s)", errno, st_str(reap(pid)));
+    CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d (it ended: %s)", errno, ut_status_str(ut_reap(pid, NULL)));
     CHECK(p[0] == 'P', "the child's write shows in the parent: '%c'", p[0]);
     p[PAGE] = 'R';
     CHECK(write(to_child[1], "g", 1) == 1, "write to the child");
     CHECK(read(to_parent[0], &c, 1) == 1, "read from the child: errno %d (it ended: %s; 4: the parent's later "
-          "write seen, 5: munmap/mprotect failed)", errno, st_str(reap(pid)));
+          "write seen, 5: munmap/mprotect failed)", errno, ut_status_str(ut_reap(pid, NULL)));
     /* The child has unmapped a page and made one read-only: not here. */
     p[2 * PAGE] = 'S';
     p[0] = 'T';
@@ -395,9 +331,9 @@ static void t_fork_private(void)
     CHECK(was_ro[0] == 'V', "the child's write to a shared read-only page it made writable shows in the parent: "
           "'%c'", was_ro[0]);
     CHECK(write(to_child[1], "g", 1) == 1, "write to the child");
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child: %s (2: parent's data missing, "
-          "4: parent's later write seen, 5: munmap/mprotect failed)", st_str(st));
+          "4: parent's later write seen, 5: munmap/mprotect failed)", ut_status_str(st));
     faults(ro, WRITE, "a read-only mapping in a forked child");
     works(p, WRITE, "a read-write mapping in a forked child");
     close(to_child[1]);
@@ -421,8 +357,8 @@ static int check_file_bytes(const unsigned char *p, size_t off, size_t size, siz
     for (size_t i = 0; i < len; i++) {
         unsigned char want = off + i < size ? file_bytes[off + i] : 0;
         if (p[i] != want) {
-            fail("mapped byte %zu (file offset %zu of %zu): 0x%02x, expected 0x%02x", i, off + i, size, p[i],
-                 want);
+            ut_fail("mapped byte %zu (file offset %zu of %zu): 0x%02x, expected 0x%02x", i, off + i, size, p[i],
+                    want);
             return 0;
         }
     }
@@ -486,12 +422,12 @@ static void t_file_private(void)
     long n = read_file(path, back, sizeof back);
     CHECK(n == (long)size && memcmp(back, file_bytes, size) == 0, "the file changed: %ld bytes, or other ones", n);
     /* A child sees the mapping's bytes, with the parent's changes. */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(p[0] == (first ^ 0xff) && p[1] == file_bytes[1] && q[5] == file_bytes[PAGE + 5] ? 0 : 1);
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "a forked child's view of a file mapping: %s",
-          st_str(st));
+          ut_status_str(st));
     /* A PROT_NONE file mapping keeps the bytes for a later mprotect. */
     fd = open(path, O_RDONLY);
     CHECK(fd >= 0, "open %s: errno %d", path, errno);
@@ -658,18 +594,12 @@ static void t_int_width(void)
     CHECK(q == 0, "munmap with junk in the unused registers: %ld", q);
 }
 
-static uint64_t free_frames(void)
-{
-    static struct abi_sysinfo si;
-    return sysinfo(&si) == 0 ? si.free_frames : 0;
-}
-
 /* A mapping's frames go back when its process ends and when it execs;
  * after exec the mapping is gone. */
 static void t_exit_exec_free(void)
 {
-    uint64_t before = free_frames();
-    int pid = xfork();
+    uint64_t before = ut_free_frames();
+    int pid = ut_fork();
     if (pid == 0) {
         char *p = map(256 * PAGE, RW);
         if (!p)
@@ -678,12 +608,12 @@ static void t_exit_exec_free(void)
             p[i * PAGE] = 1;
         _exit(0);
     }
-    int st = reap(pid);
-    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child touching 1 MiB: %s", st_str(st));
-    uint64_t after = free_frames();
+    int st = ut_reap(pid, NULL);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child touching 1 MiB: %s", ut_status_str(st));
+    uint64_t after = ut_free_frames();
     for (int i = 0; i < 40 && after < before; i++) {
         sleep_ms(50);
-        after = free_frames();
+        after = ut_free_frames();
     }
     CHECK(after + 16 >= before, "free frames %llu before, %llu after a child touched 256 mapped pages and exited",
           (unsigned long long)before, (unsigned long long)after);
@@ -695,14 +625,14 @@ static void t_exit_exec_free(void)
     snprintf(addr, sizeof addr, "%lx", (unsigned long)(uintptr_t)p);
     char *argv[] = { "mmaptests", "--touch", addr, NULL };
     char *envp[] = { NULL };
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         execve("mmaptests", argv, envp);
         _exit(100);
     }
-    st = reap(pid);
+    st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
-          "a program exec'd by a process with a mapping at %s read it: %s (expected SIGSEGV)", addr, st_str(st));
+          "a program exec'd by a process with a mapping at %s read it: %s (expected SIGSEGV)", addr, ut_status_str(st));
     CHECK(p[0] == 'e' && munmap(p, PAGE) == 0, "the parent's mapping after its child's exec");
 }
 
@@ -715,11 +645,11 @@ static void t_exit_exec_free(void)
  * `leader` on a busy host took minutes. */
 static void t_exhaust_memory(void)
 {
-    uint64_t before = free_frames();
+    uint64_t before = ut_free_frames();
     static struct abi_sysinfo si;
     CHECK(sysinfo(&si) == 0, "sysinfo: errno %d", errno);
     uint64_t limit = si.total_frames / 256 + 64;
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         const size_t step = 256 * PAGE;
         static char *maps[4096];
@@ -765,18 +695,18 @@ static void t_exhaust_memory(void)
             _exit(15);
         _exit(all_bytes(p, step, 2) ? 0 : 16);
     }
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     static const char *why[] = { "mmap never failed", "mmap failed but not with ENOMEM", "not even 1 MiB could be had",
                                  "munmap failed", "mapping again after munmap failed", "fork afterwards failed",
                                  "the grandchild's writes showed", "read() at the end of numbers.txt failed" };
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) >= 10 && WEXITSTATUS(st) <= 17)
-        fail("the child mapping memory: %s", why[WEXITSTATUS(st) - 10]);
+        ut_fail("the child mapping memory: %s", why[WEXITSTATUS(st) - 10]);
     else
-        CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child mapping memory: %s", st_str(st));
-    uint64_t after = free_frames();
+        CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child mapping memory: %s", ut_status_str(st));
+    uint64_t after = ut_free_frames();
     for (int i = 0; i < 40 && after < before; i++) {
         sleep_ms(50);
-        after = free_frames();
+        after = ut_free_frames();
     }
     CHECK(after + 16 >= before, "free frames %llu before, %llu after", (unsigned long long)before,
           (unsigned long long)after);
@@ -826,156 +756,61 @@ static void t_exhaust_regions(void)
 
 /* ---------------------------------------------------------------- runner */
 
-struct test {
-    const char *name;
-    void (*fn)(void);
-};
-static const struct test tests[] = {
-    { "anon_zero_rw", t_anon_zero_rw },
-    { "munmap_faults", t_munmap_faults },
-    { "partial_munmap", t_partial_munmap },
-    { "mprotect_readonly", t_mprotect_readonly },
-    { "prot_none", t_prot_none },
-    { "prot_exec", t_prot_exec },
-    { "fixed_replaces", t_fixed_replaces },
-    { "hint", t_hint },
-    { "fork_private", t_fork_private },
-    { "file_private", t_file_private },
-    { "kernel_access", t_kernel_access },
-    { "bad_args", t_bad_args },
-    { "int_width", t_int_width },
-    { "exit_exec_free", t_exit_exec_free },
-    { "exhaust_memory", t_exhaust_memory },
-    { "exhaust_regions", t_exhaust_regions },
+static const struct ut_test tests[] = {
+    { "anon_zero_rw", t_anon_zero_rw, 0 },
+    { "munmap_faults", t_munmap_faults, 0 },
+    { "partial_munmap", t_partial_munmap, 0 },
+    { "mprotect_readonly", t_mprotect_readonly, 0 },
+    { "prot_none", t_prot_none, 0 },
+    { "prot_exec", t_prot_exec, 0 },
+    { "fixed_replaces", t_fixed_replaces, 0 },
+    { "hint", t_hint, 0 },
+    { "fork_private", t_fork_private, 0 },
+    { "file_private", t_file_private, 0 },
+    { "kernel_access", t_kernel_access, 0 },
+    { "bad_args", t_bad_args, 0 },
+    { "int_width", t_int_width, 0 },
+    { "exit_exec_free", t_exit_exec_free, 0 },
+    { "exhaust_memory", t_exhaust_memory, 0 },
+    { "exhaust_regions", t_exhaust_regions, 0 },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
-/* A hang guard, not a timing assertion: the slowest test takes seconds. */
-#define TEST_LIMIT_MS 180000ull
-
-static int run(const struct test *t)
-{
-    int pid = xfork();
-    if (pid == 0) {
-        cur = t->name;
-        failures = 0;
-        t->fn();
-        fflush(stdout);
-        _exit(failures ? 1 : 0);
-    }
-    int st = -1;
-    uint64_t deadline = uptime_ns() + TEST_LIMIT_MS * 1000000ull;
-    for (unsigned nap = 1; pid > 0; nap = nap < 20 ? nap * 2 : 20) {
-        int w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) {
-            st = -1;
-            break;
-        }
-        if (uptime_ns() > deadline) {
-            kill(pid, SIGKILL);
-            reap(pid);
-            printf("mmaptests: FAIL %s: no result after %llu s: test process killed\n", t->name,
-                   TEST_LIMIT_MS / 1000);
-            return 0;
-        }
-        sleep_ms(nap);
-    }
-    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-        printf("mmaptests: PASS %s\n", t->name);
-        return 1;
-    }
-    if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)) /* else it said why */
-        printf("mmaptests: FAIL %s: the test process ended with %s\n", t->name, st_str(st));
-    return 0;
-}
-
-/* Memory is mapped on first touch and shared copy-on-write after fork:
- * before counting, make every page of data, bss, heap and some stack
- * this process's own (as usertests does), so that a page first written
- * between the counts is not taken for a lost frame. */
-extern char __preinit_array_start[];
-__attribute__((noinline)) static void settle_own_memory(void)
-{
-    volatile char pad[64 * 1024];
-    for (size_t i = 0; i < sizeof pad; i += PAGE)
-        pad[i] = 0;
-    char *brk = sbrk(0);
-    for (uintptr_t a = (uintptr_t)__preinit_array_start & ~(PAGE - 1); a < (uintptr_t)brk; a += PAGE) {
-        volatile char *p = (volatile char *)a;
-        *p = *p;
-    }
-}
-
-static uint64_t free_frames_settled(uint64_t want)
-{
-    settle_own_memory();
-    uint64_t now = free_frames();
-    for (int i = 0; i < 40 && now != want; i++) {
-        sleep_ms(50);
-        now = free_frames();
-    }
-    return now;
-}
-
-static char outbuf[1024];
+static const struct ut_suite suite = {
+    .prog = "mmaptests",
+    .tests = tests,
+    .ntests = NTESTS,
+    .default_limit_s = 180, /* a hang guard: the slowest test takes seconds */
+    .own_check = "no_leaks",
+};
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
     if (argc == 3 && strcmp(argv[1], "--touch") == 0) {
         volatile char *p = (volatile char *)(uintptr_t)strtoull(argv[2], NULL, 16);
         (void)*p;
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "-l") == 0) {
-        for (size_t i = 0; i < NTESTS; i++)
-            printf("%s\n", tests[i].name);
-        printf("no_leaks\n");
-        return 0;
-    }
-    for (int a = 1; a < argc; a++) {
-        int known = strcmp(argv[a], "no_leaks") == 0;
-        for (size_t i = 0; i < NTESTS; i++)
-            known |= strcmp(argv[a], tests[i].name) == 0;
-        if (!known) {
-            printf("mmaptests: no test named '%s' (mmaptests -l lists them)\n", argv[a]);
-            return 2;
-        }
-    }
+    int r = ut_start(&suite, argc, argv);
+    if (r != UT_GO_ON)
+        return r;
     /* Warm-up: a fork and a pipe, so that this process's own memory is
      * settled before the first count. */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(0);
     if (pid > 0)
-        reap(pid);
-    uint64_t free_start = free_frames_settled(free_frames());
+        ut_reap(pid, NULL);
+    uint64_t free_start = ut_free_frames_settled(ut_free_frames());
 
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < NTESTS; i++) {
-        int want = argc == 1;
-        for (int a = 1; a < argc; a++)
-            want |= strcmp(argv[a], tests[i].name) == 0;
-        if (!want)
-            continue;
-        if (run(&tests[i]))
-            passed++;
-        else
-            failed++;
-        fflush(stdout);
-    }
-    uint64_t free_end = free_frames_settled(free_start);
-    if (free_end == free_start) {
-        printf("mmaptests: PASS no_leaks\n");
-        passed++;
-    } else {
-        printf("mmaptests: FAIL no_leaks: %llu frames free after the warm-up, %llu at the end\n",
-               (unsigned long long)free_start, (unsigned long long)free_end);
-        failed++;
-    }
-    printf("mmaptests: %d passed, %d failed\n", passed, failed);
-    fflush(stdout);
-    return failed ? 1 : 0;
+    ut_run_tests(&suite, argc, argv);
+
+    /* The last check, here in the parent: every frame is back. */
+    ut_begin("no_leaks");
+    uint64_t free_end = ut_free_frames_settled(free_start);
+    if (free_end != free_start)
+        ut_fail("%llu frames free after the warm-up, %llu at the end", (unsigned long long)free_start,
+                (unsigned long long)free_end);
+    ut_end();
+    return ut_finish();
 }

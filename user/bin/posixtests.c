@@ -9,10 +9,11 @@
  *   posixtests --poll-stdin   poll the console for a line, read it, print it
  *                         (the cell that types one: tests/input/poll-console.txt)
  *
- * Each test runs in a forked child, which a watchdog kills after a minute
- * (a hang guard, not a timing assertion), and prints "posixtests: PASS
- * name" or "posixtests: FAIL name: why"; the last line is "posixtests: N
- * passed, N failed", and the exit status is 0 only if all passed.
+ * Each test runs in a forked child (user/include/utest.h), which a
+ * watchdog kills after a minute (a hang guard, not a timing assertion),
+ * and prints "posixtests: PASS name" or "posixtests: FAIL name: why"; the
+ * last line is "posixtests: N passed, N failed", and the exit status is 0
+ * only if all passed.
  *
  * Under `private` every OS instance runs its own copy; instances other
  * than the first see the disk read-only (kernel/ext2.h), so the tests that
@@ -23,7 +24,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,66 +38,13 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include "os.h"
+#include "utest.h"
 
 #define MS 1000000ull
-#define TEST_LIMIT_MS 60000
+/* A hang guard, not a timing assertion: the slowest test takes seconds. */
+#define TEST_LIMIT_S 60
 
-static const char *cur;
-static int failures;
 static struct abi_sysinfo si;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (failures++ < 8)
-        printf("posixtests: FAIL %s: %s\n", cur, msg);
-    fflush(stdout);
-}
-
-#define CHECK(c, ...)                \
-    do {                             \
-        if (!(c)) {                  \
-            fail(__VA_ARGS__);       \
-            return;                  \
-        }                            \
-    } while (0)
-
-/* A call that must fail with errno e. */
-#define EXPECT_ERR(call, e)                                                              \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        long r_ = (long)(call);                                                          \
-        if (r_ != -1 || errno != (e)) {                                                  \
-            fail("%s = %ld, errno %d (%s); wanted errno %d (%s)", #call, r_, errno,       \
-                 strerror(errno), (e), strerror(e));                                     \
-            return;                                                                      \
-        }                                                                                \
-    } while (0)
-
-static int xfork(void)
-{
-    fflush(stdout);
-    fflush(stderr);
-    return fork();
-}
-
-/* Wait for child pid; its status, or -1 after a failure is reported. */
-static int reap(int pid)
-{
-    int st, w;
-    do
-        w = waitpid(pid, &st, 0);
-    while (w < 0 && errno == EINTR);
-    if (w != pid) {
-        fail("waitpid(%d) = %d, errno %d", pid, w, errno);
-        return -1;
-    }
-    return st;
-}
 
 /* The disk as this OS instance sees it: writable by the first instance
  * only (private: the others mount it data-only). */
@@ -154,7 +101,7 @@ static void wait_asleep(int pid)
 static int later(int fds[2], int ms, const char *text)
 {
     int parent = getpid();
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         close(fds[0]);
         sleep_ms((uint64_t)ms);
@@ -163,7 +110,7 @@ static int later(int fds[2], int ms, const char *text)
             _exit(0);
         if (write(fds[1], text, strlen(text)) != (ssize_t)strlen(text))
             _exit(1);
-        sleep_ms(2 * TEST_LIMIT_MS); /* longer than a test may take */
+        sleep_ms(2 * TEST_LIMIT_S * 1000); /* longer than a test may take */
         _exit(0);
     }
     close(fds[1]);
@@ -177,7 +124,7 @@ static bool finish(int pid)
     if (waitpid(pid, &st, WNOHANG) != 0)
         return false; /* it ended by itself (a failed write), or is gone */
     kill(pid, SIGKILL);
-    st = reap(pid);
+    st = ut_reap(pid, NULL);
     return st != -1 && WIFSIGNALED(st);
 }
 
@@ -212,7 +159,7 @@ static void t_poll_pipe_hup(void)
     CHECK(pf.revents & POLLHUP, "revents 0x%x: no POLLHUP after the writer closed", pf.revents);
     char c;
     CHECK(read(p[0], &c, 1) == 0, "read after the hang-up is not end of file");
-    CHECK(reap(pid) == 0, "child failed");
+    CHECK(ut_reap(pid, NULL) == 0, "child failed");
     close(p[0]);
 }
 
@@ -317,7 +264,7 @@ static void t_poll_pingpong(void)
     int ab[2], ba[2];
     CHECK(pipe(ab) == 0 && pipe(ba) == 0, "pipe: errno %d", errno);
     enum { ROUNDS = 300 };
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         close(ab[1]);
         close(ba[0]);
@@ -339,7 +286,7 @@ static void t_poll_pingpong(void)
         CHECK(r == 1, "round %d: poll = %d (10 s without the ball: a lost wakeup?)", i, r);
         CHECK(read(ba[0], &d, 1) == 1 && d == c, "round %d: wrong ball", i);
     }
-    CHECK(reap(pid) == 0, "the other side failed");
+    CHECK(ut_reap(pid, NULL) == 0, "the other side failed");
     close(ab[1]);
     close(ba[0]);
 }
@@ -349,7 +296,7 @@ static void t_poll_killed(void)
 {
     int p[2];
     CHECK(pipe(p) == 0, "pipe: errno %d", errno);
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         struct pollfd pf = { .fd = p[0], .events = POLLIN };
         poll(&pf, 1, -1);
@@ -357,7 +304,7 @@ static void t_poll_killed(void)
     }
     sleep_ms(100);
     CHECK(kill(pid, SIGTERM) == 0, "kill: errno %d", errno);
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status 0x%x, wanted killed by SIGTERM", st);
     close(p[0]);
     close(p[1]);
@@ -543,17 +490,17 @@ static void t_umask(void)
     long r = raw_syscall(SYS_open, (long)"/no/such/file", O_RDONLY, 0x123456789l, 0, 0);
     CHECK(r == -ENOENT, "open without O_CREAT, junk mode: %ld, wanted -ENOENT", r);
     /* inherited by a child, and over exec */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(umask(0) == 077 ? 0 : 1);
-    CHECK(reap(pid) == 0, "a child did not inherit umask 077");
+    CHECK(ut_reap(pid, NULL) == 0, "a child did not inherit umask 077");
     umask(027);
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         execlp("posixtests", "posixtests", "--umask", (char *)NULL);
         _exit(99);
     }
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 027, "after exec the umask was %d, wanted %d (%s)",
           WEXITSTATUS(st), 027, WEXITSTATUS(st) == 99 ? "exec failed" : "");
     umask(022);
@@ -595,12 +542,12 @@ static void t_environment(void)
     CHECK(term && strcmp(term, "vt100") == 0, "TERM is %s", term ? term : "(unset)");
     CHECK(setenv("POSIXTESTS_X", "forty two", 1) == 0, "setenv");
     CHECK(strcmp(getenv("POSIXTESTS_X"), "forty two") == 0, "getenv after setenv");
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         execlp("posixtests", "posixtests", "--getenv", "POSIXTESTS_X", "forty two", (char *)NULL);
         _exit(99);
     }
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st == 0, "a program run after setenv did not see it (exit %d)", WEXITSTATUS(st));
     unsetenv("POSIXTESTS_X");
     CHECK(getenv("POSIXTESTS_X") == NULL, "unsetenv");
@@ -610,37 +557,37 @@ static void t_environment(void)
  * /bin only, so an exec by its bare name finds it only that way. */
 static void t_execvp(void)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         char *argv[] = { "sync", NULL };
         execvp("sync", argv);
         _exit(100 + errno);
     }
-    int st = reap(pid);
+    int st = ut_reap(pid, NULL);
     CHECK(st == 0, "execvp(\"sync\") with PATH=/bin: exit %d", WEXITSTATUS(st));
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         setenv("PATH", "/nowhere:/tmp", 1);
         execlp("sync", "sync", (char *)NULL);
         _exit(errno == ENOENT ? 0 : 100 + errno);
     }
-    st = reap(pid);
+    st = ut_reap(pid, NULL);
     CHECK(st == 0, "execlp(\"sync\") with a PATH without it: exit %d (0: ENOENT)", WEXITSTATUS(st));
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) { /* PATH unset: /bin */
         unsetenv("PATH");
         execlp("sync", "sync", (char *)NULL);
         _exit(100 + errno);
     }
-    st = reap(pid);
+    st = ut_reap(pid, NULL);
     CHECK(st == 0, "execlp(\"sync\") without PATH: exit %d", WEXITSTATUS(st));
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) { /* the initrd's flat names, when PATH finds nothing */
         setenv("PATH", "/nowhere", 1);
         execlp("ut_args", "ut_args", "exit", "7", (char *)NULL);
         _exit(100 + errno);
     }
-    st = reap(pid);
+    st = ut_reap(pid, NULL);
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 7, "execlp of the initrd's ut_args: exit %d",
           WEXITSTATUS(st));
 }
@@ -698,68 +645,37 @@ static void t_popen(void)
 
 /* ------------------------------------------------------------ driver */
 
-struct test {
-    const char *name;
-    void (*fn)(void);
+static const struct ut_test tests[] = {
+    { "poll_pipe_data", t_poll_pipe_data, 0 },
+    { "poll_pipe_hup", t_poll_pipe_hup, 0 },
+    { "poll_timeout", t_poll_timeout, 0 },
+    { "poll_nval", t_poll_nval, 0 },
+    { "poll_write_end", t_poll_write_end, 0 },
+    { "poll_files", t_poll_files, 0 },
+    { "poll_two_pipes", t_poll_two_pipes, 0 },
+    { "poll_pingpong", t_poll_pingpong, 0 },
+    { "poll_killed", t_poll_killed, 0 },
+    { "select_pipe", t_select_pipe, 0 },
+    { "clock_monotonic", t_clock_monotonic, 0 },
+    { "clock_realtime", t_clock_realtime, 0 },
+    { "clock_cputime", t_clock_cputime, 0 },
+    { "sysconf", t_sysconf, 0 },
+    { "uname", t_uname, 0 },
+    { "ids", t_ids, 0 },
+    { "umask", t_umask, 0 },
+    { "access", t_access, 0 },
+    { "environment", t_environment, 0 },
+    { "execvp", t_execvp, 0 },
+    { "system", t_system, 0 },
+    { "popen", t_popen, 0 },
 };
 
-static const struct test tests[] = {
-    { "poll_pipe_data", t_poll_pipe_data },
-    { "poll_pipe_hup", t_poll_pipe_hup },
-    { "poll_timeout", t_poll_timeout },
-    { "poll_nval", t_poll_nval },
-    { "poll_write_end", t_poll_write_end },
-    { "poll_files", t_poll_files },
-    { "poll_two_pipes", t_poll_two_pipes },
-    { "poll_pingpong", t_poll_pingpong },
-    { "poll_killed", t_poll_killed },
-    { "select_pipe", t_select_pipe },
-    { "clock_monotonic", t_clock_monotonic },
-    { "clock_realtime", t_clock_realtime },
-    { "clock_cputime", t_clock_cputime },
-    { "sysconf", t_sysconf },
-    { "uname", t_uname },
-    { "ids", t_ids },
-    { "umask", t_umask },
-    { "access", t_access },
-    { "environment", t_environment },
-    { "execvp", t_execvp },
-    { "system", t_system },
-    { "popen", t_popen },
+static const struct ut_suite suite = {
+    .prog = "posixtests",
+    .tests = tests,
+    .ntests = sizeof tests / sizeof tests[0],
+    .default_limit_s = TEST_LIMIT_S,
 };
-
-static int run(const struct test *t)
-{
-    int pid = xfork();
-    if (pid == 0) {
-        cur = t->name;
-        t->fn();
-        fflush(stdout);
-        _exit(failures ? 1 : 0);
-    }
-    if (pid < 0) {
-        printf("posixtests: FAIL %s: fork: errno %d\n", t->name, errno);
-        return 0;
-    }
-    /* the watchdog: a hung test is killed, not waited for */
-    int st = 0, w = 0;
-    for (int ms = 0; (w = waitpid(pid, &st, WNOHANG)) == 0 && ms < TEST_LIMIT_MS; ms += 10)
-        sleep_ms(10);
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        printf("posixtests: FAIL %s: still running after %d s: killed\n", t->name, TEST_LIMIT_MS / 1000);
-        return 0;
-    }
-    if (w != pid)
-        printf("posixtests: FAIL %s: waitpid: errno %d\n", t->name, errno);
-    else if (!WIFEXITED(st))
-        printf("posixtests: FAIL %s: killed by signal %d\n", t->name, WTERMSIG(st));
-    else if (WEXITSTATUS(st) == 0)
-        printf("posixtests: PASS %s\n", t->name);
-    fflush(stdout);
-    return w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -780,22 +696,13 @@ int main(int argc, char **argv)
         printf("poll-stdin: poll %d revents 0x%x line '%s'\n", r, pf.revents, line);
         return r == 1 ? 0 : 1;
     }
+    int r = ut_start(&suite, argc, argv);
+    if (r != UT_GO_ON)
+        return r;
     if (sysinfo(&si) < 0) {
-        printf("posixtests: FAIL setup: sysinfo: errno %d\n", errno);
-        return 1;
+        ut_fail("sysinfo: errno %d", errno);
+        return ut_finish();
     }
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        bool want = argc == 1;
-        for (int a = 1; a < argc; a++)
-            want |= strcmp(argv[a], tests[i].name) == 0;
-        if (!want)
-            continue;
-        if (run(&tests[i]))
-            passed++;
-        else
-            failed++;
-    }
-    printf("posixtests: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    ut_run_tests(&suite, argc, argv);
+    return ut_finish();
 }

@@ -10,13 +10,13 @@
  * One line per test, "sigtests: PASS name" or "sigtests: FAIL name: why",
  * and a closing line "sigtests: N passed, N failed"; the exit status is 0
  * only if every test passed. Each test runs in a child of its own under a
- * time limit, so a signal that ends it ends only that test.
+ * time limit (user/include/utest.h), so a signal that ends it ends only
+ * that test.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,85 +25,26 @@
 #include <sys/wait.h>
 #include "abi.h"
 #include "os.h"
+#include "utest.h"
 
 #define MS 1000000ull
 
 long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5);
 extern char **environ;
 
-static const char *cur_test = "setup";
-static int cur_failed;
 static const char *self_path = "sigtests";
 
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (++cur_failed == 1)
-        printf("sigtests: FAIL %s: %s\n", cur_test, msg);
-    else if (cur_failed <= 8)
-        printf("sigtests:   (%s) also: %s\n", cur_test, msg);
-    fflush(stdout);
-}
-
-static int xfork(void)
-{
-    fflush(stdout);
-    fflush(stderr);
-    return fork();
-}
-
-static const char *st_str(int st)
-{
-    static char bufs[4][40];
-    static int next;
-    char *b = bufs[next++ % 4];
-    if (WIFEXITED(st))
-        snprintf(b, 40, "exit %d", WEXITSTATUS(st));
-    else if (WIFSIGNALED(st))
-        snprintf(b, 40, "killed by signal %d", WTERMSIG(st));
-    else
-        snprintf(b, 40, "wait status 0x%x", st);
-    return b;
-}
-
-/* Wait for a child, at most ms milliseconds (then SIGKILL it); its status. */
+/* Wait for a child, at most ms milliseconds (then it is killed); its
+ * status, or -1 after a failure naming `what` is reported. */
 static int reap_within(int pid, uint64_t ms, const char *what)
 {
-    uint64_t end = uptime_ns() + ms * MS;
-    int st = 0;
-    for (;;) {
-        int w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return st;
-        if (w < 0 && errno != EINTR) {
-            fail("%s: waitpid(%d): errno %d", what, pid, errno);
-            return -1;
-        }
-        if (uptime_ns() > end) {
-            fail("%s: child %d still there after %llu ms", what, pid, (unsigned long long)ms);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
-            return -1;
-        }
-        sleep_ms(2);
+    int late;
+    int st = ut_reap_within(pid, ms, &late);
+    if (late) {
+        ut_fail("%s: child %d still there after %llu ms", what, pid, (unsigned long long)ms);
+        return -1;
     }
-}
-
-static void expect_signaled(int st, int sig, const char *what)
-{
-    if (st != -1 && !(WIFSIGNALED(st) && WTERMSIG(st) == sig))
-        fail("%s: %s, expected killed by signal %d", what, st_str(st), sig);
-}
-
-static void expect_exit(int st, int code, const char *what)
-{
-    if (st != -1 && !(WIFEXITED(st) && WEXITSTATUS(st) == code))
-        fail("%s: %s, expected exit %d", what, st_str(st), code);
+    return st;
 }
 
 static int install(int sig, void (*fn)(int), int flags)
@@ -115,7 +56,7 @@ static int install(int sig, void (*fn)(int), int flags)
     sigemptyset(&sa.sa_mask);
     int r = sigaction(sig, &sa, NULL);
     if (r != 0)
-        fail("sigaction(%d): errno %d", sig, errno);
+        ut_fail("sigaction(%d): errno %d", sig, errno);
     return r;
 }
 
@@ -128,7 +69,7 @@ static int install_info(int sig, void (*fn)(int, siginfo_t *, void *), int flags
     sigemptyset(&sa.sa_mask);
     int r = sigaction(sig, &sa, NULL);
     if (r != 0)
-        fail("sigaction(%d, SA_SIGINFO): errno %d", sig, errno);
+        ut_fail("sigaction(%d, SA_SIGINFO): errno %d", sig, errno);
     return r;
 }
 
@@ -156,13 +97,13 @@ static void t_handler_runs(void)
     int r = kill(getpid(), SIGUSR1);
     /* Delivered on the way out of kill itself: before it returns. */
     if (r != 0 || hits != 1 || last_sig != SIGUSR1)
-        fail("kill(self, SIGUSR1) = %d: the handler ran %d times, last signal %d", r, hits, last_sig);
+        ut_fail("kill(self, SIGUSR1) = %d: the handler ran %d times, last signal %d", r, hits, last_sig);
     kill(getpid(), SIGUSR1);
     if (hits != 2)
-        fail("a second SIGUSR1: the handler ran %d times in all, expected 2", hits);
+        ut_fail("a second SIGUSR1: the handler ran %d times in all, expected 2", hits);
     /* The mask is back as it was once the handler returned. */
     if (sigismember(&(sigset_t){blocked_now()}, SIGUSR1))
-        fail("SIGUSR1 still blocked after its handler returned");
+        ut_fail("SIGUSR1 still blocked after its handler returned");
 }
 
 static void t_signal_function(void)
@@ -170,16 +111,16 @@ static void t_signal_function(void)
     hits = 0;
     _sig_func_ptr old = signal(SIGUSR2, count_handler);
     if (old != SIG_DFL)
-        fail("signal(SIGUSR2) returned %p, expected SIG_DFL", (void *)old);
+        ut_fail("signal(SIGUSR2) returned %p, expected SIG_DFL", (void *)old);
     if (raise(SIGUSR2) != 0 || hits != 1)
-        fail("raise(SIGUSR2): the handler ran %d times, expected 1", hits);
+        ut_fail("raise(SIGUSR2): the handler ran %d times, expected 1", hits);
     kill(getpid(), SIGUSR2); /* still installed (BSD semantics) */
     if (hits != 2)
-        fail("second SIGUSR2: the handler ran %d times in all, expected 2", hits);
+        ut_fail("second SIGUSR2: the handler ran %d times in all, expected 2", hits);
     if (signal(SIGUSR2, SIG_DFL) != count_handler)
-        fail("signal() did not return the handler it replaced");
+        ut_fail("signal() did not return the handler it replaced");
     if (signal(SIGKILL, count_handler) != SIG_ERR || errno != EINVAL)
-        fail("signal(SIGKILL, handler) did not fail with EINVAL");
+        ut_fail("signal(SIGKILL, handler) did not fail with EINVAL");
 }
 
 static void t_blocked_then_delivered(void)
@@ -191,32 +132,32 @@ static void t_blocked_then_delivered(void)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     if (sigprocmask(SIG_BLOCK, &set, &old) != 0)
-        fail("sigprocmask(SIG_BLOCK): errno %d", errno);
+        ut_fail("sigprocmask(SIG_BLOCK): errno %d", errno);
     if (sigismember(&old, SIGUSR1))
-        fail("SIGUSR1 blocked before it was blocked");
+        ut_fail("SIGUSR1 blocked before it was blocked");
     kill(getpid(), SIGUSR1);
     kill(getpid(), SIGUSR1); /* not queued: one delivery for both */
     if (hits != 0)
-        fail("a blocked SIGUSR1 ran its handler");
+        ut_fail("a blocked SIGUSR1 ran its handler");
     if (sigpending(&pend) != 0 || !sigismember(&pend, SIGUSR1))
-        fail("sigpending: 0x%lx, SIGUSR1 missing", (unsigned long)pend);
+        ut_fail("sigpending: 0x%lx, SIGUSR1 missing", (unsigned long)pend);
     if (sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
-        fail("sigprocmask(SIG_UNBLOCK): errno %d", errno);
+        ut_fail("sigprocmask(SIG_UNBLOCK): errno %d", errno);
     if (hits != 1)
-        fail("after unblocking: the handler ran %d times, expected 1", hits);
+        ut_fail("after unblocking: the handler ran %d times, expected 1", hits);
     if (sigpending(&pend) != 0 || pend != 0)
-        fail("sigpending after delivery: 0x%lx, expected 0", (unsigned long)pend);
+        ut_fail("sigpending after delivery: 0x%lx, expected 0", (unsigned long)pend);
     /* SIG_SETMASK, and SIGKILL and SIGSTOP cannot be blocked. */
     sigfillset(&set);
     sigprocmask(SIG_SETMASK, &set, NULL);
     sigset_t now = blocked_now();
     if (sigismember(&now, SIGKILL) || sigismember(&now, SIGSTOP) || !sigismember(&now, SIGUSR2) ||
         !sigismember(&now, 31))
-        fail("after SIG_SETMASK of everything: 0x%lx", (unsigned long)now);
+        ut_fail("after SIG_SETMASK of everything: 0x%lx", (unsigned long)now);
     sigemptyset(&set);
     sigprocmask(SIG_SETMASK, &set, NULL);
     if (blocked_now() != 0)
-        fail("SIG_SETMASK of nothing left 0x%lx", (unsigned long)blocked_now());
+        ut_fail("SIG_SETMASK of nothing left 0x%lx", (unsigned long)blocked_now());
 }
 
 static void t_sig_ign(void)
@@ -236,13 +177,13 @@ static void t_sig_ign(void)
     signal(SIGUSR2, SIG_IGN);
     sigpending(&pend);
     if (sigismember(&pend, SIGUSR2))
-        fail("SIGUSR2 still pending after SIG_IGN");
+        ut_fail("SIGUSR2 still pending after SIG_IGN");
     install(SIGUSR2, count_handler, 0);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     if (hits != 0)
-        fail("an ignored SIGUSR2 ran a handler later");
+        ut_fail("an ignored SIGUSR2 ran a handler later");
     /* Another process's SIGTERM to an ignoring child. */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         signal(SIGTERM, SIG_IGN);
         for (;;)
@@ -252,26 +193,26 @@ static void t_sig_ign(void)
     kill(pid, SIGTERM);
     sleep_ms(50);
     if (waitpid(pid, NULL, WNOHANG) != 0)
-        fail("a child that ignores SIGTERM ended after kill(SIGTERM)");
+        ut_fail("a child that ignores SIGTERM ended after kill(SIGTERM)");
     kill(pid, SIGKILL);
-    expect_signaled(reap_within(pid, 5000, "ignoring child"), SIGKILL, "ignoring child after SIGKILL");
+    ut_expect_signal(reap_within(pid, 5000, "ignoring child"), SIGKILL, "ignoring child after SIGKILL");
 }
 
 static void t_default_actions(void)
 {
     static const int fatal[] = { SIGUSR1, SIGUSR2, SIGHUP, SIGALRM, SIGABRT, SIGPIPE };
     for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             kill(getpid(), fatal[i]);
             _exit(7);
         }
         char what[48];
         snprintf(what, sizeof what, "kill(self, %d) with no handler", fatal[i]);
-        expect_signaled(reap_within(pid, 5000, what), fatal[i], what);
+        ut_expect_signal(reap_within(pid, 5000, what), fatal[i], what);
     }
     /* Ignored by default: the process goes on. */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         kill(getpid(), SIGCHLD);
         kill(getpid(), SIGURG);
@@ -279,17 +220,17 @@ static void t_default_actions(void)
         kill(getpid(), SIGCONT);
         _exit(5);
     }
-    expect_exit(reap_within(pid, 5000, "default-ignored"), 5, "SIGCHLD, SIGURG, SIGWINCH, SIGCONT to self");
+    ut_expect_exit(reap_within(pid, 5000, "default-ignored"), 5, "SIGCHLD, SIGURG, SIGWINCH, SIGCONT to self");
     /* abort() (newlib) ends with SIGABRT through raise(). */
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0)
         abort();
-    expect_signaled(reap_within(pid, 5000, "abort"), SIGABRT, "abort()");
+    ut_expect_signal(reap_within(pid, 5000, "abort"), SIGABRT, "abort()");
 }
 
 static void t_resethand(void)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         hits = 0;
         install(SIGUSR1, count_handler, SA_RESETHAND);
@@ -301,7 +242,7 @@ static void t_resethand(void)
         raise(SIGUSR1); /* the default now: the end */
         _exit(3);
     }
-    expect_signaled(reap_within(pid, 5000, "SA_RESETHAND child"), SIGUSR1, "second SIGUSR1 after SA_RESETHAND");
+    ut_expect_signal(reap_within(pid, 5000, "SA_RESETHAND child"), SIGUSR1, "second SIGUSR1 after SA_RESETHAND");
 }
 
 static volatile int info_signo, info_code, info_pid;
@@ -323,10 +264,10 @@ static void t_siginfo(void)
         return;
     kill(getpid(), SIGUSR1);
     if (info_signo != SIGUSR1 || info_code != SI_USER || info_pid != getpid())
-        fail("kill(self): si_signo %d si_code %d si_pid %d, expected %d %d %d", info_signo, info_code, info_pid,
-             SIGUSR1, SI_USER, getpid());
+        ut_fail("kill(self): si_signo %d si_code %d si_pid %d, expected %d %d %d", info_signo, info_code, info_pid,
+                SIGUSR1, SI_USER, getpid());
     if (info_ctx_rip < 0x400000 || info_ctx_rip >= 0x800000000000ull)
-        fail("the context's rip %llx is no user address", (unsigned long long)info_ctx_rip);
+        ut_fail("the context's rip %llx is no user address", (unsigned long long)info_ctx_rip);
     /* From another process. */
     int parent = getpid();
     info_signo = 0;
@@ -334,7 +275,7 @@ static void t_siginfo(void)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         kill(parent, SIGUSR1);
         _exit(0);
@@ -342,7 +283,7 @@ static void t_siginfo(void)
     reap_within(pid, 5000, "sender");
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     if (info_signo != SIGUSR1 || info_pid != pid)
-        fail("from child %d: si_signo %d si_pid %d", pid, info_signo, info_pid);
+        ut_fail("from child %d: si_signo %d si_pid %d", pid, info_signo, info_pid);
 }
 
 /* ---- faults to handlers ---- */
@@ -367,20 +308,20 @@ static void t_segv_handler(void)
         info_signo = 0;
         if (sigsetjmp(jump, 1) == 0) {
             *(volatile int *)addrs[i] = 1;
-            fail("the write to %lx did not fault", (unsigned long)addrs[i]);
+            ut_fail("the write to %lx did not fault", (unsigned long)addrs[i]);
         }
         if (info_signo != SIGSEGV || (uintptr_t)info_addr != addrs[i] || info_code != SEGV_MAPERR)
-            fail("fault at %lx: handler saw signal %d, si_addr %p, si_code %d", (unsigned long)addrs[i],
-                 info_signo, info_addr, info_code);
+            ut_fail("fault at %lx: handler saw signal %d, si_addr %p, si_code %d", (unsigned long)addrs[i],
+                    info_signo, info_addr, info_code);
     }
     /* A write to read-only text: mapped, the wrong access. */
     info_signo = 0;
     if (sigsetjmp(jump, 1) == 0)
         *(volatile char *)(uintptr_t)t_segv_handler = 0;
     if (info_signo != SIGSEGV || info_addr != (void *)(uintptr_t)t_segv_handler || info_code != SEGV_ACCERR)
-        fail("write to text: signal %d si_addr %p si_code %d", info_signo, info_addr, info_code);
+        ut_fail("write to text: signal %d si_addr %p si_code %d", info_signo, info_addr, info_code);
     /* Blocked, the fault ends the process as it always did. */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         sigset_t set;
         sigemptyset(&set);
@@ -389,7 +330,7 @@ static void t_segv_handler(void)
         *(volatile int *)0x1000 = 1;
         _exit(3);
     }
-    expect_signaled(reap_within(pid, 5000, "blocked SIGSEGV"), SIGSEGV, "fault with SIGSEGV blocked");
+    ut_expect_signal(reap_within(pid, 5000, "blocked SIGSEGV"), SIGSEGV, "fault with SIGSEGV blocked");
 }
 
 /* The handler mends the faulting instruction's address register and
@@ -409,7 +350,7 @@ static void t_segv_fix_and_return(void)
     long v;
     __asm__ volatile("movq (%%rbx), %0" : "=r"(v) : "b"(0x2000ul) : "memory");
     if (v != 4242 || info_addr != (void *)0x2000)
-        fail("after the handler mended rbx: loaded %ld (si_addr %p), expected 4242", v, info_addr);
+        ut_fail("after the handler mended rbx: loaded %ld (si_addr %p), expected 4242", v, info_addr);
 }
 
 static void t_sigfpe(void)
@@ -420,10 +361,10 @@ static void t_sigfpe(void)
     info_signo = 0;
     if (sigsetjmp(jump, 1) == 0) {
         n = n / zero;
-        fail("7 / 0 did not fault (%d)", n);
+        ut_fail("7 / 0 did not fault (%d)", n);
     }
     if (info_signo != SIGFPE || info_code != FPE_INTDIV || (uintptr_t)info_addr < 0x400000)
-        fail("divide by zero: signal %d si_code %d si_addr %p", info_signo, info_code, info_addr);
+        ut_fail("divide by zero: signal %d si_code %d si_addr %p", info_signo, info_code, info_addr);
     /* SIGILL too. */
     if (install_info(SIGILL, jump_handler, 0))
         return;
@@ -431,7 +372,7 @@ static void t_sigfpe(void)
     if (sigsetjmp(jump, 1) == 0)
         __asm__ volatile("ud2");
     if (info_signo != SIGILL || info_code != ILL_ILLOPC)
-        fail("ud2: signal %d si_code %d", info_signo, info_code);
+        ut_fail("ud2: signal %d si_code %d", info_signo, info_code);
 }
 
 /* ---- sigreturn checks what it restores ---- */
@@ -466,7 +407,7 @@ static void forge_handler(int sig, siginfo_t *si, void *uc)
 static void t_sigreturn_forged(void)
 {
     for (int what = F_NONE; what < F_NFORGE; what++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             forge_what = what;
             install_info(SIGUSR1, forge_handler, 0);
@@ -477,14 +418,14 @@ static void t_sigreturn_forged(void)
         snprintf(desc, sizeof desc, "frame with %s", forge_names[what]);
         int st = reap_within(pid, 5000, desc);
         if (what == F_NONE)
-            expect_exit(st, 9, desc);
+            ut_expect_exit(st, 9, desc);
         else
-            expect_signaled(st, SIGSEGV, desc);
+            ut_expect_signal(st, SIGSEGV, desc);
     }
     /* sigreturn called straight away: no frame, a kernel pointer, junk. */
     static const uint64_t frames[] = { 0, 0xffffffff80000000ull, 0x0000800000000000ull, 16 };
     for (unsigned i = 0; i < sizeof frames / sizeof frames[0] + 1; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             static struct abi_sigframe junk;
             memset(&junk, 0x5a, sizeof junk);
@@ -493,14 +434,14 @@ static void t_sigreturn_forged(void)
         }
         char desc[64];
         snprintf(desc, sizeof desc, "sigreturn(%llx)", i < 4 ? (unsigned long long)frames[i] : 0x5a5aull);
-        expect_signaled(reap_within(pid, 5000, desc), SIGSEGV, desc);
+        ut_expect_signal(reap_within(pid, 5000, desc), SIGSEGV, desc);
     }
 }
 
 /* A frame that does not fit: the stack pointer is no stack. */
 static void t_no_room_for_frame(void)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         install(SIGUSR1, count_handler, 0);
         long r = SYS_kill;
@@ -513,7 +454,7 @@ static void t_no_room_for_frame(void)
                          : "rcx", "r11", "r12", "memory");
         _exit(9);
     }
-    expect_signaled(reap_within(pid, 5000, "no room"), SIGSEGV, "signal with rsp 0x1000");
+    ut_expect_signal(reap_within(pid, 5000, "no room"), SIGSEGV, "signal with rsp 0x1000");
 }
 
 /* ---- registers and FPU across a handler ---- */
@@ -567,16 +508,16 @@ static void t_context_restored(void)
     uint32_t dflt = 0x1f80;
     __asm__ volatile("ldmxcsr %0" ::"m"(dflt));
     if (rax != 0)
-        fail("kill returned %ld", rax);
+        ut_fail("kill returned %ld", rax);
     if (rdi != pid || rsi != SIGUSR1 || rdx != 0x1111 || r8 != 0x8888 || r9 != 0x9999 || r10 != 0x1010)
-        fail("registers after the handler: rdi %lx rsi %lx rdx %lx r8 %lx r9 %lx r10 %lx", rdi, rsi, rdx, r8, r9,
-             r10);
+        ut_fail("registers after the handler: rdi %lx rsi %lx rdx %lx r8 %lx r9 %lx r10 %lx", rdi, rsi, rdx, r8, r9,
+                r10);
     if (ra != 1.5 || rb != -2.75)
-        fail("xmm6/xmm7 after the handler: %g %g, expected 1.5 -2.75", ra, rb);
+        ut_fail("xmm6/xmm7 after the handler: %g %g, expected 1.5 -2.75", ra, rb);
     if (mx_after != 0x3f80)
-        fail("MXCSR after the handler: %x, expected 3f80", mx_after);
+        ut_fail("MXCSR after the handler: %x, expected 3f80", mx_after);
     if (handler_mxcsr != 0x1f80)
-        fail("the handler started with MXCSR %x, expected a clean 1f80", handler_mxcsr);
+        ut_fail("the handler started with MXCSR %x, expected a clean 1f80", handler_mxcsr);
 }
 
 /* ---- nesting ---- */
@@ -619,9 +560,9 @@ static void t_nested(void)
     order[order_n] = 0;
     /* a (b B) A, then the pending SIGUSR1: a (b B) A once more */
     if (strcmp(order, "abBAabBA") != 0)
-        fail("handlers ran in the order '%s', expected 'abBAabBA'", order);
+        ut_fail("handlers ran in the order '%s', expected 'abBAabBA'", order);
     if (keep != 0x5eed || blocked_now() != 0)
-        fail("after the nested handlers: local %lx, mask 0x%lx", keep, (unsigned long)blocked_now());
+        ut_fail("after the nested handlers: local %lx, mask 0x%lx", keep, (unsigned long)blocked_now());
     /* sa_mask blocks the other signal during the handler. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -636,7 +577,7 @@ static void t_nested(void)
     /* '!' (SIGUSR2 blocked inside): both wait for the outer handler to
      * return, and the lower-numbered SIGUSR1 (30) goes first. */
     if (strcmp(order, "a!Aa!AbB") != 0)
-        fail("with sa_mask: order '%s', expected 'a!Aa!AbB'", order);
+        ut_fail("with sa_mask: order '%s', expected 'a!Aa!AbB'", order);
 }
 
 /* ---- interrupted calls ----
@@ -673,7 +614,7 @@ static void t_alarm_eintr(void)
         return;
     int fds[2];
     if (pipe(fds) != 0) {
-        fail("pipe: errno %d", errno);
+        ut_fail("pipe: errno %d", errno);
         return;
     }
     char c;
@@ -682,18 +623,18 @@ static void t_alarm_eintr(void)
     DURING_ALARM(r, read(fds[0], &c, 1));
     uint64_t took = (uptime_ns() - t0) / MS;
     if (r != -1 || errno != EINTR || call_hits != 1)
-        fail("read of an empty pipe with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
+        ut_fail("read of an empty pipe with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
     if (took < ALARM_MS - 10)
-        fail("the read ended after %llu ms, before the alarm", (unsigned long long)took);
+        ut_fail("the read ended after %llu ms, before the alarm", (unsigned long long)took);
     /* alarm() answers what is left of the one before. */
     if (alarm_ms(10000) != 0 || alarm_ms(0) < 9000 || alarm_ms(0) != 0)
-        fail("alarm's remaining time is wrong");
+        ut_fail("alarm's remaining time is wrong");
     /* sleep and waitpid are interrupted too. */
     t0 = uptime_ns();
     DURING_ALARM(r, sleep_ms(10000));
     if (r != -1 || errno != EINTR || call_hits != 1 || uptime_ns() - t0 > 9000 * MS)
-        fail("sleep with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
-    int pid = xfork();
+        ut_fail("sleep with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
+    int pid = ut_fork();
     if (pid == 0) {
         sleep_ms(10000);
         _exit(0);
@@ -701,7 +642,7 @@ static void t_alarm_eintr(void)
     int st;
     DURING_ALARM(r, waitpid(pid, &st, 0));
     if (r != -1 || errno != EINTR || call_hits != 1)
-        fail("waitpid with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
+        ut_fail("waitpid with an alarm: %ld errno %d, handler ran %d times", r, errno, call_hits);
     kill(pid, SIGKILL);
     reap_within(pid, 5000, "sleeper");
     /* A pipe write that waits for room: 512 bytes (PIPE_ATOMIC) go in
@@ -716,12 +657,12 @@ static void t_alarm_eintr(void)
         put += n;
     }
     if (n != -1 || errno != EINTR || put == 0 || call_hits != 1)
-        fail("writes into a full pipe: last %ld errno %d after %ld bytes", n, errno, put);
+        ut_fail("writes into a full pipe: last %ld errno %d after %ld bytes", n, errno, put);
     /* The console, when it is stdin. */
     if (isatty(0)) {
         DURING_ALARM(r, read(0, &c, 1));
         if (r != -1 || errno != EINTR || call_hits != 1)
-            fail("read of the console with an alarm: %ld errno %d, handler ran %d", r, errno, call_hits);
+            ut_fail("read of the console with an alarm: %ld errno %d, handler ran %d", r, errno, call_hits);
     }
     close(fds[0]);
     close(fds[1]);
@@ -733,7 +674,7 @@ static void t_sa_restart(void)
         return;
     int fds[2];
     pipe(fds);
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         close(fds[0]);
         sleep_ms(1500);
@@ -745,10 +686,10 @@ static void t_sa_restart(void)
     long r;
     DURING_ALARM(r, read(fds[0], buf, sizeof buf));
     if (r != 4 || memcmp(buf, "late", 4) != 0 || call_hits != 1)
-        fail("read with SA_RESTART: %ld (errno %d, '%.4s'), handler ran %d times, expected 4 'late' and 1", r,
-             errno, buf, call_hits);
+        ut_fail("read with SA_RESTART: %ld (errno %d, '%.4s'), handler ran %d times, expected 4 'late' and 1", r,
+                errno, buf, call_hits);
     /* waitpid restarts too; sleep does not. */
-    int pid2 = xfork();
+    int pid2 = ut_fork();
     if (pid2 == 0) {
         sleep_ms(1500);
         _exit(4);
@@ -756,10 +697,10 @@ static void t_sa_restart(void)
     int st = 0;
     DURING_ALARM(r, waitpid(pid2, &st, 0));
     if (r != pid2 || !WIFEXITED(st) || WEXITSTATUS(st) != 4 || call_hits != 1)
-        fail("waitpid with SA_RESTART: %ld errno %d status %s, handler ran %d", r, errno, st_str(st), call_hits);
+        ut_fail("waitpid with SA_RESTART: %ld errno %d status %s, handler ran %d", r, errno, ut_status_str(st), call_hits);
     DURING_ALARM(r, sleep_ms(10000));
     if (r != -1 || errno != EINTR || call_hits != 1)
-        fail("sleep with SA_RESTART: %ld errno %d (sleep is never restarted)", r, errno);
+        ut_fail("sleep with SA_RESTART: %ld errno %d (sleep is never restarted)", r, errno);
     reap_within(pid, 5000, "writer");
     close(fds[0]);
 }
@@ -778,7 +719,7 @@ static void t_kill_other(void)
     for (int spin = 0; spin < 2; spin++) {
         int ready[2];
         pipe(ready);
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             flag = 0;
             install(SIGUSR1, flag_handler, 0);
@@ -797,7 +738,7 @@ static void t_kill_other(void)
         close(ready[1]);
         sleep_ms(20);
         if (kill(pid, SIGUSR1) != 0)
-            fail("kill(child, SIGUSR1): errno %d", errno);
+            ut_fail("kill(child, SIGUSR1): errno %d", errno);
         /* Asleep in waitpid (an alarm as the time limit), so that nothing
          * but the child is ready to run: the spinner must get its signal
          * at a timer tick even when it has no reason to give up its CPU. */
@@ -808,11 +749,11 @@ static void t_kill_other(void)
         alarm_ms(0);
         const char *who = spin ? "spinning child after SIGUSR1" : "pausing child after SIGUSR1";
         if (w != pid) {
-            fail("%s: still there after 10 s (waitpid %d, errno %d)", who, w, errno);
+            ut_fail("%s: still there after 10 s (waitpid %d, errno %d)", who, w, errno);
             kill(pid, SIGKILL);
             reap_within(pid, 5000, who);
         } else {
-            expect_exit(st, 0, who);
+            ut_expect_exit(st, 0, who);
         }
     }
 }
@@ -827,7 +768,7 @@ static void t_sigsuspend(void)
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     int parent = getpid();
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         sleep_ms(50);
         kill(parent, SIGUSR1);
@@ -835,10 +776,10 @@ static void t_sigsuspend(void)
     }
     int r = sigsuspend(&empty);
     if (r != -1 || errno != EINTR || hits != 1)
-        fail("sigsuspend: %d errno %d, the handler ran %d times", r, errno, hits);
+        ut_fail("sigsuspend: %d errno %d, the handler ran %d times", r, errno, hits);
     sigset_t now = blocked_now();
     if (!sigismember(&now, SIGUSR1))
-        fail("sigsuspend did not put the mask back (0x%lx)", (unsigned long)now);
+        ut_fail("sigsuspend did not put the mask back (0x%lx)", (unsigned long)now);
     reap_within(pid, 5000, "sender");
 }
 
@@ -853,21 +794,21 @@ static void t_sigchld(void)
     sigemptyset(&empty);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(3);
     while (info_signo == 0)
         sigsuspend(&empty);
     if (info_signo != SIGCHLD || info_pid != pid || info_code != CLD_EXITED)
-        fail("SIGCHLD: signal %d si_pid %d (child %d) si_code %d", info_signo, info_pid, pid, info_code);
-    expect_exit(reap_within(pid, 5000, "child"), 3, "the child");
+        ut_fail("SIGCHLD: signal %d si_pid %d (child %d) si_code %d", info_signo, info_pid, pid, info_code);
+    ut_expect_exit(reap_within(pid, 5000, "child"), 3, "the child");
     /* Ignored by default: a parent without a handler is not disturbed. */
     signal(SIGCHLD, SIG_DFL);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0)
         _exit(0);
-    expect_exit(reap_within(pid, 5000, "second child"), 0, "child with SIGCHLD at the default");
+    ut_expect_exit(reap_within(pid, 5000, "second child"), 0, "child with SIGCHLD at the default");
 }
 
 /* ---- fork and exec ---- */
@@ -901,7 +842,7 @@ static void t_fork_exec(void)
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     raise(SIGUSR1); /* pending in the parent, not in the child */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         int bad = 0;
         sigset_t pend, now = blocked_now();
@@ -915,19 +856,19 @@ static void t_fork_exec(void)
             bad |= 4;
         _exit(20 + bad);
     }
-    expect_exit(reap_within(pid, 5000, "forked child"), 20, "after fork (1 pending kept, 2 mask lost, 4 handler lost)");
-    pid = xfork();
+    ut_expect_exit(reap_within(pid, 5000, "forked child"), 20, "after fork (1 pending kept, 2 mask lost, 4 handler lost)");
+    pid = ut_fork();
     if (pid == 0) {
         raise(SIGUSR1); /* pending across exec */
         char *argv[] = { (char *)self_path, "--exec-probe", NULL };
         execve(self_path, argv, environ);
         _exit(99);
     }
-    expect_exit(reap_within(pid, 10000, "exec'd child"), 40,
-                "after exec (1 mask lost, 2 handler kept, 4 SIG_IGN lost, 8 pending lost)");
+    ut_expect_exit(reap_within(pid, 10000, "exec'd child"), 40,
+                   "after exec (1 mask lost, 2 handler kept, 4 SIG_IGN lost, 8 pending lost)");
     sigpending(&set);
     if (!sigismember(&set, SIGUSR1))
-        fail("the parent's pending SIGUSR1 went away");
+        ut_fail("the parent's pending SIGUSR1 went away");
 }
 
 /* ---- the calls' errors ---- */
@@ -940,53 +881,47 @@ static void t_bad_arguments(void)
     static const int bad_sigs[] = { 0, -1, 32, 64 };
     for (unsigned i = 0; i < 4; i++)
         if (sigaction(bad_sigs[i], &sa, NULL) != -1 || errno != EINVAL)
-            fail("sigaction(%d) did not fail with EINVAL", bad_sigs[i]);
+            ut_fail("sigaction(%d) did not fail with EINVAL", bad_sigs[i]);
     if (sigaction(SIGKILL, &sa, NULL) != -1 || errno != EINVAL || sigaction(SIGSTOP, &sa, NULL) != -1)
-        fail("a handler for SIGKILL or SIGSTOP was accepted");
+        ut_fail("a handler for SIGKILL or SIGSTOP was accepted");
     if (sigaction(SIGKILL, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
-        fail("asking for SIGKILL's action failed");
+        ut_fail("asking for SIGKILL's action failed");
     struct abi_sigaction a = { .handler = (uint64_t)count_handler, .restorer = (uint64_t)count_handler };
     a.flags = 0x1000;
     if (raw_syscall(SYS_sigaction, SIGUSR1, (long)&a, 0, 0, 0) != -EINVAL)
-        fail("unknown sa_flags accepted");
+        ut_fail("unknown sa_flags accepted");
     a.flags = 0;
     a.handler = 0xffffffff80000000ull;
     if (raw_syscall(SYS_sigaction, SIGUSR1, (long)&a, 0, 0, 0) != -EINVAL)
-        fail("a kernel handler address accepted");
+        ut_fail("a kernel handler address accepted");
     a.handler = (uint64_t)count_handler;
     a.restorer = 0;
     if (raw_syscall(SYS_sigaction, SIGUSR1, (long)&a, 0, 0, 0) != -EINVAL)
-        fail("a handler without a restorer accepted");
+        ut_fail("a handler without a restorer accepted");
     if (raw_syscall(SYS_sigaction, SIGUSR1, 16, 0, 0, 0) != -EFAULT ||
         raw_syscall(SYS_sigaction, SIGUSR1, 0, (long)0xffff800000000000ull, 0, 0) != -EFAULT)
-        fail("bad sigaction pointers not EFAULT");
+        ut_fail("bad sigaction pointers not EFAULT");
     if (raw_syscall(SYS_sigaction, 0x100000000l + SIGUSR1, 0, 0, 0, 0) != -EINVAL)
-        fail("sigaction's int argument with upper bits accepted");
+        ut_fail("sigaction's int argument with upper bits accepted");
     sigset_t set = 0;
     if (sigprocmask(7, &set, NULL) != -1 || errno != EINVAL)
-        fail("sigprocmask(7, set) did not fail with EINVAL");
+        ut_fail("sigprocmask(7, set) did not fail with EINVAL");
     if (sigprocmask(7, NULL, &set) != 0)
-        fail("sigprocmask(7, NULL, old): how does not matter without a set");
+        ut_fail("sigprocmask(7, NULL, old): how does not matter without a set");
     if (raw_syscall(SYS_sigprocmask, SIG_BLOCK, 8, 0, 0, 0) != -EFAULT || sigpending(NULL) != -1 ||
         errno != EFAULT || raw_syscall(SYS_sigsuspend, 0, 0, 0, 0, 0) != -EFAULT)
-        fail("bad set pointers not EFAULT");
+        ut_fail("bad set pointers not EFAULT");
     /* A bad old pointer changes nothing. */
     signal(SIGUSR1, SIG_DFL);
     sa.sa_restorer = (void (*)(void))count_handler;
     if (raw_syscall(SYS_sigaction, SIGUSR1, (long)&sa, 8, 0, 0) != -EFAULT)
-        fail("sigaction with a bad old pointer did not fail");
+        ut_fail("sigaction with a bad old pointer did not fail");
     sigaction(SIGUSR1, NULL, &old);
     if (old.sa_handler != SIG_DFL)
-        fail("sigaction with a bad old pointer installed the handler");
+        ut_fail("sigaction with a bad old pointer installed the handler");
 }
 
-struct test {
-    const char *name;
-    void (*fn)(void);
-    int limit_s;
-};
-
-static const struct test tests[] = {
+static const struct ut_test tests[] = {
     { "handler_runs", t_handler_runs, 20 },
     { "signal_function", t_signal_function, 20 },
     { "blocked_then_delivered", t_blocked_then_delivered, 20 },
@@ -1011,55 +946,12 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
-static volatile int timed_out;
-static void on_time_limit(int sig)
-{
-    (void)sig;
-    timed_out = 1;
-}
-
-static int run_test(const struct test *t)
-{
-    cur_test = t->name;
-    cur_failed = 0;
-    int pid = xfork();
-    if (pid < 0) {
-        fail("fork: errno %d", errno);
-        return 0;
-    }
-    if (pid == 0) {
-        signal(SIGALRM, SIG_DFL);
-        t->fn();
-        fflush(stdout);
-        _exit(cur_failed ? 1 : 0);
-    }
-    /* Asleep in waitpid, with an alarm as the time limit: this process is
-     * never ready to run meanwhile, so a test's processes have the CPUs
-     * to themselves (kill_other relies on it). */
-    timed_out = 0;
-    alarm(t->limit_s);
-    int st = 0, w;
-    while ((w = waitpid(pid, &st, 0)) != pid && errno == EINTR && !timed_out)
-        ;
-    alarm(0);
-    if (w != pid) {
-        fail("the test process: no result after %d s", t->limit_s);
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &st, 0) != pid && errno == EINTR)
-            ;
-        return 0;
-    }
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-        printf("sigtests: PASS %s\n", t->name);
-        fflush(stdout);
-        return 1;
-    }
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 1))
-        fail("the test process ended with %s", st_str(st));
-    return 0;
-}
-
-static char outbuf[1024];
+static const struct ut_suite suite = {
+    .prog = "sigtests",
+    .tests = tests,
+    .ntests = NTESTS,
+    .default_limit_s = 20,
+};
 
 static int exists(const char *path)
 {
@@ -1073,21 +965,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--exec-probe") == 0)
         return exec_probe();
-    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
-    if (argc > 1 && strcmp(argv[1], "-l") == 0) {
-        for (unsigned i = 0; i < NTESTS; i++)
-            printf("%s\n", tests[i].name);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        int known = 0;
-        for (unsigned k = 0; k < NTESTS; k++)
-            known |= strcmp(argv[i], tests[k].name) == 0;
-        if (!known) {
-            printf("sigtests: no test named '%s' (sigtests -l lists them)\n", argv[i]);
-            return 2;
-        }
-    }
+    int r = ut_start(&suite, argc, argv);
+    if (r != UT_GO_ON)
+        return r;
     /* Where this program is, for the exec test: argv[0] as run, or /bin. */
     static const char *const candidates[] = { "/bin/sigtests", "sigtests" };
     self_path = argv[0];
@@ -1097,21 +977,6 @@ int main(int argc, char **argv)
                 self_path = candidates[i];
                 break;
             }
-    int passed = 0, failed = 0;
-    struct sigaction sa = { .sa_handler = on_time_limit }; /* no SA_RESTART: waitpid ends */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    for (unsigned i = 0; i < NTESTS; i++) {
-        int selected = argc < 2;
-        for (int k = 1; k < argc; k++)
-            selected |= strcmp(argv[k], tests[i].name) == 0;
-        if (!selected)
-            continue;
-        if (run_test(&tests[i]))
-            passed++;
-        else
-            failed++;
-    }
-    printf("sigtests: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    ut_run_tests(&suite, argc, argv);
+    return ut_finish();
 }

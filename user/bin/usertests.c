@@ -7,8 +7,9 @@
  *                        the run)
  *   usertests -l         list the tests
  *
- * Each test is a function run in a forked child of usertests, so that a test
- * that crashes or hangs cannot take the others with it: the child exits 0
+ * Each test is a function run in a forked child of usertests (the harness
+ * user/include/utest.h, shared with the other test programs), so that a
+ * test that crashes or hangs cannot take the others with it: the child exits 0
  * when the test passed, 1 when it failed (it has then printed why), and
  * anything else is reported by the parent. A watchdog kills a test child
  * that takes longer than its limit (a hang guard, not a timing assertion:
@@ -40,6 +41,7 @@
 #include <sys/times.h>
 #include <sys/wait.h>
 #include "os.h"
+#include "utest.h"
 #include "faults.h"
 #include "ut_vectors.h"
 
@@ -47,167 +49,11 @@ extern char **environ;
 
 #define PAGE 4096ul
 #define MS 1000000ull /* nanoseconds */
-#define EXEC_FAILED 150 /* a child whose execve failed exits EXEC_FAILED + errno */
 
 /* ======================================================================
- * Framework
+ * Helpers (the harness itself, fail, the wait helpers and the frame
+ * count, is user/include/utest.h)
  * ====================================================================== */
-
-static const char *cur_test = "setup";
-static int cur_failed;
-
-static void vfail(const char *fmt, va_list ap)
-{
-    char msg[640];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    cur_failed++;
-    if (cur_failed == 1)
-        printf("usertests: FAIL %s: %s\n", cur_test, msg);
-    else if (cur_failed <= 12)
-        printf("usertests:   (%s) also: %s\n", cur_test, msg);
-    else if (cur_failed == 13)
-        printf("usertests:   (%s) more failures not shown\n", cur_test);
-    fflush(stdout);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(fmt, ap);
-    va_end(ap);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    printf("usertests:   %s: %s\n", cur_test, msg);
-    fflush(stdout);
-}
-
-/* A wait status in words; a few rotating buffers so that one printf can
- * show several. */
-static const char *st_str(int st)
-{
-    static char bufs[4][48];
-    static int next;
-    char *b = bufs[next++ % 4];
-    if (WIFEXITED(st)) {
-        int code = WEXITSTATUS(st);
-        if (code >= EXEC_FAILED && code < EXEC_FAILED + 100)
-            snprintf(b, 48, "exit %d (execve failed, errno %d)", code, code - EXEC_FAILED);
-        else
-            snprintf(b, 48, "exit %d", code);
-    } else if (WIFSIGNALED(st)) {
-        snprintf(b, 48, "killed by signal %d", WTERMSIG(st));
-    } else {
-        snprintf(b, 48, "wait status 0x%x", st);
-    }
-    return b;
-}
-
-/* fork with stdio flushed first, so nothing buffered is printed twice. */
-static int xfork(void)
-{
-    fflush(stdout);
-    fflush(stderr);
-    return fork();
-}
-
-/* Blocking wait for one child; its status, or -1 after reporting. */
-static int reap(int pid, const char *what)
-{
-    int st = 0, w;
-    do
-        w = waitpid(pid, &st, 0);
-    while (w < 0 && errno == EINTR);
-    if (w != pid) {
-        fail("%s: waitpid(%d) returned %d, errno %d", what, pid, w, errno);
-        return -1;
-    }
-    return st;
-}
-
-/* Wait for a child that should end by itself, but at most ms milliseconds;
- * then it is killed. Returns the status, -1 on error; *late set if killed. */
-static int reap_within(int pid, uint64_t ms, int *late)
-{
-    uint64_t end = uptime_ns() + ms * MS;
-    int st = 0;
-    *late = 0;
-    for (unsigned nap = 1;; nap = nap < 16 ? nap * 2 : 16) {
-        int w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return st;
-        if (w != 0 && !(w < 0 && errno == EINTR)) {
-            fail("waitpid(%d, WNOHANG) = %d, errno %d", pid, w, errno);
-            return -1;
-        }
-        if (uptime_ns() > end)
-            break;
-        sleep_ms(nap);
-    }
-    *late = 1;
-    kill(pid, SIGKILL);
-    end = uptime_ns() + 10000 * MS;
-    while (uptime_ns() < end) {
-        int w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return st;
-        if (w != 0 && !(w < 0 && errno == EINTR))
-            break;
-        sleep_ms(5);
-    }
-    fail("process %d did not go away after kill(SIGKILL)", pid);
-    return -1;
-}
-
-static int expect_exit(int st, int code, const char *what)
-{
-    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code)
-        return 1;
-    if (st != -1)
-        fail("%s: %s, expected exit %d", what, st_str(st), code);
-    return 0;
-}
-
-static int expect_signal(int st, int sig, const char *what)
-{
-    if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig)
-        return 1;
-    if (st != -1)
-        fail("%s: %s, expected killed by signal %d", what, st_str(st), sig);
-    return 0;
-}
-
-/* fork + execve(path, argv, envp); the child exits EXEC_FAILED + errno if
- * execve fails. The pid, or -1 after reporting. */
-static int spawn(const char *path, char *const argv[], char *const envp[])
-{
-    int pid = xfork();
-    if (pid < 0) {
-        fail("fork for %s: errno %d", path, errno);
-        return -1;
-    }
-    if (pid == 0) {
-        execve(path, argv, envp);
-        _exit(EXEC_FAILED + (errno < 100 ? errno : 99));
-    }
-    return pid;
-}
-
-/* Run a program and return its wait status (-1 on error). */
-static int run_prog(const char *path, char *const argv[], char *const envp[])
-{
-    int pid = spawn(path, argv, envp);
-    return pid < 0 ? -1 : reap(pid, path);
-}
 
 static char *no_env[] = { NULL };
 
@@ -216,7 +62,7 @@ static struct abi_sysinfo si; /* large: static */
 static void get_sysinfo(void)
 {
     if (sysinfo(&si) != 0)
-        fail("sysinfo failed, errno %d", errno);
+        ut_fail("sysinfo failed, errno %d", errno);
 }
 
 /* The CPUs that may run my processes: those serving my OS instance (all
@@ -230,51 +76,11 @@ static int my_instance_cpus(void)
     return n;
 }
 
-static uint64_t free_frames(void)
-{
-    struct abi_sysinfo *s = &si;
-    if (sysinfo(s) != 0)
-        return 0;
-    return s->free_frames;
-}
-
-/* Free frames once they match want (memory of processes that just ended
- * may be given back a little later): retries for about two seconds. */
+/* The number of processes machine-wide, 0 if sysinfo fails. */
 static uint32_t nprocs_now(void)
 {
     struct abi_sysinfo info;
     return sysinfo(&info) == 0 ? info.nprocs : 0;
-}
-
-/* Memory is mapped on first touch, and after a fork every writable page is
- * shared copy-on-write with the parent until one of them writes it. So
- * that a page first written between two counts is not taken for a lost
- * frame, this process makes its memory its own before counting: it writes
- * every page of data, bss and heap (each byte back as it was) and touches
- * 64 KiB of stack below the caller. */
-extern char __preinit_array_start[]; /* user.ld: the first writable page */
-
-__attribute__((noinline)) static void settle_own_memory(void)
-{
-    volatile char pad[64 * 1024];
-    for (size_t i = 0; i < sizeof pad; i += PAGE)
-        pad[i] = 0;
-    char *brk = sbrk(0);
-    for (uintptr_t a = (uintptr_t)__preinit_array_start & ~(PAGE - 1); a < (uintptr_t)brk; a += PAGE) {
-        volatile char *p = (volatile char *)a;
-        *p = *p;
-    }
-}
-
-static uint64_t free_frames_settled(uint64_t want)
-{
-    settle_own_memory();
-    uint64_t now = free_frames();
-    for (int i = 0; i < 40 && now != want; i++) {
-        sleep_ms(50);
-        now = free_frames();
-    }
-    return now;
 }
 
 static int sys_yield(void)
@@ -338,17 +144,17 @@ static void t_getpid(void)
 {
     int me = getpid();
     if (me <= 1)
-        fail("getpid() = %d, expected > 1", me);
+        ut_fail("getpid() = %d, expected > 1", me);
     if (getpid() != me)
-        fail("getpid() changed: %d then %d", me, getpid());
+        ut_fail("getpid() changed: %d then %d", me, getpid());
     int parent = getppid();
     if (parent <= 0 || parent == me)
-        fail("getppid() = %d (getpid() = %d)", parent, me);
+        ut_fail("getppid() = %d (getpid() = %d)", parent, me);
 
     for (int i = 0; i < 3; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0) {
@@ -357,16 +163,16 @@ static void t_getpid(void)
             _exit(getpid() & 0x7f);
         }
         if (pid == me || pid <= 0)
-            fail("fork returned %d in the parent (getpid() = %d)", pid, me);
-        int st = reap(pid, "child");
+            ut_fail("fork returned %d in the parent (getpid() = %d)", pid, me);
+        int st = ut_reap(pid, "child");
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0xff)
-            fail("child %d: getppid() was not %d", pid, me);
+            ut_fail("child %d: getppid() was not %d", pid, me);
         else
-            expect_exit(st, pid & 0x7f, "child exits with its getpid() & 0x7f");
+            ut_expect_exit(st, pid & 0x7f, "child exits with its getpid() & 0x7f");
     }
     if (getpid() != me || getppid() != parent)
-        fail("getpid/getppid changed after forking: %d/%d, were %d/%d",
-             getpid(), getppid(), me, parent);
+        ut_fail("getpid/getppid changed after forking: %d/%d, were %d/%d",
+                getpid(), getppid(), me, parent);
 }
 
 static unsigned cpu_bit(void)
@@ -458,23 +264,23 @@ static void t_fork_tree(void)
     unsigned mask = 0;
 
     for (int attempt = 0; attempt < 5; attempt++, spin *= 3) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0)
             _exit(tree_node(depth, spin));
-        int st = reap(pid, "tree root");
+        int st = ut_reap(pid, "tree root");
         if (st == -1)
             return;
         if (!WIFEXITED(st)) {
-            fail("tree root (depth %d): %s", depth, st_str(st));
+            ut_fail("tree root (depth %d): %s", depth, ut_status_str(st));
             return;
         }
         int code = WEXITSTATUS(st);
         if (code & 0x80) {
-            fail("tree of depth %d: %s (code %d)", depth, tree_error(code & 0x7f), code & 0x7f);
+            ut_fail("tree of depth %d: %s (code %d)", depth, tree_error(code & 0x7f), code & 0x7f);
             return;
         }
         mask |= (unsigned)code;
@@ -482,11 +288,11 @@ static void t_fork_tree(void)
             break;
     }
     if (ncpus > 1 && popcount(mask) < 2)
-        fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
-             "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
+        ut_fail("%d processes in 5 trees of depth %d only ever ran on CPU set 0x%x "
+                "(bit = cpu %% 7) with %d CPUs serving my instance", (1 << (depth + 1)) - 1, depth, mask, ncpus);
     int st;
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
-        fail("a child is left over after the trees");
+        ut_fail("a child is left over after the trees");
 }
 
 /* Many children of one parent at once, reaped with waitpid(-1). */
@@ -503,7 +309,7 @@ static void t_fork_wide(void)
     if (n > 64)
         n = 64;
     if (n < 2) {
-        fail("no room in the process table: %u of %u used", si.nprocs, si.max_procs);
+        ut_fail("no room in the process table: %u of %u used", si.nprocs, si.max_procs);
         return;
     }
 
@@ -511,9 +317,9 @@ static void t_fork_wide(void)
     uint64_t spin = 30 * MS;
     for (int attempt = 0; attempt < 5; attempt++, spin *= 3) {
         for (int i = 0; i < n; i++) {
-            pids[i] = xfork();
+            pids[i] = ut_fork();
             if (pids[i] < 0) {
-                fail("fork %d of %d: errno %d", i + 1, n, errno);
+                ut_fail("fork %d of %d: errno %d", i + 1, n, errno);
                 n = i;
                 break;
             }
@@ -528,24 +334,24 @@ static void t_fork_wide(void)
             for (i = 0; i < n && pids[i] != w; i++)
                 ;
             if (i == n) {
-                fail("waitpid(-1) returned %d (errno %d), not one of my %d children", w, errno, n);
+                ut_fail("waitpid(-1) returned %d (errno %d), not one of my %d children", w, errno, n);
                 return;
             }
             if (done[i]++)
-                fail("child %d reaped twice", w);
+                ut_fail("child %d reaped twice", w);
             if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 || (WEXITSTATUS(st) & 0x80))
-                fail("child %d: %s", w, st_str(st));
+                ut_fail("child %d: %s", w, ut_status_str(st));
             else
                 mask |= (unsigned)WEXITSTATUS(st);
         }
         int st;
         if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
-            fail("waitpid(-1, WNOHANG) after reaping all: not ECHILD");
-        if (cur_failed || ncpus <= 1 || popcount(mask) >= 2)
+            ut_fail("waitpid(-1, WNOHANG) after reaping all: not ECHILD");
+        if (ut_failures() || ncpus <= 1 || popcount(mask) >= 2)
             break;
     }
-    if (!cur_failed && ncpus > 1 && popcount(mask) < 2)
-        fail("%d spinning children only ran on CPU set 0x%x with %d CPUs serving my instance", n, mask, ncpus);
+    if (!ut_failures() && ncpus > 1 && popcount(mask) < 2)
+        ut_fail("%d spinning children only ran on CPU set 0x%x with %d CPUs serving my instance", n, mask, ncpus);
 }
 
 /* ======================================================================
@@ -567,8 +373,8 @@ static const char *ut_args_code(int code)
     if (code == 40) return "environ != envp";
     if (code == 41) return "getenv gives a wrong answer";
     if (code == 42) return "environment not empty";
-    if (code >= EXEC_FAILED && code < EXEC_FAILED + 100) {
-        snprintf(b, sizeof b, "execve failed with errno %d", code - EXEC_FAILED);
+    if (code >= UT_EXEC_FAILED && code < UT_EXEC_FAILED + 100) {
+        snprintf(b, sizeof b, "execve failed with errno %d", code - UT_EXEC_FAILED);
         return b;
     }
     return "?";
@@ -581,19 +387,19 @@ static void expect_ut_args(int st, const char *what)
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return;
     if (WIFEXITED(st))
-        fail("%s: ut_args exit %d: %s", what, WEXITSTATUS(st), ut_args_code(WEXITSTATUS(st)));
+        ut_fail("%s: ut_args exit %d: %s", what, WEXITSTATUS(st), ut_args_code(WEXITSTATUS(st)));
     else
-        fail("%s: ut_args %s", what, st_str(st));
+        ut_fail("%s: ut_args %s", what, ut_status_str(st));
 }
 
 static void t_exec_args(void)
 {
     ut_check_vectors(check_argv, check_envp);
-    expect_ut_args(run_prog("ut_args", check_argv, check_envp), "argv+envp check");
-    expect_ut_args(run_prog("/ut_args", check_argv, check_envp), "path /ut_args");
+    expect_ut_args(ut_run_prog("ut_args", check_argv, check_envp), "argv+envp check");
+    expect_ut_args(ut_run_prog("/ut_args", check_argv, check_envp), "path /ut_args");
 
     char *noenv_argv[] = { "ut_args", "noenv", NULL };
-    expect_ut_args(run_prog("ut_args", noenv_argv, no_env), "empty environment");
+    expect_ut_args(ut_run_prog("ut_args", noenv_argv, no_env), "empty environment");
 
     /* many arguments */
     static char words[40][8];
@@ -606,21 +412,21 @@ static void t_exec_args(void)
         many[3 + i] = words[i];
     }
     many[43] = NULL;
-    expect_ut_args(run_prog("ut_args", many, check_envp), "40 arguments");
+    expect_ut_args(ut_run_prog("ut_args", many, check_envp), "40 arguments");
 
     /* exec keeps the pid and the parent */
     char *pid_argv[] = { "ut_args", "pid", NULL };
-    int pid = spawn("ut_args", pid_argv, no_env);
+    int pid = ut_spawn("ut_args", pid_argv, no_env);
     if (pid > 0)
-        expect_exit(reap(pid, "ut_args pid"), pid & 0x7f, "exec'd program's getpid() & 0x7f");
+        ut_expect_exit(ut_reap(pid, "ut_args pid"), pid & 0x7f, "exec'd program's getpid() & 0x7f");
     char me[16];
     snprintf(me, sizeof me, "%d", getpid());
     char *ppid_argv[] = { "ut_args", "ppid", me, NULL };
-    expect_exit(run_prog("ut_args", ppid_argv, no_env), 0, "exec'd program's getppid()");
+    ut_expect_exit(ut_run_prog("ut_args", ppid_argv, no_env), 0, "exec'd program's getppid()");
 
     /* main's return value is the exit status */
     char *exit_argv[] = { "ut_args", "exit", "42", NULL };
-    expect_exit(run_prog("ut_args", exit_argv, no_env), 42, "return 42 from main");
+    ut_expect_exit(ut_run_prog("ut_args", exit_argv, no_env), 42, "return 42 from main");
 }
 
 /* ======================================================================
@@ -631,9 +437,9 @@ static void t_wait_exit(void)
 {
     static const int codes[] = { 0, 1, 42, 255, 256 + 3, 7 };
     for (unsigned i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0) {
@@ -641,28 +447,28 @@ static void t_wait_exit(void)
                 exit(codes[i]);  /* through newlib's exit */
             _exit(codes[i]);
         }
-        int st = reap(pid, "child");
+        int st = ut_reap(pid, "child");
         char what[40];
         snprintf(what, sizeof what, "_exit(%d)", codes[i]);
-        if (expect_exit(st, codes[i] & 0xff, what) && WIFSIGNALED(st))
-            fail("%s: status 0x%x is both exited and signalled", what, st);
+        if (ut_expect_exit(st, codes[i] & 0xff, what) && WIFSIGNALED(st))
+            ut_fail("%s: status 0x%x is both exited and signalled", what, st);
     }
     /* a zombie keeps its status until it is reaped */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(77);
     if (pid > 0) {
         sleep_ms(30);
-        expect_exit(reap(pid, "zombie"), 77, "exit 77 reaped after 30 ms");
+        ut_expect_exit(ut_reap(pid, "zombie"), 77, "exit 77 reaped after 30 ms");
     }
     /* several children, reaped in any order with waitpid(-1) */
     int pids[3];
     for (int i = 0; i < 3; i++) {
-        pids[i] = xfork();
+        pids[i] = ut_fork();
         if (pids[i] == 0)
             _exit(11 + i);
         if (pids[i] < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
     }
@@ -673,10 +479,10 @@ static void t_wait_exit(void)
         for (i = 0; i < 3 && pids[i] != w; i++)
             ;
         if (i == 3)
-            fail("waitpid(-1) returned %d (errno %d), not one of %d %d %d", w, errno,
-                 pids[0], pids[1], pids[2]);
+            ut_fail("waitpid(-1) returned %d (errno %d), not one of %d %d %d", w, errno,
+                    pids[0], pids[1], pids[2]);
         else if (!WIFEXITED(st) || WEXITSTATUS(st) != 11 + i)
-            fail("child %d: %s, expected exit %d", w, st_str(st), 11 + i);
+            ut_fail("child %d: %s, expected exit %d", w, ut_status_str(st), 11 + i);
         if (i < 3)
             pids[i] = -2;
     }
@@ -704,26 +510,26 @@ static volatile int canary = 12345;
 static void check_still_fine(const char *after)
 {
     if (canary != 12345)
-        fail("after %s: the parent's memory changed (canary %d)", after, canary);
-    int pid = xfork();
+        ut_fail("after %s: the parent's memory changed (canary %d)", after, canary);
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("after %s: fork failed, errno %d", after, errno);
+        ut_fail("after %s: fork failed, errno %d", after, errno);
         return;
     }
     if (pid == 0)
         _exit(7);
     char what[64];
     snprintf(what, sizeof what, "fork after %s", after);
-    expect_exit(reap(pid, what), 7, what);
+    ut_expect_exit(ut_reap(pid, what), 7, what);
 }
 
 static void t_fault_fork(void)
 {
     for (unsigned i = 0; i < NFAULTS; i++) {
         const struct fault_kind *f = &fault_kinds[i];
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0) {
@@ -731,11 +537,11 @@ static void t_fault_fork(void)
             provoke_fault(f->name);
             _exit(4);
         }
-        int st = reap(pid, f->name);
+        int st = ut_reap(pid, f->name);
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
-            fail("%s: the child survived the fault (exit 4), expected signal %d", f->name, f->sig);
+            ut_fail("%s: the child survived the fault (exit 4), expected signal %d", f->name, f->sig);
         else
-            expect_signal(st, f->sig, f->name);
+            ut_expect_signal(st, f->sig, f->name);
         check_still_fine(f->name);
     }
 }
@@ -745,20 +551,20 @@ static void t_fault_exec(void)
     for (unsigned i = 0; i < NFAULTS; i++) {
         const struct fault_kind *f = &fault_kinds[i];
         char *argv[] = { "ut_fault", (char *)f->name, NULL };
-        int st = run_prog("ut_fault", argv, no_env);
+        int st = ut_run_prog("ut_fault", argv, no_env);
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
-            fail("ut_fault %s survived the fault (exit 4), expected signal %d", f->name, f->sig);
+            ut_fail("ut_fault %s survived the fault (exit 4), expected signal %d", f->name, f->sig);
         else {
             char what[48];
             snprintf(what, sizeof what, "ut_fault %s", f->name);
-            expect_signal(st, f->sig, what);
+            ut_expect_signal(st, f->sig, what);
         }
     }
     check_still_fine("faulting programs");
     char *pid_argv[] = { "ut_args", "pid", NULL };
-    int pid = spawn("ut_args", pid_argv, no_env);
+    int pid = ut_spawn("ut_args", pid_argv, no_env);
     if (pid > 0)
-        expect_exit(reap(pid, "ut_args pid"), pid & 0x7f, "exec after faulting programs");
+        ut_expect_exit(ut_reap(pid, "ut_args pid"), pid & 0x7f, "exec after faulting programs");
 }
 
 static void t_kill(void)
@@ -766,9 +572,9 @@ static void t_kill(void)
     static const int sigs[] = { SIGTERM, SIGKILL, SIGINT };
     /* sleeping children */
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0)
@@ -776,32 +582,32 @@ static void t_kill(void)
         sleep_ms(20);
         int r = kill(pid, sigs[i]);
         if (r != 0)
-            fail("kill(%d, %d) = %d, errno %d", pid, sigs[i], r, errno);
+            ut_fail("kill(%d, %d) = %d, errno %d", pid, sigs[i], r, errno);
         int late;
-        int st = reap_within(pid, 20000, &late);
+        int st = ut_reap_within(pid, 20000, &late);
         char what[48];
         snprintf(what, sizeof what, "sleeping child after kill(%d)", sigs[i]);
         if (late)
-            fail("%s: still there after 20 s", what);
+            ut_fail("%s: still there after 20 s", what);
         else
-            expect_signal(st, sigs[i], what);
+            ut_expect_signal(st, sigs[i], what);
     }
     /* a running (spinning) child, possibly on another CPU */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         spin_until_killed();
     if (pid > 0) {
         sleep_ms(20);
         if (kill(pid, SIGKILL) != 0)
-            fail("kill(spinning %d) failed, errno %d", pid, errno);
-        int late, st = reap_within(pid, 20000, &late);
+            ut_fail("kill(spinning %d) failed, errno %d", pid, errno);
+        int late, st = ut_reap_within(pid, 20000, &late);
         if (late)
-            fail("spinning child still there 20 s after kill");
+            ut_fail("spinning child still there 20 s after kill");
         else
-            expect_signal(st, SIGKILL, "spinning child after kill(SIGKILL)");
+            ut_expect_signal(st, SIGKILL, "spinning child after kill(SIGKILL)");
     }
     /* a child blocked in waitpid for its own child */
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         int g = fork();
         if (g == 0)
@@ -813,26 +619,26 @@ static void t_kill(void)
     if (pid > 0) {
         sleep_ms(30);
         if (kill(pid, SIGTERM) != 0)
-            fail("kill(waiting %d) failed, errno %d", pid, errno);
-        int late, st = reap_within(pid, 20000, &late);
+            ut_fail("kill(waiting %d) failed, errno %d", pid, errno);
+        int late, st = ut_reap_within(pid, 20000, &late);
         if (late)
-            fail("child blocked in waitpid still there 20 s after kill");
+            ut_fail("child blocked in waitpid still there 20 s after kill");
         else
-            expect_signal(st, SIGTERM, "child blocked in waitpid after kill(SIGTERM)");
+            ut_expect_signal(st, SIGTERM, "child blocked in waitpid after kill(SIGTERM)");
     }
     /* a process killing itself */
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         kill(getpid(), SIGTERM);
         _exit(6);
     }
     if (pid > 0) {
-        int late, st = reap_within(pid, 20000, &late);
-        expect_signal(st, SIGTERM, "kill(getpid(), SIGTERM)");
+        int late, st = ut_reap_within(pid, 20000, &late);
+        ut_expect_signal(st, SIGTERM, "kill(getpid(), SIGTERM)");
         /* pid is now gone */
         int r = kill(pid, SIGTERM);
         if (r != -1 || errno != ESRCH)
-            fail("kill of reaped pid %d: %d errno %d, expected -1 ESRCH (%d)", pid, r, errno, ESRCH);
+            ut_fail("kill of reaped pid %d: %d errno %d, expected -1 ESRCH (%d)", pid, r, errno, ESRCH);
     }
 }
 
@@ -843,12 +649,12 @@ static void t_kill_zero_and_zombie(void)
 {
     int r;
     if ((r = kill(getpid(), 0)) != 0)
-        fail("kill(self, 0): %d errno %d, expected 0", r, errno);
+        ut_fail("kill(self, 0): %d errno %d, expected 0", r, errno);
     if ((r = kill(getpid(), -1)) != -1 || errno != EINVAL)
-        fail("kill(self, -1): %d errno %d, expected -1 EINVAL", r, errno);
-    int pid = xfork();
+        ut_fail("kill(self, -1): %d errno %d, expected -1 EINVAL", r, errno);
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0)
@@ -865,16 +671,16 @@ static void t_kill_zero_and_zombie(void)
             sleep_ms(1);
     }
     if (!zombie)
-        fail("child %d never showed up as a zombie", pid);
+        ut_fail("child %d never showed up as a zombie", pid);
     if ((r = kill(pid, 0)) != 0)
-        fail("kill(zombie %d, 0): %d errno %d, expected 0", pid, r, errno);
+        ut_fail("kill(zombie %d, 0): %d errno %d, expected 0", pid, r, errno);
     if ((r = kill(pid, SIGTERM)) != 0)
-        fail("kill(zombie %d, SIGTERM): %d errno %d, expected 0 (and no effect)", pid, r, errno);
+        ut_fail("kill(zombie %d, SIGTERM): %d errno %d, expected 0 (and no effect)", pid, r, errno);
     int st;
     if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
-        fail("the zombie's status changed after kill: 0x%x, expected exit 7", st);
+        ut_fail("the zombie's status changed after kill: 0x%x, expected exit 7", st);
     if ((r = kill(pid, 0)) != -1 || errno != ESRCH)
-        fail("kill(reaped %d, 0): %d errno %d, expected -1 ESRCH", pid, r, errno);
+        ut_fail("kill(reaped %d, 0): %d errno %d, expected -1 ESRCH", pid, r, errno);
 }
 
 static void t_wait_errors(void)
@@ -883,48 +689,48 @@ static void t_wait_errors(void)
 
     r = waitpid(-1, &st, 0);
     if (r != -1 || errno != ECHILD)
-        fail("waitpid(-1) with no children: %d errno %d, expected -1 ECHILD", r, errno);
+        ut_fail("waitpid(-1) with no children: %d errno %d, expected -1 ECHILD", r, errno);
     r = waitpid(-1, &st, WNOHANG);
     if (r != -1 || errno != ECHILD)
-        fail("waitpid(-1, WNOHANG) with no children: %d errno %d, expected -1 ECHILD", r, errno);
+        ut_fail("waitpid(-1, WNOHANG) with no children: %d errno %d, expected -1 ECHILD", r, errno);
     r = waitpid(1, &st, WNOHANG);
     if (r != -1 || errno != ECHILD)
-        fail("waitpid(1 = init) : %d errno %d, expected -1 ECHILD", r, errno);
+        ut_fail("waitpid(1 = init) : %d errno %d, expected -1 ECHILD", r, errno);
     r = waitpid(getpid(), &st, WNOHANG);
     if (r != -1 || errno != ECHILD)
-        fail("waitpid(self): %d errno %d, expected -1 ECHILD", r, errno);
+        ut_fail("waitpid(self): %d errno %d, expected -1 ECHILD", r, errno);
     r = waitpid(getppid(), &st, WNOHANG);
     if (r != -1 || errno != ECHILD)
-        fail("waitpid(parent): %d errno %d, expected -1 ECHILD", r, errno);
+        ut_fail("waitpid(parent): %d errno %d, expected -1 ECHILD", r, errno);
 
     /* WNOHANG on a child that is alive; a sibling is not a child */
-    int a = xfork();
+    int a = ut_fork();
     if (a < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (a == 0)
         linger();
     r = waitpid(a, &st, WNOHANG);
     if (r != 0)
-        fail("waitpid(live child, WNOHANG) = %d (errno %d), expected 0", r, errno);
+        ut_fail("waitpid(live child, WNOHANG) = %d (errno %d), expected 0", r, errno);
     r = waitpid(-1, &st, WNOHANG);
     if (r != 0)
-        fail("waitpid(-1, WNOHANG) with a live child = %d (errno %d), expected 0", r, errno);
-    int b = xfork();
+        ut_fail("waitpid(-1, WNOHANG) with a live child = %d (errno %d), expected 0", r, errno);
+    int b = ut_fork();
     if (b == 0) {
         int s;
         int rr = waitpid(a, &s, WNOHANG);
         _exit(rr == -1 && errno == ECHILD ? 0 : 1);
     }
     if (b > 0)
-        expect_exit(reap(b, "sibling"), 0, "waitpid on a sibling must give ECHILD");
+        ut_expect_exit(ut_reap(b, "sibling"), 0, "waitpid on a sibling must give ECHILD");
     kill(a, SIGKILL);
     int late;
-    expect_signal(reap_within(a, 20000, &late), SIGKILL, "lingering child");
+    ut_expect_signal(ut_reap_within(a, 20000, &late), SIGKILL, "lingering child");
 
     /* WNOHANG until an exiting child shows up */
-    int c = xfork();
+    int c = ut_fork();
     if (c == 0)
         _exit(5);
     if (c > 0) {
@@ -936,12 +742,12 @@ static void t_wait_errors(void)
                 sleep_ms(1);
         } while (r == 0 && uptime_ns() < end);
         if (r != c)
-            fail("waitpid(exiting child, WNOHANG): %d errno %d, never %d", r, errno, c);
+            ut_fail("waitpid(exiting child, WNOHANG): %d errno %d, never %d", r, errno, c);
         else
-            expect_exit(st, 5, "child reaped with WNOHANG");
+            ut_expect_exit(st, 5, "child reaped with WNOHANG");
         r = waitpid(c, &st, 0);
         if (r != -1 || errno != ECHILD)
-            fail("second waitpid of reaped %d: %d errno %d, expected -1 ECHILD", c, r, errno);
+            ut_fail("second waitpid of reaped %d: %d errno %d, expected -1 ECHILD", c, r, errno);
     }
 }
 
@@ -958,26 +764,26 @@ static void t_sbrk(void)
 {
     char *b0 = brk_now();
     if (b0 == (char *)-1 || b0 != brk_now()) {
-        fail("sbrk(0) inconsistent: %p then %p", (void *)b0, (void *)brk_now());
+        ut_fail("sbrk(0) inconsistent: %p then %p", (void *)b0, (void *)brk_now());
         return;
     }
 
     const intptr_t inc = 5 * (intptr_t)PAGE + 123;
     char *p = sbrk(inc);
     if (p != b0) {
-        fail("sbrk(%ld) returned %p, expected the old break %p (errno %d)",
-             (long)inc, (void *)p, (void *)b0, errno);
+        ut_fail("sbrk(%ld) returned %p, expected the old break %p (errno %d)",
+                (long)inc, (void *)p, (void *)b0, errno);
         return;
     }
     if (brk_now() != b0 + inc)
-        fail("after sbrk(%ld) the break is %p, expected %p", (long)inc, (void *)brk_now(),
-             (void *)(b0 + inc));
+        ut_fail("after sbrk(%ld) the break is %p, expected %p", (long)inc, (void *)brk_now(),
+                (void *)(b0 + inc));
 
     /* whole new pages come zeroed */
     char *first_page = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1));
     for (char *q = first_page; q < b0 + inc; q++) {
         if (*q != 0) {
-            fail("new heap byte at %p is 0x%02x, expected 0", (void *)q, (unsigned char)*q);
+            ut_fail("new heap byte at %p is 0x%02x, expected 0", (void *)q, (unsigned char)*q);
             break;
         }
     }
@@ -985,8 +791,8 @@ static void t_sbrk(void)
         p[i] = (char)(i * 7 + 1);
     for (intptr_t i = 0; i < inc; i++) {
         if (p[i] != (char)(i * 7 + 1)) {
-            fail("heap byte %ld reads 0x%02x, wrote 0x%02x", (long)i, (unsigned char)p[i],
-                 (unsigned char)(i * 7 + 1));
+            ut_fail("heap byte %ld reads 0x%02x, wrote 0x%02x", (long)i, (unsigned char)p[i],
+                    (unsigned char)(i * 7 + 1));
             break;
         }
     }
@@ -994,18 +800,18 @@ static void t_sbrk(void)
     /* shrink back, grow again: fresh pages are zero again */
     char *q = sbrk(-inc);
     if (q != b0 + inc)
-        fail("sbrk(-%ld) returned %p, expected %p", (long)inc, (void *)q, (void *)(b0 + inc));
+        ut_fail("sbrk(-%ld) returned %p, expected %p", (long)inc, (void *)q, (void *)(b0 + inc));
     if (brk_now() != b0)
-        fail("after shrinking the break is %p, expected %p", (void *)brk_now(), (void *)b0);
+        ut_fail("after shrinking the break is %p, expected %p", (void *)brk_now(), (void *)b0);
     p = sbrk(inc);
     if (p != b0) {
-        fail("growing again: sbrk returned %p, expected %p", (void *)p, (void *)b0);
+        ut_fail("growing again: sbrk returned %p, expected %p", (void *)p, (void *)b0);
         return;
     }
     for (char *r = first_page; r < b0 + inc; r++) {
         if (*r != 0) {
-            fail("regrown heap byte at offset %ld is 0x%02x, expected 0", (long)(r - b0),
-                 (unsigned char)*r);
+            ut_fail("regrown heap byte at offset %ld is 0x%02x, expected 0", (long)(r - b0),
+                    (unsigned char)*r);
             break;
         }
     }
@@ -1018,19 +824,19 @@ static void t_sbrk(void)
         errno = 0;
         void *r = sbrk(huge[i]);
         if (r != (void *)-1 || errno != ENOMEM)
-            fail("sbrk(0x%lx) = %p errno %d, expected (void *)-1 ENOMEM (%d)",
-                 (unsigned long)huge[i], r, errno, ENOMEM);
+            ut_fail("sbrk(0x%lx) = %p errno %d, expected (void *)-1 ENOMEM (%d)",
+                    (unsigned long)huge[i], r, errno, ENOMEM);
         if (brk_now() != before)
-            fail("failed sbrk(0x%lx) moved the break from %p to %p", (unsigned long)huge[i],
-                 (void *)before, (void *)brk_now());
+            ut_fail("failed sbrk(0x%lx) moved the break from %p to %p", (unsigned long)huge[i],
+                    (void *)before, (void *)brk_now());
     }
     long raw = raw_syscall(SYS_sbrk, (long)1 << 46, 0, 0, 0, 0);
     if (raw != -ABI_ENOMEM)
-        fail("raw sbrk(1 << 46) = %ld, expected %d", raw, -ABI_ENOMEM);
+        ut_fail("raw sbrk(1 << 46) = %ld, expected %d", raw, -ABI_ENOMEM);
     for (intptr_t i = 0; i < inc; i++) {
         if (p[i] != 0x5a) {
-            fail("heap byte %ld changed to 0x%02x by failed sbrk calls", (long)i,
-                 (unsigned char)p[i]);
+            ut_fail("heap byte %ld changed to 0x%02x by failed sbrk calls", (long)i,
+                    (unsigned char)p[i]);
             break;
         }
     }
@@ -1040,10 +846,10 @@ static void t_sbrk(void)
     char *before = brk_now();
     void *r = sbrk(-((intptr_t)1 << 40));
     if (r != (void *)-1)
-        fail("sbrk(-(1 << 40)) = %p, expected failure", r);
+        ut_fail("sbrk(-(1 << 40)) = %p, expected failure", r);
     if (brk_now() != before)
-        fail("failed negative sbrk moved the break from %p to %p", (void *)before,
-             (void *)brk_now());
+        ut_fail("failed negative sbrk moved the break from %p to %p", (void *)before,
+                (void *)brk_now());
 }
 
 /* Memory given back by sbrk is gone: touching it kills the process. */
@@ -1052,40 +858,40 @@ static void t_sbrk_unmap(void)
     char *b0 = brk_now();
     char *top = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1)) + 3 * PAGE;
     if (sbrk(top - b0) != b0) {
-        fail("sbrk(%ld) failed, errno %d", (long)(top - b0), errno);
+        ut_fail("sbrk(%ld) failed, errno %d", (long)(top - b0), errno);
         return;
     }
     memset(top - 3 * PAGE, 1, 3 * PAGE);
     if (sbrk(-2 * (intptr_t)PAGE) == (void *)-1) {
-        fail("sbrk(-2 pages) failed, errno %d", errno);
+        ut_fail("sbrk(-2 pages) failed, errno %d", errno);
         return;
     }
     char *gone = top - 2 * PAGE; /* first page above the new break */
     if (top[-2 * (intptr_t)PAGE - 1] != 1)
-        fail("the byte below the new break changed");
-    int pid = xfork();
+        ut_fail("the byte below the new break changed");
+    int pid = ut_fork();
     if (pid == 0) {
         (void)*(volatile char *)gone;
         _exit(4);
     }
     if (pid > 0) {
-        int st = reap(pid, "toucher");
+        int st = ut_reap(pid, "toucher");
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
-            fail("reading %p, a page given back with sbrk, did not fault", (void *)gone);
+            ut_fail("reading %p, a page given back with sbrk, did not fault", (void *)gone);
         else
-            expect_signal(st, SIGSEGV, "reading a page given back with sbrk");
+            ut_expect_signal(st, SIGSEGV, "reading a page given back with sbrk");
     }
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0) {
         *(volatile char *)(gone + 100) = 1;
         _exit(4);
     }
     if (pid > 0) {
-        int st = reap(pid, "toucher");
+        int st = ut_reap(pid, "toucher");
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 4)
-            fail("writing %p, a page given back with sbrk, did not fault", (void *)(gone + 100));
+            ut_fail("writing %p, a page given back with sbrk, did not fault", (void *)(gone + 100));
         else
-            expect_signal(st, SIGSEGV, "writing a page given back with sbrk");
+            ut_expect_signal(st, SIGSEGV, "writing a page given back with sbrk");
     }
 }
 
@@ -1093,11 +899,11 @@ static void t_sbrk_unmap(void)
  * back when the process ends. */
 static void t_sbrk_exhaust(void)
 {
-    uint64_t before = free_frames_settled(free_frames());
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
     uint64_t total = si.total_frames;
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0) {
@@ -1127,9 +933,9 @@ static void t_sbrk_exhaust(void)
         memset(p, 2, (size_t)step);
         _exit(0);
     }
-    int late, st = reap_within(pid, 100000, &late);
+    int late, st = ut_reap_within(pid, 100000, &late);
     if (late) {
-        fail("the child growing its heap was still running after 100 s");
+        ut_fail("the child growing its heap was still running after 100 s");
         return;
     }
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
@@ -1138,14 +944,14 @@ static void t_sbrk_exhaust(void)
                                      "shrinking the whole heap failed",
                                      "growing again after shrinking failed" };
         int c = WEXITSTATUS(st);
-        fail("heap-growing child: %s (exit %d)", c >= 10 && c <= 14 ? why[c - 10] : "?", c);
+        ut_fail("heap-growing child: %s (exit %d)", c >= 10 && c <= 14 ? why[c - 10] : "?", c);
     } else {
-        expect_exit(st, 0, "heap-growing child");
+        ut_expect_exit(st, 0, "heap-growing child");
     }
-    uint64_t after = free_frames_settled(before);
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before, %llu after the child ended",
-             (unsigned long long)before, (unsigned long long)after);
+        ut_fail("free frames %llu before, %llu after the child ended",
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* After fork, parent and child have their own copies of all memory. */
@@ -1155,7 +961,7 @@ static void t_fork_memory(void)
     static char bss_buf[3 * 4096];          /* .bss */
     char *heap = sbrk(3 * (intptr_t)PAGE);
     if (heap == (char *)-1) {
-        fail("sbrk failed, errno %d", errno);
+        ut_fail("sbrk failed, errno %d", errno);
         return;
     }
     volatile char stack_buf[512];
@@ -1167,9 +973,9 @@ static void t_fork_memory(void)
     for (int i = 0; i < 512; i++)
         stack_buf[i] = (char)(i + 3);
 
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0) {
@@ -1185,22 +991,22 @@ static void t_fork_memory(void)
             stack_buf[i] = 0x77;
         _exit(0);
     }
-    int st = reap(pid, "child");
+    int st = ut_reap(pid, "child");
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)
-        fail("the child does not see the parent's data/bss/heap");
+        ut_fail("the child does not see the parent's data/bss/heap");
     else if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2)
-        fail("the child does not see the parent's stack");
+        ut_fail("the child does not see the parent's stack");
     else
-        expect_exit(st, 0, "child checking and overwriting memory");
+        ut_expect_exit(st, 0, "child checking and overwriting memory");
     for (int i = 0; i < 3 * 4096; i++) {
         if (data_buf[i] != (char)i || bss_buf[i] != (char)(i + 1) || heap[i] != (char)(i + 2)) {
-            fail("the child's writes changed the parent's memory at offset %d", i);
+            ut_fail("the child's writes changed the parent's memory at offset %d", i);
             break;
         }
     }
     for (int i = 0; i < 512; i++) {
         if (stack_buf[i] != (char)(i + 3)) {
-            fail("the child's writes changed the parent's stack at offset %d", i);
+            ut_fail("the child's writes changed the parent's stack at offset %d", i);
             break;
         }
     }
@@ -1215,7 +1021,7 @@ static int fork_until_failure(int *err)
     int n = 0;
     *err = 0;
     while (n < (int)(sizeof exhaust_kids / sizeof exhaust_kids[0])) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0)
             linger();
         if (pid < 0) {
@@ -1231,15 +1037,15 @@ static void kill_and_reap(int n)
 {
     for (int i = 0; i < n; i++)
         if (kill(exhaust_kids[i], SIGKILL) != 0)
-            fail("kill(child %d) failed, errno %d", exhaust_kids[i], errno);
+            ut_fail("kill(child %d) failed, errno %d", exhaust_kids[i], errno);
     for (int i = 0; i < n; i++) {
-        int late, st = reap_within(exhaust_kids[i], 20000, &late);
+        int late, st = ut_reap_within(exhaust_kids[i], 20000, &late);
         if (late)
-            fail("child %d still there 20 s after kill", exhaust_kids[i]);
+            ut_fail("child %d still there 20 s after kill", exhaust_kids[i]);
         else if (!(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
             char what[40];
             snprintf(what, sizeof what, "child %d of %d", i + 1, n);
-            expect_signal(st, SIGKILL, what);
+            ut_expect_signal(st, SIGKILL, what);
         }
     }
 }
@@ -1247,63 +1053,63 @@ static void kill_and_reap(int n)
 static void exhaust(intptr_t heap_pages)
 {
     /* a fork and reap first, so that this process's own pages are settled */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(0);
     if (pid > 0)
-        reap(pid, "warm-up child");
+        ut_reap(pid, "warm-up child");
 
     char *heap = NULL;
     if (heap_pages > 0) {
         heap = sbrk(heap_pages * (intptr_t)PAGE);
         if (heap == (char *)-1) {
-            fail("sbrk(%ld pages) failed, errno %d", (long)heap_pages, errno);
+            ut_fail("sbrk(%ld pages) failed, errno %d", (long)heap_pages, errno);
             return;
         }
         for (intptr_t i = 0; i < heap_pages; i++)
             heap[i * (intptr_t)PAGE] = 1;
     }
-    uint64_t before = free_frames_settled(free_frames());
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
 
     int err;
     int n = fork_until_failure(&err);
     if (n == (int)(sizeof exhaust_kids / sizeof exhaust_kids[0]))
-        fail("fork did not fail after %d children", n);
+        ut_fail("fork did not fail after %d children", n);
     else if (err != EAGAIN && err != ENOMEM)
-        fail("fork failed after %d children with errno %d, expected EAGAIN (%d) or ENOMEM (%d)",
-             n, err, EAGAIN, ENOMEM);
+        ut_fail("fork failed after %d children with errno %d, expected EAGAIN (%d) or ENOMEM (%d)",
+                n, err, EAGAIN, ENOMEM);
     if (n < 1)
-        fail("not a single fork worked");
-    uint64_t at_full = free_frames();
+        ut_fail("not a single fork worked");
+    uint64_t at_full = ut_free_frames();
     kill_and_reap(n);
 
-    uint64_t after = free_frames_settled(before);
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames: %llu before forking, %llu with %d children, %llu after reaping them",
-             (unsigned long long)before, (unsigned long long)at_full, n,
-             (unsigned long long)after);
+        ut_fail("free frames: %llu before forking, %llu with %d children, %llu after reaping them",
+                (unsigned long long)before, (unsigned long long)at_full, n,
+                (unsigned long long)after);
 
     /* and it all works again */
     int n2 = fork_until_failure(&err);
     if (n2 < 1)
-        fail("fork does not work again after the children are gone: errno %d", err);
+        ut_fail("fork does not work again after the children are gone: errno %d", err);
     else if (n2 < n - n / 4 - 1 || n2 > n + n / 4 + 1)
-        note("second round: %d children (first round %d)", n2, n);
+        ut_note("second round: %d children (first round %d)", n2, n);
     kill_and_reap(n2);
-    pid = xfork();
+    pid = ut_fork();
     if (pid == 0)
         _exit(9);
     if (pid < 0)
-        fail("fork after the second round failed, errno %d", errno);
+        ut_fail("fork after the second round failed, errno %d", errno);
     else
-        expect_exit(reap(pid, "last child"), 9, "fork after exhausting twice");
-    after = free_frames_settled(before);
+        ut_expect_exit(ut_reap(pid, "last child"), 9, "fork after exhausting twice");
+    after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames: %llu before, %llu after two rounds",
-             (unsigned long long)before, (unsigned long long)after);
-    note("fork failed after %d children with %s; %llu frames free at the limit",
-         n, err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "?",
-         (unsigned long long)at_full);
+        ut_fail("free frames: %llu before, %llu after two rounds",
+                (unsigned long long)before, (unsigned long long)after);
+    ut_note("fork failed after %d children with %s; %llu frames free at the limit",
+            n, err == EAGAIN ? "EAGAIN" : err == ENOMEM ? "ENOMEM" : "?",
+            (unsigned long long)at_full);
     if (heap)
         sbrk(-heap_pages * (intptr_t)PAGE);
 }
@@ -1318,7 +1124,7 @@ static void t_fork_exhaust(void)
  * copies memory; with copy-on-write the table fills up first). */
 static void t_fork_exhaust_mem(void)
 {
-    uint64_t f = free_frames();
+    uint64_t f = ut_free_frames();
     exhaust((intptr_t)(f / 6));
 }
 
@@ -1333,39 +1139,39 @@ static const char *const bad_names[] = { "NULL", "kernel address", "unmapped add
 static void expect_efault(long r, const char *call, const char *ptr)
 {
     if (r != -ABI_EFAULT)
-        fail("%s with %s: returned %ld, expected -EFAULT (%d)", call, ptr, r, -ABI_EFAULT);
+        ut_fail("%s with %s: returned %ld, expected -EFAULT (%d)", call, ptr, r, -ABI_EFAULT);
 }
 
 /* execve with bad pointers, in a child (should it succeed after all, the
- * child is gone, not this process). Child exit: 0 = EFAULT; EXEC_FAILED +
+ * child is gone, not this process). Child exit: 0 = EFAULT; UT_EXEC_FAILED +
  * other errno; anything else = the exec happened. */
 static void efault_exec(long path, long argv, long envp, const char *what)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0) {
         long r = raw_syscall(SYS_execve, path, argv, envp, 0, 0);
         if (r == -ABI_EFAULT)
             _exit(0);
-        _exit(r < 0 && -r < 100 ? EXEC_FAILED + (int)-r : 99);
+        _exit(r < 0 && -r < 100 ? UT_EXEC_FAILED + (int)-r : 99);
     }
-    int st = reap(pid, what);
+    int st = ut_reap(pid, what);
     if (st == -1 || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
         return;
-    if (WIFEXITED(st) && WEXITSTATUS(st) >= EXEC_FAILED)
-        fail("%s: returned -%d, expected -EFAULT", what, WEXITSTATUS(st) - EXEC_FAILED);
+    if (WIFEXITED(st) && WEXITSTATUS(st) >= UT_EXEC_FAILED)
+        ut_fail("%s: returned -%d, expected -EFAULT", what, WEXITSTATUS(st) - UT_EXEC_FAILED);
     else
-        fail("%s: execve did not fail (the program ended with %s)", what, st_str(st));
+        ut_fail("%s: execve did not fail (the program ended with %s)", what, ut_status_str(st));
 }
 
 static void t_efault(void)
 {
     int fd = open("numbers.txt", O_RDONLY);
     if (fd < 0) {
-        fail("open numbers.txt: errno %d", errno);
+        ut_fail("open numbers.txt: errno %d", errno);
         return;
     }
     /* a used procinfo slot: ours */
@@ -1379,7 +1185,7 @@ static void t_efault(void)
             myslot = s;
     }
     if (myslot < 0)
-        fail("procinfo: cannot find my own slot");
+        ut_fail("procinfo: cannot find my own slot");
 
     char *ok_argv[] = { "ut_fault", "exit", "93", NULL };
     for (int b = 0; b < NBAD; b++) {
@@ -1398,7 +1204,7 @@ static void t_efault(void)
         expect_efault(raw_syscall(SYS_gettimeofday, p, 0, 0, 0, 0), "gettimeofday(tv)", n);
 
         /* waitpid with a child that has ended, so the status is written */
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0)
             _exit(0);
         if (pid > 0) {
@@ -1407,7 +1213,7 @@ static void t_efault(void)
             int st;
             int r = waitpid(pid, &st, 0); /* whether or not the bad call reaped it */
             if (r != pid && !(r == -1 && errno == ECHILD))
-                fail("waitpid after the bad one: %d errno %d", r, errno);
+                ut_fail("waitpid after the bad one: %d errno %d", r, errno);
         }
 
         char what[80];
@@ -1433,15 +1239,15 @@ static void t_efault(void)
     char *b0 = brk_now();
     char *top = (char *)(((uintptr_t)b0 + PAGE - 1) & ~(PAGE - 1)) + PAGE;
     if (sbrk(top + PAGE - b0) != b0 || sbrk(-(intptr_t)PAGE) == (void *)-1 || brk_now() != top) {
-        fail("cannot set up the heap for the spanning buffers (break %p)", (void *)brk_now());
+        ut_fail("cannot set up the heap for the spanning buffers (break %p)", (void *)brk_now());
     } else {
         memset(top - PAGE, 'a', PAGE);
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             (void)*(volatile char *)top;
             _exit(4);
         }
-        int st = pid > 0 ? reap(pid, "toucher") : -1;
+        int st = pid > 0 ? ut_reap(pid, "toucher") : -1;
         if (st != -1 && WIFSIGNALED(st)) {
             const char *n = "buffer running off the heap";
             expect_efault(raw_syscall(SYS_write, 1, (long)(top - 8), 16, 0, 0), "write(1, buf, 16)", n);
@@ -1456,18 +1262,18 @@ static void t_efault(void)
             argv_end[0] = "ut_fault"; /* ...and no NULL before the end */
             efault_exec((long)"ut_fault", (long)argv_end, (long)no_env, "execve(argv running off the heap)");
         } else {
-            note("the page above the break at %p is mapped (%s): spanning-buffer checks skipped",
-                 (void *)top, st == -1 ? "?" : st_str(st));
+            ut_note("the page above the break at %p is mapped (%s): spanning-buffer checks skipped",
+                    (void *)top, st == -1 ? "?" : ut_status_str(st));
         }
     }
 
     /* still fine */
     struct stat sb;
     if (fstat(fd, &sb) != 0 || sb.st_size <= 0)
-        fail("fstat after the EFAULT calls failed, errno %d", errno);
+        ut_fail("fstat after the EFAULT calls failed, errno %d", errno);
     close(fd);
     if (write(1, "", 0) != 0)
-        fail("write(1, \"\", 0) failed after the EFAULT calls, errno %d", errno);
+        ut_fail("write(1, \"\", 0) failed after the EFAULT calls, errno %d", errno);
 }
 
 /* ======================================================================
@@ -1478,21 +1284,21 @@ static void t_efault(void)
 static int exec_errno(const char *name)
 {
     char *argv[] = { (char *)name, NULL };
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return -1;
     }
     if (pid == 0) {
         execve(name, argv, no_env);
-        _exit(EXEC_FAILED + (errno < 100 ? errno : 99));
+        _exit(UT_EXEC_FAILED + (errno < 100 ? errno : 99));
     }
-    int st = reap(pid, name);
+    int st = ut_reap(pid, name);
     if (st == -1)
         return -1;
-    if (WIFEXITED(st) && WEXITSTATUS(st) >= EXEC_FAILED)
-        return WEXITSTATUS(st) - EXEC_FAILED;
-    fail("execve(\"%s\") did not fail: the program ended with %s", name, st_str(st));
+    if (WIFEXITED(st) && WEXITSTATUS(st) >= UT_EXEC_FAILED)
+        return WEXITSTATUS(st) - UT_EXEC_FAILED;
+    ut_fail("execve(\"%s\") did not fail: the program ended with %s", name, ut_status_str(st));
     return -1;
 }
 
@@ -1510,13 +1316,13 @@ static void t_exec_bad(void)
         }
     }
     if (n == 0)
-        fail("no bad-*.elf files in the archive");
+        ut_fail("no bad-*.elf files in the archive");
 
     static int rejected[64];
     for (int i = 0; i < n; i++) {
         int e = exec_errno(names[i]);
         if (e >= 0 && e != ENOEXEC)
-            fail("execve(\"%s\"): errno %d, expected ENOEXEC (%d)", names[i], e, ENOEXEC);
+            ut_fail("execve(\"%s\"): errno %d, expected ENOEXEC (%d)", names[i], e, ENOEXEC);
         rejected[i] = e >= 0;
     }
     /* and right here, in this process, which must go on unharmed */
@@ -1531,17 +1337,17 @@ static void t_exec_bad(void)
         errno = 0;
         int r = execve(names[i], argv, no_env);
         if (r != -1 || errno != ENOEXEC)
-            fail("execve(\"%s\") in this process: %d errno %d, expected -1 ENOEXEC", names[i], r, errno);
+            ut_fail("execve(\"%s\") in this process: %d errno %d, expected -1 ENOEXEC", names[i], r, errno);
         long raw = raw_syscall(SYS_execve, (long)names[i], (long)argv, (long)no_env, 0, 0);
         if (raw != -ABI_ENOEXEC)
-            fail("raw execve(\"%s\") = %ld, expected %d", names[i], raw, -ABI_ENOEXEC);
+            ut_fail("raw execve(\"%s\") = %ld, expected %d", names[i], raw, -ABI_ENOEXEC);
     }
     if (mine != 4242)
-        fail("memory changed by failed execve calls: %d", mine);
+        ut_fail("memory changed by failed execve calls: %d", mine);
     if (heap) {
         for (int i = 0; i < 1000; i++)
             if (heap[i] != 0x3c) {
-                fail("heap changed by failed execve calls");
+                ut_fail("heap changed by failed execve calls");
                 break;
             }
         free(heap);
@@ -1552,7 +1358,7 @@ static void t_exec_bad(void)
     for (int i = 0; i < 2; i++) {
         int e = exec_errno(not_elf[i]);
         if (e >= 0 && e != ENOEXEC)
-            fail("execve(\"%s\") (not ELF): errno %d, expected ENOEXEC (%d)", not_elf[i], e, ENOEXEC);
+            ut_fail("execve(\"%s\") (not ELF): errno %d, expected ENOEXEC (%d)", not_elf[i], e, ENOEXEC);
     }
     static const char *const missing[] = { "ut_no_such_program", "" };
     for (int i = 0; i < 2; i++) {
@@ -1560,7 +1366,7 @@ static void t_exec_bad(void)
         errno = 0;
         int r = execve(missing[i], argv, no_env);
         if (r != -1 || errno != ENOENT)
-            fail("execve(\"%s\"): %d errno %d, expected -1 ENOENT (%d)", missing[i], r, errno, ENOENT);
+            ut_fail("execve(\"%s\"): %d errno %d, expected -1 ENOENT (%d)", missing[i], r, errno, ENOENT);
     }
     check_still_fine("failed execve calls");
 }
@@ -1569,20 +1375,20 @@ static void t_exec_bad(void)
 static void t_exec_leak(void)
 {
     char *argv[] = { "ut_args", "exit", "3", NULL };
-    expect_exit(run_prog("ut_args", argv, no_env), 3, "warm-up exec");
-    uint64_t before = free_frames_settled(free_frames());
-    for (int i = 0; i < 30 && !cur_failed; i++) {
-        expect_exit(run_prog("ut_args", argv, no_env), 3, "exec");
-        int pid = xfork();
+    ut_expect_exit(ut_run_prog("ut_args", argv, no_env), 3, "warm-up exec");
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
+    for (int i = 0; i < 30 && !ut_failures(); i++) {
+        ut_expect_exit(ut_run_prog("ut_args", argv, no_env), 3, "exec");
+        int pid = ut_fork();
         if (pid == 0)
             _exit(0);
         if (pid > 0)
-            expect_exit(reap(pid, "child"), 0, "fork");
+            ut_expect_exit(ut_reap(pid, "child"), 0, "fork");
     }
-    uint64_t after = free_frames_settled(before);
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before and %llu after 30 fork+exec and 30 fork cycles",
-             (unsigned long long)before, (unsigned long long)after);
+        ut_fail("free frames %llu before and %llu after 30 fork+exec and 30 fork cycles",
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* Several processes doing fork + exec + wait at the same time. */
@@ -1596,9 +1402,9 @@ static void t_stress_fork_exec(void)
         workers = 2;
     int pids[8];
     for (int w = 0; w < workers; w++) {
-        pids[w] = xfork();
+        pids[w] = ut_fork();
         if (pids[w] < 0) {
-            fail("fork of worker %d: errno %d", w, errno);
+            ut_fail("fork of worker %d: errno %d", w, errno);
             workers = w;
             break;
         }
@@ -1628,25 +1434,25 @@ static void t_stress_fork_exec(void)
         for (w = 0; w < workers && pids[w] != r; w++)
             ;
         if (w == workers) {
-            fail("waitpid(-1) returned %d (errno %d), not a worker", r, errno);
+            ut_fail("waitpid(-1) returned %d (errno %d), not a worker", r, errno);
             return;
         }
         pids[w] = -2;
         if (WIFEXITED(st) && WEXITSTATUS(st) >= 100 && WEXITSTATUS(st) < 150)
-            fail("worker %d: fork %d failed", w, WEXITSTATUS(st) - 100);
+            ut_fail("worker %d: fork %d failed", w, WEXITSTATUS(st) - 100);
         else if (WIFEXITED(st) && WEXITSTATUS(st) >= 150)
-            fail("worker %d: exec'd child %d ended wrongly", w, WEXITSTATUS(st) - 150);
+            ut_fail("worker %d: exec'd child %d ended wrongly", w, WEXITSTATUS(st) - 150);
         else
-            expect_exit(st, 0, "worker");
+            ut_expect_exit(st, 0, "worker");
     }
 }
 
 /* Orphans are re-parented to init (pid 1), which reaps them. */
 static void t_orphans(void)
 {
-    int m = xfork();
+    int m = ut_fork();
     if (m < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (m == 0) {
@@ -1660,9 +1466,9 @@ static void t_orphans(void)
         }
         _exit(g < 0 ? 0 : 1 + g % 255);
     }
-    int st = reap(m, "middle child");
+    int st = ut_reap(m, "middle child");
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) == 0) {
-        fail("middle child could not fork: %s", st == -1 ? "?" : st_str(st));
+        ut_fail("middle child could not fork: %s", st == -1 ? "?" : ut_status_str(st));
         return;
     }
     int low = WEXITSTATUS(st);
@@ -1685,7 +1491,7 @@ static void t_orphans(void)
             sleep_ms(10);
     }
     if (g < 0) {
-        fail("no process with ppid 1 and 1 + pid %% 255 = %d after its parent %d ended", low, m);
+        ut_fail("no process with ppid 1 and 1 + pid %% 255 = %d after its parent %d ended", low, m);
         return;
     }
     /* init must reap it once it ends (in about a second) */
@@ -1694,8 +1500,8 @@ static void t_orphans(void)
     while ((state = proc_lookup(g, &p)) >= 0 && uptime_ns() < end)
         sleep_ms(20);
     if (state >= 0)
-        fail("orphan %d is still in the process table after 15 s (state %d, ppid %d)", g, state,
-             (int)p.ppid);
+        ut_fail("orphan %d is still in the process table after 15 s (state %d, ppid %d)", g, state,
+                (int)p.ppid);
 }
 
 /* ======================================================================
@@ -1710,9 +1516,9 @@ static void t_fpu(void)
         n = 9;
     int pids[9];
     for (int k = 0; k < n; k++) {
-        pids[k] = xfork();
+        pids[k] = ut_fork();
         if (pids[k] < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             n = k;
             break;
         }
@@ -1740,12 +1546,12 @@ static void t_fpu(void)
         }
     }
     for (int k = 0; k < n; k++) {
-        int st = reap(pids[k], "adder");
+        int st = ut_reap(pids[k], "adder");
         if (st != -1 && WIFEXITED(st) && (WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 2))
-            fail("process %d of %d: its %s sum went wrong (state lost or mixed in a switch)",
-                 k + 1, n, WEXITSTATUS(st) == 1 ? "SSE (double)" : "x87 (long double)");
+            ut_fail("process %d of %d: its %s sum went wrong (state lost or mixed in a switch)",
+                    k + 1, n, WEXITSTATUS(st) == 1 ? "SSE (double)" : "x87 (long double)");
         else
-            expect_exit(st, 0, "adder");
+            ut_expect_exit(st, 0, "adder");
     }
 }
 
@@ -1762,7 +1568,7 @@ static void fmt_is(const char *want, const char *fmt, ...)
     int n = vsnprintf(got, sizeof got, fmt, ap);
     va_end(ap);
     if (strcmp(got, want) != 0 || n != (int)strlen(want))
-        fail("format \"%s\" gave \"%s\" (%d), expected \"%s\"", fmt, got, n, want);
+        ut_fail("format \"%s\" gave \"%s\" (%d), expected \"%s\"", fmt, got, n, want);
 }
 
 static void t_printf(void)
@@ -1815,7 +1621,7 @@ static void t_printf(void)
     const char *long_str = hide((uintptr_t)"abcdefgh"); /* truncation on purpose */
     int n = snprintf(buf, 5, "%s", long_str);
     if (n != 8 || strcmp(buf, "abcd") != 0)
-        fail("snprintf(buf, 5, \"abcdefgh\") = %d \"%s\", expected 8 \"abcd\"", n, buf);
+        ut_fail("snprintf(buf, 5, \"abcdefgh\") = %d \"%s\", expected 8 \"abcd\"", n, buf);
 
     int a, b;
     unsigned x;
@@ -1823,12 +1629,12 @@ static void t_printf(void)
     char word[16];
     int k = sscanf("12 -7 0x1f 2.5 word", "%d %d %x %lf %15s", &a, &b, &x, &d, word);
     if (k != 5 || a != 12 || b != -7 || x != 0x1f || d != 2.5 || strcmp(word, "word") != 0)
-        fail("sscanf: %d fields: %d %d 0x%x %g \"%s\"", k, a, b, x, d, k == 5 ? word : "");
+        ut_fail("sscanf: %d fields: %d %d 0x%x %g \"%s\"", k, a, b, x, d, k == 5 ? word : "");
     if (strtol("-0x10", NULL, 0) != -16 || strtoul("777", NULL, 8) != 511 || atoi("  42x") != 42)
-        fail("strtol/strtoul/atoi: %ld %lu %d", strtol("-0x10", NULL, 0),
-             strtoul("777", NULL, 8), atoi("  42x"));
+        ut_fail("strtol/strtoul/atoi: %ld %lu %d", strtol("-0x10", NULL, 0),
+                strtoul("777", NULL, 8), atoi("  42x"));
     if (strtod("3.25", NULL) != 3.25 || atof("-1e3") != -1000.0)
-        fail("strtod/atof: %g %g", strtod("3.25", NULL), atof("-1e3"));
+        ut_fail("strtod/atof: %g %g", strtod("3.25", NULL), atof("-1e3"));
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -1841,35 +1647,35 @@ static void t_string(void)
 {
     char buf[64];
     if (strlen("hello") != 5 || strcmp("abc", "abd") >= 0 || strncmp("abcx", "abcy", 3) != 0)
-        fail("strlen/strcmp/strncmp");
+        ut_fail("strlen/strcmp/strncmp");
     strcpy(buf, "0123456789");
     memmove(buf + 2, buf, 8);
     if (memcmp(buf, "0101234567", 10) != 0)
-        fail("memmove up: \"%.10s\"", buf);
+        ut_fail("memmove up: \"%.10s\"", buf);
     strcpy(buf, "0123456789");
     memmove(buf, buf + 2, 8);
     if (memcmp(buf, "2345678989", 10) != 0)
-        fail("memmove down: \"%.10s\"", buf);
+        ut_fail("memmove down: \"%.10s\"", buf);
     if (strchr("hello", 'l') == NULL || strrchr("hello", 'l') - "hello" != 3 ||
         strstr("haystack", "st") == NULL || strstr("haystack", "xy") != NULL)
-        fail("strchr/strrchr/strstr");
+        ut_fail("strchr/strrchr/strstr");
     strcpy(buf, "a,b,,c");
     int parts = 0;
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
         parts++;
     if (parts != 3)
-        fail("strtok found %d parts in \"a,b,,c\", expected 3", parts);
+        ut_fail("strtok found %d parts in \"a,b,,c\", expected 3", parts);
     static int v[100];
     for (int i = 0; i < 100; i++)
         v[i] = (i * 37) % 100 - 50;
     qsort(v, 100, sizeof v[0], cmp_int);
     for (int i = 0; i < 100; i++)
         if (v[i] != i - 50) {
-            fail("qsort: v[%d] = %d", i, v[i]);
+            ut_fail("qsort: v[%d] = %d", i, v[i]);
             break;
         }
     if (abs(-5) != 5 || labs(-5L) != 5)
-        fail("abs");
+        ut_fail("abs");
 }
 
 static unsigned char pattern(int i, size_t j)
@@ -1895,25 +1701,25 @@ static void t_malloc(void)
     for (int i = 0; i < NS; i++) {
         blk[i] = malloc(sizes[i]);
         if (!blk[i]) {
-            fail("malloc(%zu) = NULL, errno %d", sizes[i], errno);
+            ut_fail("malloc(%zu) = NULL, errno %d", sizes[i], errno);
             for (int k = 0; k < i; k++)
                 free(blk[k]);
             return;
         }
         if ((uintptr_t)blk[i] % 16 != 0)
-            fail("malloc(%zu) = %p: not 16-byte aligned", sizes[i], (void *)blk[i]);
+            ut_fail("malloc(%zu) = %p: not 16-byte aligned", sizes[i], (void *)blk[i]);
         for (size_t j = 0; j < sizes[i]; j++)
             blk[i][j] = pattern(i, j);
     }
     for (int i = 0; i < NS; i++)
         if (!check_block(blk[i], sizes[i], i))
-            fail("block %d (%zu bytes) was overwritten", i, sizes[i]);
+            ut_fail("block %d (%zu bytes) was overwritten", i, sizes[i]);
     /* free every other one, allocate other sizes in the holes */
     for (int i = 1; i < NS; i += 2) {
         free(blk[i]);
         blk[i] = malloc(sizes[i] / 2 + 1);
         if (!blk[i]) {
-            fail("malloc(%zu) after free = NULL", sizes[i] / 2 + 1);
+            ut_fail("malloc(%zu) after free = NULL", sizes[i] / 2 + 1);
             continue;
         }
         for (size_t j = 0; j < sizes[i] / 2 + 1; j++)
@@ -1921,7 +1727,7 @@ static void t_malloc(void)
     }
     for (int i = 0; i < NS; i++)
         if (blk[i] && !check_block(blk[i], i % 2 ? sizes[i] / 2 + 1 : sizes[i], i))
-            fail("block %d was overwritten after reallocating its neighbours", i);
+            ut_fail("block %d was overwritten after reallocating its neighbours", i);
     /* realloc keeps the contents */
     for (int i = 0; i < NS; i++) {
         if (!blk[i])
@@ -1929,20 +1735,20 @@ static void t_malloc(void)
         size_t old = i % 2 ? sizes[i] / 2 + 1 : sizes[i];
         unsigned char *p = realloc(blk[i], old * 2 + 10);
         if (!p) {
-            fail("realloc(%zu -> %zu) = NULL", old, old * 2 + 10);
+            ut_fail("realloc(%zu -> %zu) = NULL", old, old * 2 + 10);
             continue;
         }
         blk[i] = p;
         if (!check_block(p, old, i))
-            fail("realloc(%zu -> %zu) lost the contents", old, old * 2 + 10);
+            ut_fail("realloc(%zu -> %zu) lost the contents", old, old * 2 + 10);
         p = realloc(blk[i], old / 2 + 1);
         if (!p) {
-            fail("realloc shrink to %zu = NULL", old / 2 + 1);
+            ut_fail("realloc shrink to %zu = NULL", old / 2 + 1);
             continue;
         }
         blk[i] = p;
         if (!check_block(p, old / 2 + 1, i))
-            fail("realloc shrink to %zu lost the contents", old / 2 + 1);
+            ut_fail("realloc shrink to %zu lost the contents", old / 2 + 1);
     }
     for (int i = 0; i < NS; i++)
         free(blk[i]);
@@ -1952,7 +1758,7 @@ static void t_malloc(void)
     for (int i = 0; i < 2000; i++) {
         small[i] = malloc(24);
         if (!small[i]) {
-            fail("malloc(24) #%d = NULL", i);
+            ut_fail("malloc(24) #%d = NULL", i);
             break;
         }
         small[i][0] = i;
@@ -1960,7 +1766,7 @@ static void t_malloc(void)
     }
     for (int i = 0; i < 2000 && small[i]; i++)
         if (small[i][0] != i || small[i][5] != ~i) {
-            fail("small block %d overwritten", i);
+            ut_fail("small block %d overwritten", i);
             break;
         }
     for (int i = 0; i < 2000; i++)
@@ -1974,22 +1780,22 @@ static void t_malloc(void)
     }
     unsigned char *z = calloc(8192, 8);
     if (!z) {
-        fail("calloc(8192, 8) = NULL");
+        ut_fail("calloc(8192, 8) = NULL");
     } else {
         for (int i = 0; i < 65536; i++)
             if (z[i]) {
-                fail("calloc memory byte %d is 0x%02x", i, z[i]);
+                ut_fail("calloc memory byte %d is 0x%02x", i, z[i]);
                 break;
             }
         free(z);
     }
     z = calloc(1000, 1);
     if (!z) {
-        fail("calloc(1000, 1) = NULL");
+        ut_fail("calloc(1000, 1) = NULL");
     } else {
         for (int i = 0; i < 1000; i++)
             if (z[i]) {
-                fail("calloc(1000, 1) byte %d is 0x%02x", i, z[i]);
+                ut_fail("calloc(1000, 1) byte %d is 0x%02x", i, z[i]);
                 break;
             }
         free(z);
@@ -1999,11 +1805,11 @@ static void t_malloc(void)
     errno = 0;
     void *huge = malloc((size_t)1 << 46);
     if (huge != NULL || errno != ENOMEM)
-        fail("malloc(1 << 46) = %p errno %d, expected NULL ENOMEM", huge, errno);
+        ut_fail("malloc(1 << 46) = %p errno %d, expected NULL ENOMEM", huge, errno);
     free(huge);
     void *after = malloc(100);
     if (!after)
-        fail("malloc(100) after a failed huge one = NULL");
+        ut_fail("malloc(100) after a failed huge one = NULL");
     free(after);
 }
 
@@ -2036,7 +1842,7 @@ static void t_stdio(void)
 {
     FILE *f = fopen("numbers.txt", "r");
     if (!f) {
-        fail("fopen(\"numbers.txt\", \"r\") = NULL, errno %d", errno);
+        ut_fail("fopen(\"numbers.txt\", \"r\") = NULL, errno %d", errno);
         return;
     }
     static long offs[1002];
@@ -2050,15 +1856,15 @@ static void t_stdio(void)
         if (count < 1001)
             offs[count] = off;
         int v = atoi(line);
-        if (v != count + 1 && !cur_failed)
-            fail("line %d of numbers.txt is \"%.20s\"", count + 1, line);
+        if (v != count + 1 && !ut_failures())
+            ut_fail("line %d of numbers.txt is \"%.20s\"", count + 1, line);
         sum += v;
         count++;
     }
     if (count != 1000 || sum != 500500)
-        fail("fgets: %d lines, sum %ld; expected 1000, 500500", count, sum);
+        ut_fail("fgets: %d lines, sum %ld; expected 1000, 500500", count, sum);
     if (!feof(f) || ferror(f))
-        fail("after the last line: feof %d ferror %d", feof(f), ferror(f));
+        ut_fail("after the last line: feof %d ferror %d", feof(f), ferror(f));
 
     rewind(f);
     int v, n = 0;
@@ -2068,49 +1874,49 @@ static void t_stdio(void)
         n++;
     }
     if (n != 1000 || sum != 500500)
-        fail("fscanf: %d numbers, sum %ld; expected 1000, 500500", n, sum);
+        ut_fail("fscanf: %d numbers, sum %ld; expected 1000, 500500", n, sum);
 
     struct stat st;
     if (fstat(fileno(f), &st) != 0)
-        fail("fstat(fileno) failed, errno %d", errno);
+        ut_fail("fstat(fileno) failed, errno %d", errno);
     if (fseek(f, 0, SEEK_END) != 0 || ftell(f) != (long)st.st_size)
-        fail("fseek(0, SEEK_END): ftell %ld, fstat size %ld", ftell(f), (long)st.st_size);
+        ut_fail("fseek(0, SEEK_END): ftell %ld, fstat size %ld", ftell(f), (long)st.st_size);
     if (count == 1000) {
         static const int which[] = { 0, 1, 9, 99, 499, 998, 999 };
         for (unsigned i = 0; i < sizeof which / sizeof which[0]; i++) {
             int k = which[i];
             if (fseek(f, offs[k], SEEK_SET) != 0 || !fgets(line, sizeof line, f) || atoi(line) != k + 1)
-                fail("fseek(%ld, SEEK_SET) then fgets: \"%.20s\", expected %d", offs[k], line, k + 1);
+                ut_fail("fseek(%ld, SEEK_SET) then fgets: \"%.20s\", expected %d", offs[k], line, k + 1);
             if (k < 999 && ftell(f) != offs[k + 1])
-                fail("ftell after line %d: %ld, expected %ld", k + 1, ftell(f), offs[k + 1]);
+                ut_fail("ftell after line %d: %ld, expected %ld", k + 1, ftell(f), offs[k + 1]);
             if (k < 999 && (fseek(f, offs[k] - offs[k + 1], SEEK_CUR) != 0 || ftell(f) != offs[k]))
-                fail("fseek(%ld, SEEK_CUR): ftell %ld, expected %ld", offs[k] - offs[k + 1],
-                     ftell(f), offs[k]);
+                ut_fail("fseek(%ld, SEEK_CUR): ftell %ld, expected %ld", offs[k] - offs[k + 1],
+                        ftell(f), offs[k]);
         }
         if (fseek(f, offs[999] - (long)st.st_size, SEEK_END) != 0 || !fgets(line, sizeof line, f) ||
             atoi(line) != 1000)
-            fail("fseek(%ld, SEEK_END) then fgets: \"%.20s\", expected 1000",
-                 offs[999] - (long)st.st_size, line);
+            ut_fail("fseek(%ld, SEEK_END) then fgets: \"%.20s\", expected 1000",
+                    offs[999] - (long)st.st_size, line);
     }
     if (fclose(f) != 0)
-        fail("fclose failed, errno %d", errno);
+        ut_fail("fclose failed, errno %d", errno);
 
     /* fread of motd gives what read() gives */
     long n1 = read_whole("motd", filebuf, sizeof filebuf);
     if (n1 <= 0) {
-        fail("read of motd: %ld, errno %d", n1, errno);
+        ut_fail("read of motd: %ld, errno %d", n1, errno);
     } else {
         f = fopen("/motd", "r");
         if (!f) {
-            fail("fopen(\"/motd\") = NULL, errno %d", errno);
+            ut_fail("fopen(\"/motd\") = NULL, errno %d", errno);
         } else {
             size_t n2 = 0, r;
             while ((r = fread(filebuf2 + n2, 1, 37, f)) > 0 && n2 + r + 37 <= sizeof filebuf2)
                 n2 += r;
             n2 += r;
             if ((long)n2 != n1 || memcmp(filebuf, filebuf2, n2) != 0)
-                fail("fread of motd gave %zu bytes, read() %ld; contents %s", n2, n1,
-                     memcmp(filebuf, filebuf2, (size_t)n1 < n2 ? (size_t)n1 : n2) ? "differ" : "agree");
+                ut_fail("fread of motd gave %zu bytes, read() %ld; contents %s", n2, n1,
+                        memcmp(filebuf, filebuf2, (size_t)n1 < n2 ? (size_t)n1 : n2) ? "differ" : "agree");
             fclose(f);
         }
     }
@@ -2118,7 +1924,7 @@ static void t_stdio(void)
     errno = 0;
     f = fopen("no-such-file", "r");
     if (f || errno != ENOENT)
-        fail("fopen(\"no-such-file\") = %p errno %d, expected NULL ENOENT", (void *)f, errno);
+        ut_fail("fopen(\"no-such-file\") = %p errno %d, expected NULL ENOENT", (void *)f, errno);
     if (f)
         fclose(f);
     f = fopen("numbers.txt", "w");
@@ -2126,10 +1932,10 @@ static void t_stdio(void)
         int r1 = fputs("garbage\n", f);
         int r2 = fflush(f);
         if (r1 != EOF && r2 != EOF)
-            fail("writing to numbers.txt through stdio succeeded");
+            ut_fail("writing to numbers.txt through stdio succeeded");
         fclose(f);
         if (read_whole("numbers.txt", filebuf2, sizeof filebuf2) != (long)st.st_size)
-            fail("numbers.txt changed size after fopen(\"w\")");
+            ut_fail("numbers.txt changed size after fopen(\"w\")");
     }
 }
 
@@ -2141,108 +1947,108 @@ static void t_files(void)
 {
     long size = read_whole("numbers.txt", filebuf, sizeof filebuf);
     if (size <= 0) {
-        fail("reading numbers.txt: %ld, errno %d", size, errno);
+        ut_fail("reading numbers.txt: %ld, errno %d", size, errno);
         return;
     }
     if (memcmp(filebuf, "1\n2\n3\n", 6) != 0)
-        fail("numbers.txt starts with \"%.6s\"", filebuf);
+        ut_fail("numbers.txt starts with \"%.6s\"", filebuf);
 
     int fd = open("numbers.txt", O_RDONLY);
     if (fd < 3)
-        fail("open(\"numbers.txt\") = %d (errno %d), expected >= 3", fd, errno);
+        ut_fail("open(\"numbers.txt\") = %d (errno %d), expected >= 3", fd, errno);
     if (fd < 0)
         return;
     struct stat st;
     if (fstat(fd, &st) != 0)
-        fail("fstat: errno %d", errno);
+        ut_fail("fstat: errno %d", errno);
     else if (st.st_size != size || !S_ISREG(st.st_mode))
-        fail("fstat: size %ld mode 0%o; read %ld bytes, expected a regular file",
-             (long)st.st_size, (unsigned)st.st_mode, size);
+        ut_fail("fstat: size %ld mode 0%o; read %ld bytes, expected a regular file",
+                (long)st.st_size, (unsigned)st.st_mode, size);
 
     char b[32];
     ssize_t r = read(fd, b, 10);
     if (r != 10 || memcmp(b, filebuf, 10) != 0)
-        fail("read(fd, 10) = %ld", (long)r);
+        ut_fail("read(fd, 10) = %ld", (long)r);
     off_t o = lseek(fd, 0, SEEK_CUR);
     if (o != 10)
-        fail("lseek(0, SEEK_CUR) = %ld, expected 10", (long)o);
+        ut_fail("lseek(0, SEEK_CUR) = %ld, expected 10", (long)o);
     o = lseek(fd, 100, SEEK_SET);
     r = read(fd, b, 10);
     if (o != 100 || r != 10 || memcmp(b, filebuf + 100, 10) != 0)
-        fail("lseek(100, SEEK_SET) = %ld, read %ld bytes: wrong data", (long)o, (long)r);
+        ut_fail("lseek(100, SEEK_SET) = %ld, read %ld bytes: wrong data", (long)o, (long)r);
     o = lseek(fd, -5, SEEK_CUR);
     r = read(fd, b, 5);
     if (o != 105 || r != 5 || memcmp(b, filebuf + 105, 5) != 0)
-        fail("lseek(-5, SEEK_CUR) = %ld (expected 105), read %ld", (long)o, (long)r);
+        ut_fail("lseek(-5, SEEK_CUR) = %ld (expected 105), read %ld", (long)o, (long)r);
     o = lseek(fd, 0, SEEK_END);
     if (o != size)
-        fail("lseek(0, SEEK_END) = %ld, expected the size %ld", (long)o, size);
+        ut_fail("lseek(0, SEEK_END) = %ld, expected the size %ld", (long)o, size);
     r = read(fd, b, 10);
     if (r != 0)
-        fail("read at the end = %ld, expected 0", (long)r);
+        ut_fail("read at the end = %ld, expected 0", (long)r);
     o = lseek(fd, -4, SEEK_END);
     r = read(fd, b, 10);
     if (o != size - 4 || r != 4 || memcmp(b, filebuf + size - 4, 4) != 0)
-        fail("lseek(-4, SEEK_END) = %ld, read %ld (expected 4 bytes)", (long)o, (long)r);
+        ut_fail("lseek(-4, SEEK_END) = %ld, read %ld (expected 4 bytes)", (long)o, (long)r);
     o = lseek(fd, size + 100, SEEK_SET);
     r = read(fd, b, 10);
     if (o != -1 && r != 0)
-        fail("read past the end: %ld, expected 0", (long)r);
+        ut_fail("read past the end: %ld, expected 0", (long)r);
     errno = 0;
     o = lseek(fd, -1, SEEK_SET);
     if (o != -1 || errno != EINVAL)
-        fail("lseek(-1, SEEK_SET) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
+        ut_fail("lseek(-1, SEEK_SET) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
     errno = 0;
     o = lseek(fd, 0, 7);
     if (o != -1 || errno != EINVAL)
-        fail("lseek(0, whence 7) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
+        ut_fail("lseek(0, whence 7) = %ld errno %d, expected -1 EINVAL", (long)o, errno);
 
     /* read-only */
     errno = 0;
     r = write(fd, "x", 1);
     if (r != -1)
-        fail("write to a file opened O_RDONLY = %ld, expected -1", (long)r);
+        ut_fail("write to a file opened O_RDONLY = %ld, expected -1", (long)r);
     int wfd = open("numbers.txt", O_WRONLY);
     if (wfd >= 0) {
         r = write(wfd, "x", 1);
         if (r != -1)
-            fail("write to numbers.txt (opened O_WRONLY) = %ld, expected -1", (long)r);
+            ut_fail("write to numbers.txt (opened O_WRONLY) = %ld, expected -1", (long)r);
         close(wfd);
     }
     wfd = open("numbers.txt", O_RDWR);
     if (wfd >= 0) {
         r = write(wfd, "x", 1);
         if (r != -1)
-            fail("write to numbers.txt (opened O_RDWR) = %ld, expected -1", (long)r);
+            ut_fail("write to numbers.txt (opened O_RDWR) = %ld, expected -1", (long)r);
         close(wfd);
     }
     if (read_whole("numbers.txt", filebuf2, sizeof filebuf2) != size ||
         memcmp(filebuf, filebuf2, (size_t)size) != 0)
-        fail("numbers.txt changed");
+        ut_fail("numbers.txt changed");
 
     /* tty or not */
     errno = 0;
     if (isatty(0) != 1)
-        fail("isatty(0) = 0, errno %d, expected 1", errno);
+        ut_fail("isatty(0) = 0, errno %d, expected 1", errno);
     errno = 0;
     int t = isatty(fd);
     if (t != 0 || errno != ENOTTY)
-        fail("isatty(file) = %d errno %d, expected 0 ENOTTY (%d)", t, errno, ENOTTY);
+        ut_fail("isatty(file) = %d errno %d, expected 0 ENOTTY (%d)", t, errno, ENOTTY);
     if (raw_syscall(SYS_isatty, fd, 0, 0, 0, 0) != -ABI_ENOTTY)
-        fail("raw isatty(file) = %ld, expected %d", raw_syscall(SYS_isatty, fd, 0, 0, 0, 0), -ABI_ENOTTY);
+        ut_fail("raw isatty(file) = %ld, expected %d", raw_syscall(SYS_isatty, fd, 0, 0, 0, 0), -ABI_ENOTTY);
     int cfd = open("/dev/console", O_WRONLY);
     if (cfd < 0)
-        fail("open(\"/dev/console\") failed, errno %d", errno);
+        ut_fail("open(\"/dev/console\") failed, errno %d", errno);
     else {
         if (isatty(cfd) != 1)
-            fail("isatty(/dev/console) is not 1");
+            ut_fail("isatty(/dev/console) is not 1");
         close(cfd);
     }
 
     /* other names for the same file, and missing ones */
     int fd2 = open("/numbers.txt", O_RDONLY);
     if (fd2 < 0 || read(fd2, b, 6) != 6 || memcmp(b, filebuf, 6) != 0)
-        fail("open(\"/numbers.txt\") = %d: does not read the same file", fd2);
+        ut_fail("open(\"/numbers.txt\") = %d: does not read the same file", fd2);
     if (fd2 >= 0)
         close(fd2);
     static const char *const missing[] = { "no-such-file", "", "/no/such/file" };
@@ -2250,43 +2056,43 @@ static void t_files(void)
         errno = 0;
         int m = open(missing[i], O_RDONLY);
         if (m != -1 || (errno != ENOENT && !(i == 2 && errno == ENOTDIR)))
-            fail("open(\"%s\") = %d errno %d, expected -1 ENOENT", missing[i], m, errno);
+            ut_fail("open(\"%s\") = %d errno %d, expected -1 ENOENT", missing[i], m, errno);
         if (m >= 0)
             close(m);
     }
 
     /* bad descriptors */
     if (close(fd) != 0)
-        fail("close: errno %d", errno);
+        ut_fail("close: errno %d", errno);
     static const int badfds[] = { -1, 1000, 99 };
     for (int i = 0; i < 4; i++) {
         int bfd = i < 3 ? badfds[i] : fd; /* fd: just closed */
         errno = 0;
         if (read(bfd, b, 1) != -1 || errno != EBADF)
-            fail("read(%d) errno %d, expected EBADF", bfd, errno);
+            ut_fail("read(%d) errno %d, expected EBADF", bfd, errno);
         errno = 0;
         if (write(bfd, b, 1) != -1 || errno != EBADF)
-            fail("write(%d) errno %d, expected EBADF", bfd, errno);
+            ut_fail("write(%d) errno %d, expected EBADF", bfd, errno);
         errno = 0;
         if (close(bfd) != -1 || errno != EBADF)
-            fail("close(%d) errno %d, expected EBADF", bfd, errno);
+            ut_fail("close(%d) errno %d, expected EBADF", bfd, errno);
         errno = 0;
         if (fstat(bfd, &st) != -1 || errno != EBADF)
-            fail("fstat(%d) errno %d, expected EBADF", bfd, errno);
+            ut_fail("fstat(%d) errno %d, expected EBADF", bfd, errno);
         errno = 0;
         if (lseek(bfd, 0, SEEK_SET) != -1 || errno != EBADF)
-            fail("lseek(%d) errno %d, expected EBADF", bfd, errno);
+            ut_fail("lseek(%d) errno %d, expected EBADF", bfd, errno);
     }
 
     /* descriptors are inherited by fork */
     fd = open("numbers.txt", O_RDONLY);
-    int pid = fd >= 0 ? xfork() : -1;
+    int pid = fd >= 0 ? ut_fork() : -1;
     if (pid == 0) {
         char c[4];
         _exit(read(fd, c, 4) == 4 && memcmp(c, filebuf, 4) == 0 ? 0 : 1);
     }
     if (pid > 0)
-        expect_exit(reap(pid, "child"), 0, "child reading an inherited descriptor");
+        ut_expect_exit(ut_reap(pid, "child"), 0, "child reading an inherited descriptor");
     if (fd >= 0)
         close(fd);
 }
@@ -2304,21 +2110,21 @@ static void t_fd_limit(void)
         fds[n++] = fd;
     }
     if (n == 10000)
-        fail("10000 open files and no EMFILE");
+        ut_fail("10000 open files and no EMFILE");
     else if (err != EMFILE && err != ENFILE)
-        fail("open failed after %d files with errno %d, expected EMFILE (%d) or ENFILE (%d)",
-             n, err, EMFILE, ENFILE);
+        ut_fail("open failed after %d files with errno %d, expected EMFILE (%d) or ENFILE (%d)",
+                n, err, EMFILE, ENFILE);
     if (n < 4)
-        fail("only %d files could be opened", n);
+        ut_fail("only %d files could be opened", n);
     for (int i = 0; i < n; i++)
         if (close(fds[i]) != 0)
-            fail("close(%d) failed, errno %d", fds[i], errno);
+            ut_fail("close(%d) failed, errno %d", fds[i], errno);
     int fd = open("motd", O_RDONLY);
     if (fd < 0)
-        fail("open after closing all: errno %d", errno);
+        ut_fail("open after closing all: errno %d", errno);
     else
         close(fd);
-    note("%d files open at the limit", n + 3);
+    ut_note("%d files open at the limit", n + 3);
 }
 
 static void t_readdir(void)
@@ -2334,12 +2140,12 @@ static void t_readdir(void)
         if (r == 0)
             break;
         if (r != 1) {
-            fail("readdir(%d) = %d, errno %d", i, r, errno);
+            ut_fail("readdir(%d) = %d, errno %d", i, r, errno);
             break;
         }
         n++;
         if (memchr(d.name, 0, sizeof d.name) == NULL || d.name[0] == '\0') {
-            fail("entry %d: name empty or not terminated", i);
+            ut_fail("entry %d: name empty or not terminated", i);
             continue;
         }
         for (int k = 0; k < 7; k++)
@@ -2350,19 +2156,19 @@ static void t_readdir(void)
         int fd = open(d.name, O_RDONLY);
         struct stat st;
         if (fd < 0) {
-            fail("open(\"%s\") from readdir failed, errno %d", d.name, errno);
+            ut_fail("open(\"%s\") from readdir failed, errno %d", d.name, errno);
             continue;
         }
         if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != d.size)
-            fail("%s: readdir size %llu, fstat size %ld", d.name, (unsigned long long)d.size,
-                 (long)st.st_size);
+            ut_fail("%s: readdir size %llu, fstat size %ld", d.name, (unsigned long long)d.size,
+                    (long)st.st_size);
         close(fd);
     }
     for (int k = 0; k < 7; k++)
         if (found[k] != 1)
-            fail("\"%s\" listed %d times", must[k], found[k]);
+            ut_fail("\"%s\" listed %d times", must[k], found[k]);
     if (os_readdir(n, &d) != 0 || os_readdir(n + 1000, &d) != 0)
-        fail("readdir past the end does not give 0");
+        ut_fail("readdir past the end does not give 0");
 }
 
 /* ======================================================================
@@ -2373,12 +2179,12 @@ static void t_time(void)
 {
     uint64_t prev = uptime_ns();
     if (prev == 0)
-        fail("uptime is 0");
+        ut_fail("uptime is 0");
     for (int i = 0; i < 2000; i++) {
         uint64_t now = uptime_ns();
         if (now < prev) {
-            fail("uptime went backwards: %llu then %llu (cpu %d)", (unsigned long long)prev,
-                 (unsigned long long)now, getcpu());
+            ut_fail("uptime went backwards: %llu then %llu (cpu %d)", (unsigned long long)prev,
+                    (unsigned long long)now, getcpu());
             break;
         }
         prev = now;
@@ -2388,23 +2194,23 @@ static void t_time(void)
     uint64_t raw_ns = 0;
     long r = raw_syscall(SYS_uptime, (long)&raw_ns, 0, 0, 0, 0);
     if (r != 0 || raw_ns < prev)
-        fail("raw uptime = %ld, %llu ns (earlier reading %llu)", r, (unsigned long long)raw_ns,
-             (unsigned long long)prev);
+        ut_fail("raw uptime = %ld, %llu ns (earlier reading %llu)", r, (unsigned long long)raw_ns,
+                (unsigned long long)prev);
 
     for (int ms = 1; ms <= 50; ms *= 7) {
         uint64_t t0 = uptime_ns();
         int s = sleep_ms((uint64_t)ms);
         uint64_t t1 = uptime_ns();
         if (s != 0)
-            fail("sleep_ms(%d) = %d", ms, s);
+            ut_fail("sleep_ms(%d) = %d", ms, s);
         if (t1 - t0 < (uint64_t)ms * MS)
-            fail("sleep_ms(%d) returned after %llu us", ms, (unsigned long long)((t1 - t0) / 1000));
+            ut_fail("sleep_ms(%d) returned after %llu us", ms, (unsigned long long)((t1 - t0) / 1000));
     }
     uint64_t t0 = uptime_ns();
     sleep_ms(50);
     uint64_t t1 = uptime_ns();
     if (t1 - t0 < 50 * MS)
-        fail("sleep_ms(50) returned after %llu us", (unsigned long long)((t1 - t0) / 1000));
+        ut_fail("sleep_ms(50) returned after %llu us", (unsigned long long)((t1 - t0) / 1000));
 
     struct abi_tms a, b;
     long ra = raw_syscall(SYS_times, (long)&a, 0, 0, 0, 0);
@@ -2413,28 +2219,28 @@ static void t_time(void)
         ;
     long rb = raw_syscall(SYS_times, (long)&b, 0, 0, 0, 0);
     if (ra < 0 || rb < 0)
-        fail("times = %ld, %ld", ra, rb);
+        ut_fail("times = %ld, %ld", ra, rb);
     else {
         if ((uint64_t)ra != a.elapsed || (uint64_t)rb != b.elapsed)
-            fail("times returned %ld/%ld but elapsed %llu/%llu", ra, rb,
-                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+            ut_fail("times returned %ld/%ld but elapsed %llu/%llu", ra, rb,
+                    (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
         if (b.elapsed < a.elapsed + 20)
-            fail("times elapsed %llu then %llu over a sleep of 20 ms",
-                 (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
+            ut_fail("times elapsed %llu then %llu over a sleep of 20 ms",
+                    (unsigned long long)a.elapsed, (unsigned long long)b.elapsed);
         if (b.utime + b.stime < a.utime + a.stime)
-            fail("CPU time went backwards: %llu then %llu", (unsigned long long)(a.utime + a.stime),
-                 (unsigned long long)(b.utime + b.stime));
+            ut_fail("CPU time went backwards: %llu then %llu", (unsigned long long)(a.utime + a.stime),
+                    (unsigned long long)(b.utime + b.stime));
     }
     struct tms tm;
     clock_t c = times(&tm);
     if (c == (clock_t)-1)
-        fail("newlib times() failed, errno %d", errno);
+        ut_fail("newlib times() failed, errno %d", errno);
 
     struct timeval tv;
     if (gettimeofday(&tv, NULL) != 0)
-        fail("gettimeofday failed, errno %d", errno);
+        ut_fail("gettimeofday failed, errno %d", errno);
     else if (tv.tv_sec <= 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
-        fail("gettimeofday: %lld s %ld us", (long long)tv.tv_sec, (long)tv.tv_usec);
+        ut_fail("gettimeofday: %lld s %ld us", (long long)tv.tv_sec, (long)tv.tv_usec);
 }
 
 static void t_sched(void)
@@ -2442,7 +2248,7 @@ static void t_sched(void)
     for (int i = 0; i < 100; i++) {
         int r = sys_yield();
         if (r != 0) {
-            fail("sched_yield = %d", r);
+            ut_fail("sched_yield = %d", r);
             break;
         }
     }
@@ -2450,7 +2256,7 @@ static void t_sched(void)
     for (int i = 0; i < 200; i++) {
         int c = getcpu();
         if (c < 0 || c >= ABI_MAX_CPUS || c >= (int)si.ncpus) {
-            fail("getcpu() = %d with %u CPUs", c, si.ncpus);
+            ut_fail("getcpu() = %d with %u CPUs", c, si.ncpus);
             break;
         }
         if (i % 10 == 0)
@@ -2460,57 +2266,57 @@ static void t_sched(void)
     struct abi_procinfo p;
     int r = setprio(0, 5);
     if (r != 0)
-        fail("setprio(0, 5) = %d errno %d", r, errno);
+        ut_fail("setprio(0, 5) = %d errno %d", r, errno);
     else if (proc_lookup(getpid(), &p) < 0 || p.prio != 5)
-        fail("after setprio(0, 5) procinfo says prio %d", (int)p.prio);
-    int pid = xfork();
+        ut_fail("after setprio(0, 5) procinfo says prio %d", (int)p.prio);
+    int pid = ut_fork();
     if (pid == 0)
         linger();
     if (pid > 0) {
         r = setprio(pid, 2);
         if (r != 0)
-            fail("setprio(child, 2) = %d errno %d", r, errno);
+            ut_fail("setprio(child, 2) = %d errno %d", r, errno);
         else if (proc_lookup(pid, &p) < 0 || p.prio != 2)
-            fail("after setprio(child, 2) procinfo says prio %d", (int)p.prio);
+            ut_fail("after setprio(child, 2) procinfo says prio %d", (int)p.prio);
         kill(pid, SIGKILL);
         int late;
-        reap_within(pid, 20000, &late);
+        ut_reap_within(pid, 20000, &late);
     }
     if (setprio(0, ABI_NPRIO) != -1 || setprio(0, -1) != -1)
-        fail("setprio with priority %d or -1 did not fail", ABI_NPRIO);
+        ut_fail("setprio with priority %d or -1 did not fail", ABI_NPRIO);
     if (setprio(0, 0) != 0)
-        fail("setprio(0, 0) failed, errno %d", errno);
+        ut_fail("setprio(0, 0) failed, errno %d", errno);
 }
 
 static void t_sysinfo(void)
 {
     get_sysinfo();
     if (si.ncpus < 1 || si.ncpus > ABI_MAX_CPUS)
-        fail("ncpus = %u", si.ncpus);
+        ut_fail("ncpus = %u", si.ncpus);
     if (si.page_size != PAGE)
-        fail("page_size = %u", si.page_size);
+        ut_fail("page_size = %u", si.page_size);
     if (si.model[0] == '\0' || memchr(si.model, 0, sizeof si.model) == NULL)
-        fail("model name empty or not terminated");
+        ut_fail("model name empty or not terminated");
     if (si.total_frames == 0 || si.free_frames > si.total_frames)
-        fail("frames: %llu free of %llu", (unsigned long long)si.free_frames,
-             (unsigned long long)si.total_frames);
+        ut_fail("frames: %llu free of %llu", (unsigned long long)si.free_frames,
+                (unsigned long long)si.total_frames);
     if (si.nprocs < 2 || si.nprocs > si.max_procs)
-        fail("nprocs %u, max_procs %u", si.nprocs, si.max_procs);
+        ut_fail("nprocs %u, max_procs %u", si.nprocs, si.max_procs);
     if (si.uptime_ns == 0)
-        fail("uptime_ns = 0");
+        ut_fail("uptime_ns = 0");
     uint64_t ticks = 0;
     for (unsigned i = 0; i < si.ncpus && i < ABI_MAX_CPUS; i++) {
         ticks += si.cpu[i].ticks;
         /* FAILED: stopped by cpufail (a boot that fails one on purpose,
          * docs/organisations.md "When a CPU fails"), and then no longer used */
         if (si.cpu[i].state != ABI_CPU_IDLE && si.cpu[i].state != ABI_CPU_RUNNING && si.cpu[i].state != ABI_CPU_FAILED)
-            fail("cpu %u of %u online has state %u", i, si.ncpus, si.cpu[i].state);
+            ut_fail("cpu %u of %u online has state %u", i, si.ncpus, si.cpu[i].state);
         if (si.cpu[i].idle_ticks > si.cpu[i].ticks)
-            fail("cpu %u: idle ticks %llu > ticks %llu", i,
-                 (unsigned long long)si.cpu[i].idle_ticks, (unsigned long long)si.cpu[i].ticks);
+            ut_fail("cpu %u: idle ticks %llu > ticks %llu", i,
+                    (unsigned long long)si.cpu[i].idle_ticks, (unsigned long long)si.cpu[i].ticks);
     }
     if (ticks == 0)
-        fail("no CPU has taken a timer tick");
+        ut_fail("no CPU has taken a timer tick");
     /* The snapshot is taken on whichever CPU runs the system call, and
      * that CPU shows the caller as its running process. Which CPU that was
      * cannot be asked in the same breath (the process may move between
@@ -2525,28 +2331,28 @@ static void t_sysinfo(void)
         }
     int c = getcpu();
     if (c < 0 || (unsigned)c >= si.ncpus)
-        fail("getcpu() = %d with %u CPUs", c, si.ncpus);
+        ut_fail("getcpu() = %d with %u CPUs", c, si.ncpus);
     if (mine != 1)
-        fail("sysinfo: %d CPUs show me (pid %d) running, expected exactly 1", mine, getpid());
+        ut_fail("sysinfo: %d CPUs show me (pid %d) running, expected exactly 1", mine, getpid());
     else if (where != c)
         printf("usertests:   sysinfo: taken on CPU %d, now on CPU %d (moved in between)\n", where, c);
     /* Each instance's memory: mine is the one that answered, and its
      * total is what the top-level fields say; slices never overlap. */
     if (si.ninstances < 1 || si.ninstances > si.ncpus || si.os_instance >= si.ninstances)
-        fail("sysinfo: %u instances, answered by instance %u, %u CPUs", si.ninstances, si.os_instance, si.ncpus);
+        ut_fail("sysinfo: %u instances, answered by instance %u, %u CPUs", si.ninstances, si.os_instance, si.ncpus);
     else if (si.os[si.os_instance].total_frames != si.total_frames)
-        fail("sysinfo: my instance has %llu frames in os[], %llu in total_frames",
-             (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
+        ut_fail("sysinfo: my instance has %llu frames in os[], %llu in total_frames",
+                (unsigned long long)si.os[si.os_instance].total_frames, (unsigned long long)si.total_frames);
     for (unsigned i = 0; i < si.ninstances && i < ABI_MAX_CPUS; i++) {
         const struct abi_osinfo *o = &si.os[i];
         if (o->mem_start >= o->mem_end || o->free_frames > o->total_frames ||
             o->total_frames > (o->mem_end - o->mem_start) / PAGE)
-            fail("sysinfo: instance %u: memory %llx-%llx, %llu of %llu frames free", i,
-                 (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
-                 (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
+            ut_fail("sysinfo: instance %u: memory %llx-%llx, %llu of %llu frames free", i,
+                    (unsigned long long)o->mem_start, (unsigned long long)o->mem_end,
+                    (unsigned long long)o->free_frames, (unsigned long long)o->total_frames);
         if (i > 0 && o->mem_start < si.os[i - 1].mem_end)
-            fail("sysinfo: instance %u's memory starts at %llx, inside instance %u's (ends %llx)", i,
-                 (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
+            ut_fail("sysinfo: instance %u's memory starts at %llx, inside instance %u's (ends %llx)", i,
+                    (unsigned long long)o->mem_start, i - 1, (unsigned long long)si.os[i - 1].mem_end);
     }
 }
 
@@ -2572,23 +2378,23 @@ static void t_procinfo(void)
             continue;
         me++;
         if (p.state != ABI_P_RUNNING)
-            fail("my state is %u, expected running (%d)", p.state, ABI_P_RUNNING);
+            ut_fail("my state is %u, expected running (%d)", p.state, ABI_P_RUNNING);
         if (p.ppid != getppid())
-            fail("my ppid is %d, getppid() says %d", (int)p.ppid, getppid());
+            ut_fail("my ppid is %d, getppid() says %d", (int)p.ppid, getppid());
         if (memchr(p.name, 0, sizeof p.name) == NULL || strstr(p.name, "usertests") == NULL)
-            fail("my name is \"%.*s\"", (int)sizeof p.name, p.name);
+            ut_fail("my name is \"%.*s\"", (int)sizeof p.name, p.name);
         if (p.prio < 0 || p.prio >= ABI_NPRIO)
-            fail("my prio is %d", (int)p.prio);
+            ut_fail("my prio is %d", (int)p.prio);
         if (p.runtime_ns == 0)
-            fail("my run time is 0 after spinning 50 ms");
+            ut_fail("my run time is 0 after spinning 50 ms");
     }
     if (me != 1)
-        fail("found myself %d times in the process table", me);
+        ut_fail("found myself %d times in the process table", me);
     if (used < 2)
-        fail("only %d processes in the table", used);
+        ut_fail("only %d processes in the table", used);
 
     /* a sleeping child, then a zombie, then gone */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         linger();
     if (pid > 0) {
@@ -2597,18 +2403,18 @@ static void t_procinfo(void)
         while ((s = proc_lookup(pid, &p)) != ABI_P_SLEEPING && uptime_ns() < end)
             sleep_ms(5);
         if (s != ABI_P_SLEEPING)
-            fail("a child in sleep_ms shows state %d, expected sleeping (%d)", s, ABI_P_SLEEPING);
+            ut_fail("a child in sleep_ms shows state %d, expected sleeping (%d)", s, ABI_P_SLEEPING);
         else if (p.ppid != getpid())
-            fail("child's ppid %d, expected %d", (int)p.ppid, getpid());
+            ut_fail("child's ppid %d, expected %d", (int)p.ppid, getpid());
         kill(pid, SIGKILL);
         end = uptime_ns() + 5000 * MS;
         while ((s = proc_lookup(pid, &p)) != ABI_P_ZOMBIE && uptime_ns() < end)
             sleep_ms(5);
         if (s != ABI_P_ZOMBIE)
-            fail("a killed, unreaped child shows state %d, expected zombie (%d)", s, ABI_P_ZOMBIE);
-        reap(pid, "child");
+            ut_fail("a killed, unreaped child shows state %d, expected zombie (%d)", s, ABI_P_ZOMBIE);
+        ut_reap(pid, "child");
         if ((s = proc_lookup(pid, &p)) >= 0)
-            fail("reaped child %d still in the table (state %d)", pid, s);
+            ut_fail("reaped child %d still in the table (state %d)", pid, s);
     }
 }
 
@@ -2640,19 +2446,19 @@ static void t_string_in_fresh_heap(void)
 {
     char *fresh = sbrk(3 * (intptr_t)PAGE);
     if (fresh == (char *)-1) {
-        fail("sbrk(3 pages): errno %d", errno);
+        ut_fail("sbrk(3 pages): errno %d", errno);
         return;
     }
     fresh = (char *)(((uintptr_t)fresh + PAGE - 1) & ~(PAGE - 1)); /* a whole untouched page */
     errno = 0;
     if (open(fresh, O_RDONLY) != -1 || errno != ENOENT)
-        fail("open of an empty path in an untouched heap page: errno %d, expected ENOENT (%d)", errno, ENOENT);
+        ut_fail("open of an empty path in an untouched heap page: errno %d, expected ENOENT (%d)", errno, ENOENT);
     char *name = fresh + 2 * PAGE - 2; /* "zz" at the end of page 2, the NUL in untouched page 3 */
     name[0] = 'z';
     name[1] = 'z';
     errno = 0;
     if (open(name, O_RDONLY) != -1 || errno != ENOENT)
-        fail("open of a name ending in an untouched page: errno %d, expected ENOENT (%d)", errno, ENOENT);
+        ut_fail("open of a name ending in an untouched page: errno %d, expected ENOENT (%d)", errno, ENOENT);
 }
 
 static void t_cow_kernel_writes(void)
@@ -2660,13 +2466,13 @@ static void t_cow_kernel_writes(void)
     static char expect[6000];
     long want = read_numbers(expect, sizeof expect);
     if (want < 200) { /* read at 4000 below must cross a page boundary */
-        fail("numbers.txt: read %ld bytes, expected at least 200", want);
+        ut_fail("numbers.txt: read %ld bytes, expected at least 200", want);
         return;
     }
     memset(cow_data, 'p', sizeof cow_data);
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0) {
@@ -2684,31 +2490,31 @@ static void t_cow_kernel_writes(void)
         w = waitpid(pid, &status, 0);
     while (w < 0 && errno == EINTR);
     if (w != pid)
-        fail("waitpid into a copy-on-write page: %d, errno %d", w, errno);
+        ut_fail("waitpid into a copy-on-write page: %d, errno %d", w, errno);
     else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        fail("child reading into a copy-on-write page: %s (2 = short read, 3 = wrong bytes)",
-             st_str(status));
+        ut_fail("child reading into a copy-on-write page: %s (2 = short read, 3 = wrong bytes)",
+                ut_status_str(status));
     for (size_t i = 0; i < sizeof cow_data; i++) {
         if (cow_data[i] != 'p') {
-            fail("the child's read() changed the parent's byte %zu to 0x%02x", i,
-                 (unsigned char)cow_data[i]);
+            ut_fail("the child's read() changed the parent's byte %zu to 0x%02x", i,
+                    (unsigned char)cow_data[i]);
             break;
         }
     }
     /* heap pages nobody touched yet: the kernel maps them for read() */
     char *heap = sbrk(3 * (intptr_t)PAGE);
     if (heap == (char *)-1) {
-        fail("sbrk(3 pages): errno %d", errno);
+        ut_fail("sbrk(3 pages): errno %d", errno);
         return;
     }
     long n = read_numbers(heap + 10, (size_t)want);
     if (n != want)
-        fail("read() into untouched heap pages: %ld, expected %ld (errno %d)", n, want, errno);
+        ut_fail("read() into untouched heap pages: %ld, expected %ld (errno %d)", n, want, errno);
     else if (memcmp(heap + 10, expect, (size_t)want) != 0)
-        fail("read() into untouched heap pages: wrong bytes");
+        ut_fail("read() into untouched heap pages: wrong bytes");
     for (int i = 0; i < 10; i++)
         if (heap[i] != 0)
-            fail("heap byte %d before the read is 0x%02x, expected 0", i, (unsigned char)heap[i]);
+            ut_fail("heap byte %d before the read is 0x%02x, expected 0", i, (unsigned char)heap[i]);
     sbrk(-3 * (intptr_t)PAGE);
 }
 
@@ -2728,83 +2534,83 @@ __attribute__((noinline)) static int deep_stack(int depth, int max)
 
 static void t_stack_grows(void)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0)
         _exit(deep_stack(0, 255) == 256 ? 0 : 1); /* 256 levels: 1 MiB */
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
-    int st = reap(pid, "recursing child");
+    int st = ut_reap(pid, "recursing child");
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)
-        fail("1 MiB of recursion: a stack frame changed");
+        ut_fail("1 MiB of recursion: a stack frame changed");
     else
-        expect_exit(st, 0, "1 MiB of recursion on the stack");
+        ut_expect_exit(st, 0, "1 MiB of recursion on the stack");
 }
 
 /* Recursion without end: past USER_STACK_MAX (8 MiB) it is a SIGSEGV, the
  * memory comes back and this process goes on. */
 static void t_stack_limit(void)
 {
-    uint64_t before = free_frames_settled(free_frames());
-    int pid = xfork();
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
+    int pid = ut_fork();
     if (pid == 0) {
         deep_stack(0, 1 << 30);
         _exit(5);
     }
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
-    expect_signal(reap(pid, "endlessly recursing child"), SIGSEGV, "recursion past the stack limit");
-    uint64_t after = free_frames_settled(before);
+    ut_expect_signal(ut_reap(pid, "endlessly recursing child"), SIGSEGV, "recursion past the stack limit");
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before, %llu after the child overflowed its stack",
-             (unsigned long long)before, (unsigned long long)after);
+        ut_fail("free frames %llu before, %llu after the child overflowed its stack",
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* sbrk(huge) fails at once and takes nothing; heap grown, touched and given
  * back returns every frame, page tables included. */
 static void t_sbrk_huge(void)
 {
-    uint64_t before = free_frames_settled(free_frames());
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
     char *b0 = brk_now();
     static const intptr_t huge[] = { (intptr_t)0x400000000000, (intptr_t)1 << 45 };
     for (unsigned i = 0; i < sizeof huge / sizeof huge[0]; i++) {
         errno = 0;
         void *r = sbrk(huge[i]);
         if (r != (void *)-1 || errno != ENOMEM)
-            fail("sbrk(0x%lx) = %p errno %d, expected ENOMEM", (unsigned long)huge[i], r, errno);
+            ut_fail("sbrk(0x%lx) = %p errno %d, expected ENOMEM", (unsigned long)huge[i], r, errno);
     }
     /* more than the free memory, though inside the address space */
-    intptr_t more = (intptr_t)(free_frames() + 16) * (intptr_t)PAGE;
+    intptr_t more = (intptr_t)(ut_free_frames() + 16) * (intptr_t)PAGE;
     errno = 0;
     void *r = sbrk(more);
     if (r != (void *)-1 || errno != ENOMEM)
-        fail("sbrk(%ld), more than the free memory: %p errno %d, expected ENOMEM", (long)more, r, errno);
+        ut_fail("sbrk(%ld), more than the free memory: %p errno %d, expected ENOMEM", (long)more, r, errno);
     if (brk_now() != b0)
-        fail("failed sbrk calls moved the break from %p to %p", (void *)b0, (void *)brk_now());
-    uint64_t after = free_frames_settled(before);
+        ut_fail("failed sbrk calls moved the break from %p to %p", (void *)b0, (void *)brk_now());
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before, %llu after the failed sbrk calls", (unsigned long long)before,
-             (unsigned long long)after);
+        ut_fail("free frames %llu before, %llu after the failed sbrk calls", (unsigned long long)before,
+                (unsigned long long)after);
 
     const intptr_t grow = 12 << 20; /* several page tables' worth */
     char *p = sbrk(grow);
     if (p == (char *)-1) {
-        fail("sbrk(12 MiB): errno %d", errno);
+        ut_fail("sbrk(12 MiB): errno %d", errno);
         return;
     }
     for (intptr_t off = 0; off < grow; off += (intptr_t)PAGE)
         p[off] = 1;
-    if (free_frames() + 3072 > before)
-        fail("12 MiB touched, yet only %lld frames fewer are free",
-             (long long)(before - free_frames()));
+    if (ut_free_frames() + 3072 > before)
+        ut_fail("12 MiB touched, yet only %lld frames fewer are free",
+                (long long)(before - ut_free_frames()));
     sbrk(-grow);
-    after = free_frames_settled(before);
+    after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before, %llu after growing, touching and shrinking the heap",
-             (unsigned long long)before, (unsigned long long)after);
+        ut_fail("free frames %llu before, %llu after growing, touching and shrinking the heap",
+                (unsigned long long)before, (unsigned long long)after);
 }
 
 /* Let the kernel map (or copy) the pages of [p, p + pages) all in one
@@ -2829,7 +2635,7 @@ static int cow_victim(char *heap, intptr_t pages, int faults)
     fflush(stdout);
     int g = fork();
     if (g == 0) {
-        intptr_t n = faults ? (intptr_t)free_frames() - 1500 : pages;
+        intptr_t n = faults ? (intptr_t)ut_free_frames() - 1500 : pages;
         prepare_by_read(heap, n < 0 ? 0 : n < pages ? n : pages);
         for (intptr_t i = 0; i < pages; i++)
             heap[i * (intptr_t)PAGE] = 2; /* each a copy, until none can be had */
@@ -2852,10 +2658,10 @@ static int cow_victim(char *heap, intptr_t pages, int faults)
  * (SIGKILL, with a line on the console), and everything comes back. */
 static void t_oom_kills_faulting_process(void)
 {
-    uint64_t before = free_frames_settled(free_frames());
-    int pid = xfork();
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
+    int pid = ut_fork();
     if (pid == 0) {
-        intptr_t free_now = (intptr_t)free_frames();
+        intptr_t free_now = (intptr_t)ut_free_frames();
         intptr_t pages = free_now - free_now / 512 - 300; /* room for its page tables */
         char *heap = sbrk(pages * (intptr_t)PAGE);
         if (heap == (char *)-1)
@@ -2865,24 +2671,24 @@ static void t_oom_kills_faulting_process(void)
         _exit(3);
     }
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
-    int st = reap(pid, "child exhausting memory with heap and stack");
+    int st = ut_reap(pid, "child exhausting memory with heap and stack");
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2)
-        fail("sbrk of all but 300 free frames failed");
+        ut_fail("sbrk of all but 300 free frames failed");
     else
-        expect_signal(st, SIGKILL, "first touch with no memory left");
-    uint64_t after = free_frames_settled(before);
+        ut_expect_signal(st, SIGKILL, "first touch with no memory left");
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames %llu before, %llu after the first-touch victim", (unsigned long long)before,
-             (unsigned long long)after);
+        ut_fail("free frames %llu before, %llu after the first-touch victim", (unsigned long long)before,
+                (unsigned long long)after);
 
     for (int faults = 1; faults >= 0; faults--) {
         const char *how = faults ? "a copy-on-write fault" : "read() into copy-on-write pages";
-        pid = xfork();
+        pid = ut_fork();
         if (pid == 0) {
-            intptr_t pages = (intptr_t)free_frames() * 3 / 5;
+            intptr_t pages = (intptr_t)ut_free_frames() * 3 / 5;
             char *heap = sbrk(pages * (intptr_t)PAGE);
             if (heap == (char *)-1)
                 _exit(2);
@@ -2892,10 +2698,10 @@ static void t_oom_kills_faulting_process(void)
             _exit(cow_victim(heap, pages, faults));
         }
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
-        st = reap(pid, "parent of the copy-on-write victim");
+        st = ut_reap(pid, "parent of the copy-on-write victim");
         if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0) {
             static const char *why[] = { "sbrk of 3/5 of the free frames failed",
                                          "the child writing the shared heap was not killed",
@@ -2904,26 +2710,20 @@ static void t_oom_kills_faulting_process(void)
                                          "the child writing the shared heap exited normally",
                                          "the child writing the shared heap died of another signal" };
             int c = WEXITSTATUS(st);
-            fail("out of memory in %s: %s (exit %d)", how, c >= 2 && c <= 8 ? why[c - 2] : "?", c);
+            ut_fail("out of memory in %s: %s (exit %d)", how, c >= 2 && c <= 8 ? why[c - 2] : "?", c);
         } else {
-            expect_exit(st, 0, "parent of the copy-on-write victim");
+            ut_expect_exit(st, 0, "parent of the copy-on-write victim");
         }
-        after = free_frames_settled(before);
+        after = ut_free_frames_settled(before);
         if (after != before)
-            fail("free frames %llu before, %llu after the victim of %s", (unsigned long long)before,
-                 (unsigned long long)after, how);
+            ut_fail("free frames %llu before, %llu after the victim of %s", (unsigned long long)before,
+                    (unsigned long long)after, how);
     }
 }
 
 /* ======================================================================
  * The runner
  * ====================================================================== */
-
-struct test {
-    const char *name;
-    void (*fn)(void);
-    int limit_s; /* watchdog */
-};
 
 /* ======================================================================
  * The paths between user mode and the kernel: argument widths, offsets
@@ -2993,15 +2793,15 @@ static void t_abi_int_width(void)
                 b[k] = (long)((uint64_t)a[k] ^ int_flips[f]);
                 long r = call_args(w->nr, b);
                 if (r != -EINVAL)
-                    fail("%s with argument %zu = 0x%llx: %ld, expected -EINVAL (%d)", w->name, k + 1,
-                         (unsigned long long)b[k], r, -EINVAL);
+                    ut_fail("%s with argument %zu = 0x%llx: %ld, expected -EINVAL (%d)", w->name, k + 1,
+                            (unsigned long long)b[k], r, -EINVAL);
             }
         }
         if (w->check) {
             long r = call_args(w->nr, a);
             if (w->check == 1 ? r != w->want : r < 0)
-                fail("%s with valid (sign-extended) arguments and junk in unused registers: %ld, "
-                     "expected %s%ld", w->name, r, w->check == 1 ? "" : ">= ", w->want);
+                ut_fail("%s with valid (sign-extended) arguments and junk in unused registers: %ld, "
+                        "expected %s%ld", w->name, r, w->check == 1 ? "" : ">= ", w->want);
         }
     }
 
@@ -3010,13 +2810,13 @@ static void t_abi_int_width(void)
     long pid = getpid();
     long r;
     if ((r = raw_syscall(SYS_getpid, JUNK, JUNK, JUNK, JUNK, JUNK)) != pid)
-        fail("getpid with junk in every register: %ld, expected %ld", r, pid);
+        ut_fail("getpid with junk in every register: %ld, expected %ld", r, pid);
     if ((r = raw_syscall(SYS_getppid, JUNK, JUNK, JUNK, JUNK, JUNK)) != getppid())
-        fail("getppid with junk in every register: %ld", r);
+        ut_fail("getppid with junk in every register: %ld", r);
     if ((r = raw_syscall(SYS_getcpu, JUNK, JUNK, JUNK, JUNK, JUNK)) < 0 || r >= (long)si.ncpus)
-        fail("getcpu with junk in every register: %ld", r);
+        ut_fail("getcpu with junk in every register: %ld", r);
     if ((r = raw_syscall(SYS_sched_yield, JUNK, JUNK, JUNK, JUNK, JUNK)) != 0)
-        fail("sched_yield with junk in every register: %ld", r);
+        ut_fail("sched_yield with junk in every register: %ld", r);
     static uint64_t ns;
     static struct abi_tms tms;
     static struct abi_timeval tv;
@@ -3030,45 +2830,45 @@ static void t_abi_int_width(void)
         for (int bit = 32; bit < 64; bit += 31) {
             long p = (long)((uint64_t)(uintptr_t)ptr_calls[i].p | (1ull << bit));
             if ((r = raw_syscall(ptr_calls[i].nr, p, JUNK, JUNK, JUNK, JUNK)) != -EFAULT)
-                fail("%s(0x%lx): %ld, expected -EFAULT", ptr_calls[i].name, p, r);
+                ut_fail("%s(0x%lx): %ld, expected -EFAULT", ptr_calls[i].name, p, r);
         }
         if ((r = raw_syscall(ptr_calls[i].nr, (long)ptr_calls[i].p, JUNK, JUNK, JUNK, JUNK)) < 0)
-            fail("%s(good pointer) with junk in the unused registers: %ld", ptr_calls[i].name, r);
+            ut_fail("%s(good pointer) with junk in the unused registers: %ld", ptr_calls[i].name, r);
     }
     long path = (long)((uint64_t)(uintptr_t)"ut_args" | (1ull << 32));
     if ((r = raw_syscall(SYS_execve, path, 0, 0, JUNK, JUNK)) != -EFAULT)
-        fail("execve(\"ut_args\" | 1 << 32): %ld, expected -EFAULT", r);
+        ut_fail("execve(\"ut_args\" | 1 << 32): %ld, expected -EFAULT", r);
     if ((r = raw_syscall(SYS_sbrk, (long)1 << 62, JUNK, 0, 0, 0)) != -ENOMEM)
-        fail("sbrk(1 << 62): %ld, expected -ENOMEM", r);
+        ut_fail("sbrk(1 << 62): %ld, expected -ENOMEM", r);
     if ((r = raw_syscall(SYS_sbrk, LONG_MIN, JUNK, 0, 0, 0)) != -ENOMEM)
-        fail("sbrk(LONG_MIN): %ld, expected -ENOMEM", r);
+        ut_fail("sbrk(LONG_MIN): %ld, expected -ENOMEM", r);
 
     /* The call number is all of rax. */
     if ((r = raw_syscall((long)((1ull << 32) | SYS_getpid), 0, 0, 0, 0, 0)) != -ENOSYS)
-        fail("call number 0x100000000 + SYS_getpid: %ld, expected -ENOSYS", r);
+        ut_fail("call number 0x100000000 + SYS_getpid: %ld, expected -ENOSYS", r);
     if ((r = raw_syscall(-1, 0, 0, 0, 0, 0)) != -ENOSYS)
-        fail("call number -1: %ld, expected -ENOSYS", r);
+        ut_fail("call number -1: %ld, expected -ENOSYS", r);
     if ((r = raw_syscall(SYS_COUNT, 0, 0, 0, 0, 0)) != -ENOSYS)
-        fail("call number SYS_COUNT: %ld, expected -ENOSYS", r);
+        ut_fail("call number SYS_COUNT: %ld, expected -ENOSYS", r);
 }
 
 /* sleep_ms(UINT64_MAX): ms * 10^6 must not wrap around into a sleep that
  * is over at once. The child should still be asleep when it is killed. */
 static void t_sleep_huge(void)
 {
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         return;
     }
     if (pid == 0)
         _exit((int)raw_syscall(SYS_sleep, -1, 0, 0, 0, 0) == 0 ? 3 : 4);
     int late;
-    int st = reap_within(pid, 500, &late);
+    int st = ut_reap_within(pid, 500, &late);
     if (st != -1 && !late)
-        fail("sleep_ms(UINT64_MAX) returned within 500 ms: child %s (3: it returned 0)", st_str(st));
+        ut_fail("sleep_ms(UINT64_MAX) returned within 500 ms: child %s (3: it returned 0)", ut_status_str(st));
     else
-        expect_signal(st, SIGKILL, "sleep_ms(UINT64_MAX), killed");
+        ut_expect_signal(st, SIGKILL, "sleep_ms(UINT64_MAX), killed");
 }
 
 /* lseek offsets near INT64_MAX: base + offset must not wrap around. */
@@ -3076,30 +2876,30 @@ static void t_lseek_overflow(void)
 {
     int fd = open("numbers.txt", O_RDONLY);
     if (fd < 0) {
-        fail("open numbers.txt: errno %d", errno);
+        ut_fail("open numbers.txt: errno %d", errno);
         return;
     }
     long r;
     if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_SET, 0, 0)) != LONG_MAX)
-        fail("lseek(fd, INT64_MAX, SEEK_SET): %ld, expected INT64_MAX", r);
+        ut_fail("lseek(fd, INT64_MAX, SEEK_SET): %ld, expected INT64_MAX", r);
     if ((r = raw_syscall(SYS_lseek, fd, 1, SEEK_CUR, 0, 0)) != -EINVAL)
-        fail("lseek(fd, 1, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
+        ut_fail("lseek(fd, 1, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_CUR, 0, 0)) != -EINVAL)
-        fail("lseek(fd, INT64_MAX, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
+        ut_fail("lseek(fd, INT64_MAX, SEEK_CUR) at INT64_MAX: %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_lseek, fd, 0, SEEK_CUR, 0, 0)) != LONG_MAX)
-        fail("the failed seeks moved the offset: now %ld, expected INT64_MAX", r);
+        ut_fail("the failed seeks moved the offset: now %ld, expected INT64_MAX", r);
     char c;
     if ((r = raw_syscall(SYS_read, fd, (long)&c, 1, 0, 0)) != 0)
-        fail("read at offset INT64_MAX: %ld, expected 0 (end of file)", r);
+        ut_fail("read at offset INT64_MAX: %ld, expected 0 (end of file)", r);
     if ((r = raw_syscall(SYS_lseek, fd, LONG_MAX, SEEK_END, 0, 0)) != -EINVAL)
-        fail("lseek(fd, INT64_MAX, SEEK_END): %ld, expected -EINVAL", r);
+        ut_fail("lseek(fd, INT64_MAX, SEEK_END): %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_lseek, fd, LONG_MIN, SEEK_END, 0, 0)) != -EINVAL)
-        fail("lseek(fd, INT64_MIN, SEEK_END): %ld, expected -EINVAL", r);
+        ut_fail("lseek(fd, INT64_MIN, SEEK_END): %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_lseek, fd, LONG_MIN, SEEK_CUR, 0, 0)) != -EINVAL)
-        fail("lseek(fd, INT64_MIN, SEEK_CUR): %ld, expected -EINVAL", r);
+        ut_fail("lseek(fd, INT64_MIN, SEEK_CUR): %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_lseek, fd, 0, SEEK_SET, 0, 0)) != 0 ||
         (r = raw_syscall(SYS_read, fd, (long)&c, 1, 0, 0)) != 1)
-        fail("after the seeks, seek to 0 and read 1 byte: %ld", r);
+        ut_fail("after the seeks, seek to 0 and read 1 byte: %ld", r);
     close(fd);
 }
 
@@ -3208,15 +3008,15 @@ static void t_rflags_entry(void)
         uint64_t set = c->set, after = 0;
         long r = syscall_with_flags(set, SYS_getpid, &after);
         if (r != pid)
-            fail("%s set, getpid: %ld, expected %ld", c->name, r, pid);
+            ut_fail("%s set, getpid: %ld, expected %ld", c->name, r, pid);
         uint64_t kept = set & (UF_AC | UF_DF | UF_ID | UF_CF);
         if ((after & kept) != kept)
-            fail("%s set, after syscall RFLAGS 0x%llx: lost 0x%llx", c->name, (unsigned long long)after,
-                 (unsigned long long)(kept & ~after));
+            ut_fail("%s set, after syscall RFLAGS 0x%llx: lost 0x%llx", c->name, (unsigned long long)after,
+                    (unsigned long long)(kept & ~after));
         if (after & (UF_NT | UF_IOPL))
-            fail("%s set, after syscall RFLAGS 0x%llx: NT or IOPL set", c->name, (unsigned long long)after);
+            ut_fail("%s set, after syscall RFLAGS 0x%llx: NT or IOPL set", c->name, (unsigned long long)after);
         if (!(after & UF_IF))
-            fail("%s set, after syscall RFLAGS 0x%llx: IF clear", c->name, (unsigned long long)after);
+            ut_fail("%s set, after syscall RFLAGS 0x%llx: IF clear", c->name, (unsigned long long)after);
 
         /* Timer interrupts from user mode with the flags set: spin for at
          * least 100 ms of uptime (several ticks) in short stretches. */
@@ -3224,8 +3024,8 @@ static void t_rflags_entry(void)
         do {
             after = spin_with_flags(set, 200000);
             if ((after & kept) != kept || !(after & UF_IF) || (after & UF_IOPL))
-                fail("%s set, after a spin RFLAGS 0x%llx", c->name, (unsigned long long)after);
-        } while (uptime_ns() < end && !cur_failed);
+                ut_fail("%s set, after a spin RFLAGS 0x%llx", c->name, (unsigned long long)after);
+        } while (uptime_ns() < end && !ut_failures());
     }
 
     /* Faults with the flags set end only the faulting child. */
@@ -3239,14 +3039,14 @@ static void t_rflags_entry(void)
         for (unsigned f = 0; f < sizeof faults / sizeof faults[0]; f++) {
             char what[64];
             snprintf(what, sizeof what, "%s set, then %s", flag_cases[i].name, faults[f].name);
-            int child = xfork();
+            int child = ut_fork();
             if (child < 0) {
-                fail("fork: errno %d", errno);
+                ut_fail("fork: errno %d", errno);
                 return;
             }
             if (child == 0)
                 fault_with_flags(flag_cases[i].set, faults[f].what);
-            expect_signal(reap(child, what), faults[f].sig, what);
+            ut_expect_signal(ut_reap(child, what), faults[f].sig, what);
         }
 
     /* TF: the single-step trap comes in user mode, after the first
@@ -3258,14 +3058,14 @@ static void t_rflags_entry(void)
         { FF_INT3, "TF set, then int3" },
     };
     for (unsigned i = 0; i < sizeof tf_cases / sizeof tf_cases[0]; i++) {
-        int child = xfork();
+        int child = ut_fork();
         if (child < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (child == 0)
             fault_with_flags(UF_TF | UF_AC | UF_NT, tf_cases[i].what);
-        expect_signal(reap(child, tf_cases[i].name), SIGSEGV, tf_cases[i].name);
+        ut_expect_signal(ut_reap(child, tf_cases[i].name), SIGSEGV, tf_cases[i].name);
     }
     check_still_fine("faults with user RFLAGS set");
 }
@@ -3375,45 +3175,45 @@ static void t_affinity(void)
         if (!may_pin_to(&si, cpu)) {
             long r = raw_syscall(SYS_setaffinity, 0, cpu, 0, 0, 0);
             if (r != -EINVAL)
-                fail("setaffinity(0, %d), a CPU that runs no user processes of this instance: %ld, expected -EINVAL",
-                     cpu, r);
+                ut_fail("setaffinity(0, %d), a CPU that runs no user processes of this instance: %ld, expected -EINVAL",
+                        cpu, r);
             continue;
         }
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             return;
         }
         if (pid == 0)
             pinned_child(cpu, parent);
         char what[48];
         snprintf(what, sizeof what, "child pinned to CPU %d", cpu);
-        expect_exit(reap(pid, what), pid & 0x7f, what);
+        ut_expect_exit(ut_reap(pid, what), pid & 0x7f, what);
     }
     /* errors */
     long r;
     if ((r = raw_syscall(SYS_setaffinity, 0, n, 0, 0, 0)) != -EINVAL)
-        fail("setaffinity(0, %d) (no such CPU) = %ld, expected -EINVAL", n, r);
+        ut_fail("setaffinity(0, %d) (no such CPU) = %ld, expected -EINVAL", n, r);
     if ((r = raw_syscall(SYS_setaffinity, 0, -2, 0, 0, 0)) != -EINVAL)
-        fail("setaffinity(0, -2) = %ld, expected -EINVAL", r);
+        ut_fail("setaffinity(0, -2) = %ld, expected -EINVAL", r);
     if ((r = raw_syscall(SYS_setaffinity, 0, 0x100000000L, 0, 0, 0)) != -EINVAL)
-        fail("setaffinity(0, 1 << 32) = %ld, expected -EINVAL (an int argument)", r);
+        ut_fail("setaffinity(0, 1 << 32) = %ld, expected -EINVAL (an int argument)", r);
     int last = last_pinnable(&si);
     if ((r = raw_syscall(SYS_setaffinity, 999999, last, 0, 0, 0)) != -ESRCH)
-        fail("setaffinity(999999, %d) = %ld, expected -ESRCH", last, r);
+        ut_fail("setaffinity(999999, %d) = %ld, expected -ESRCH", last, r);
     if ((r = raw_syscall(SYS_setaffinity, 1, last, 0, 0, 0)) != 0)
-        fail("setaffinity(1, %d) (init) = %ld", last, r);
+        ut_fail("setaffinity(1, %d) (init) = %ld", last, r);
     raw_syscall(SYS_setaffinity, 1, -1, 0, 0, 0); /* init: back to anywhere */
     /* pin another process: a sleeping child moves when it wakes */
-    int pid = xfork();
+    int pid = ut_fork();
     if (pid == 0) {
         sleep_ms(100);
         _exit(getcpu());
     }
     if (pid > 0) {
         if (setaffinity(pid, last) != 0)
-            fail("setaffinity(child %d, %d): errno %d", pid, last, errno);
-        expect_exit(reap(pid, "child pinned by its parent"), last, "the CPU the pinned child ran on");
+            ut_fail("setaffinity(child %d, %d): errno %d", pid, last, errno);
+        ut_expect_exit(ut_reap(pid, "child pinned by its parent"), last, "the CPU the pinned child ran on");
     }
     /* pin a busy child over and over while it runs, waits on the ready
      * list or sits in a CPU's slot: it must never run its code on a CPU
@@ -3428,7 +3228,7 @@ static void t_affinity(void)
             forbidden |= 1u << cpu;
     int busy[3];
     for (int i = 0; i < 3; i++) {
-        busy[i] = xfork();
+        busy[i] = ut_fork();
         if (busy[i] == 0) {
             int bad = 0;
             for (int i = 0; i < 10000; i++) { /* only getcpu(): it is the first call after any move */
@@ -3442,15 +3242,15 @@ static void t_affinity(void)
     for (int k = 0; k < 100; k++) {
         int who = busy[k % 3];
         if (who > 0 && setaffinity(who, k % 4 == 3 ? -1 : user_cpus[k % nu]) != 0 && errno != ESRCH)
-            fail("setaffinity(busy child %d): errno %d", who, errno);
+            ut_fail("setaffinity(busy child %d): errno %d", who, errno);
         sleep_ms(2);
     }
     for (int i = 0; i < 3; i++)
         if (busy[i] > 0)
-            expect_exit(reap(busy[i], "busy child pinned while it ran"), 0,
-                        "busy child (1: its code ran on a CPU that runs no user processes)");
+            ut_expect_exit(ut_reap(busy[i], "busy child pinned while it ran"), 0,
+                           "busy child (1: its code ran on a CPU that runs no user processes)");
     if (setaffinity(0, -1) != 0)
-        fail("setaffinity(0, -1): errno %d", errno);
+        ut_fail("setaffinity(0, -1): errno %d", errno);
 }
 
 /* Where system-call handlers run. A process pinned to each CPU in turn
@@ -3463,7 +3263,7 @@ static void t_handlers_where(void)
 {
     static struct abi_sysinfo before;
     if (sysinfo(&before) != 0) {
-        fail("sysinfo: errno %d", errno);
+        ut_fail("sysinfo: errno %d", errno);
         return;
     }
     int n = (int)before.ncpus, offloaded = 0, user_cpus = 0;
@@ -3471,7 +3271,7 @@ static void t_handlers_where(void)
         if (!may_pin_to(&before, cpu))
             continue; /* leader_runs_user=0, or another instance (private) */
         user_cpus++;
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             if (setaffinity(0, cpu) != 0)
                 _exit(1);
@@ -3480,7 +3280,7 @@ static void t_handlers_where(void)
                     _exit(2);
             _exit(getcpu() == cpu ? 0 : 3);
         }
-        expect_exit(reap(pid, "pinned caller"), 0, "pinned caller");
+        ut_expect_exit(ut_reap(pid, "pinned caller"), 0, "pinned caller");
         offloaded += runs_kernel(&before, cpu) ? 0 : CALLS;
     }
     get_sysinfo();
@@ -3497,18 +3297,18 @@ static void t_handlers_where(void)
         }
         outsiders++;
         if (si.cpu[cpu].handlers != 0 || si.cpu[cpu].table_locks != 0)
-            fail("CPU %d (%.12s) does not run kernel code, but ran %llu handlers and took %llu table locks", cpu,
-                 si.cpu[cpu].role, (unsigned long long)si.cpu[cpu].handlers,
-                 (unsigned long long)si.cpu[cpu].table_locks);
+            ut_fail("CPU %d (%.12s) does not run kernel code, but ran %llu handlers and took %llu table locks", cpu,
+                    si.cpu[cpu].role, (unsigned long long)si.cpu[cpu].handlers,
+                    (unsigned long long)si.cpu[cpu].table_locks);
         if (si.cpu[cpu].syscalls == before.cpu[cpu].syscalls)
-            fail("CPU %d: no system call started there, though a process pinned to it made %d", cpu, CALLS);
+            ut_fail("CPU %d: no system call started there, though a process pinned to it made %d", cpu, CALLS);
     }
     if (by_kernel_cpus < (unsigned long long)user_cpus * CALLS)
-        fail("the CPUs that run kernel code ran %llu handlers, expected at least %d", by_kernel_cpus,
-             user_cpus * CALLS);
+        ut_fail("the CPUs that run kernel code ran %llu handlers, expected at least %d", by_kernel_cpus,
+                user_cpus * CALLS);
     if (strncmp(si.model, "leader", sizeof si.model) == 0 && live > 1 && outsiders != live - 1)
-        fail("leader: %d CPUs keep out of the kernel, expected every live follower (%d)", outsiders, live - 1);
-    note("%d of %d CPUs stay out of the kernel; %d calls were run for them elsewhere", outsiders, n, offloaded);
+        ut_fail("leader: %d CPUs keep out of the kernel, expected every live follower (%d)", outsiders, live - 1);
+    ut_note("%d of %d CPUs stay out of the kernel; %d calls were run for them elsewhere", outsiders, n, offloaded);
 }
 
 /* Every CPU's processes call the kernel at once; under `leader` every one
@@ -3521,7 +3321,7 @@ static void t_request_flood(void)
 {
     static struct abi_sysinfo before;
     if (sysinfo(&before) != 0) {
-        fail("sysinfo: errno %d", errno);
+        ut_fail("sysinfo: errno %d", errno);
         return;
     }
     int n = (int)before.ncpus, pids[FLOOD_PER_CPU * ABI_MAX_CPUS], np = 0, user_cpu[ABI_MAX_CPUS], nuser = 0;
@@ -3530,7 +3330,7 @@ static void t_request_flood(void)
             user_cpu[nuser++] = cpu;
     uint64_t start = uptime_ns() + 200 * MS;
     for (int i = 0; i < nuser * FLOOD_PER_CPU; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             if (setaffinity(0, user_cpu[i % nuser]) != 0)
                 _exit(1);
@@ -3543,13 +3343,13 @@ static void t_request_flood(void)
             _exit(0);
         }
         if (pid < 0) {
-            fail("fork: errno %d", errno);
+            ut_fail("fork: errno %d", errno);
             break;
         }
         pids[np++] = pid;
     }
     for (int i = 0; i < np; i++)
-        expect_exit(reap(pids[i], "flooding caller"), 0, "flooding caller");
+        ut_expect_exit(ut_reap(pids[i], "flooding caller"), 0, "flooding caller");
     get_sysinfo();
     unsigned long long forwarded = 0;
     int followers = 0;
@@ -3559,14 +3359,14 @@ static void t_request_flood(void)
             continue; /* not a follower, or a failed one (cpufail) */
         followers++;
         if (f != t)
-            fail("CPU %d forwarded %lld requests but the leader took %lld", cpu, f, t);
+            ut_fail("CPU %d forwarded %lld requests but the leader took %lld", cpu, f, t);
         forwarded += (unsigned long long)(f - model_stat(&before, "forwarded", cpu));
     }
     unsigned long long want = (unsigned long long)followers * FLOOD_PER_CPU * FLOOD_CALLS;
     if (forwarded < want)
-        fail("%llu requests forwarded, expected at least %llu", forwarded, want);
-    note("%d processes x %d calls; %llu requests forwarded by %d followers, queue max %lld", np, FLOOD_CALLS,
-         forwarded, followers, model_stat(&si, "queue_max", -1));
+        ut_fail("%llu requests forwarded, expected at least %llu", forwarded, want);
+    ut_note("%d processes x %d calls; %llu requests forwarded by %d followers, queue max %lld", np, FLOOD_CALLS,
+            forwarded, followers, model_stat(&si, "queue_max", -1));
 }
 
 static inline uint64_t rdtsc(void)
@@ -3601,7 +3401,7 @@ static void t_no_idle_while_waiting(void)
     sleep_ms(100);
     uint64_t per_s = (rdtsc() - t0) * 10;
     for (int i = 0; i < nproc; i++) {
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0) {
             uint64_t end = rdtsc() + per_s;
             while (rdtsc() < end)
@@ -3612,7 +3412,7 @@ static void t_no_idle_while_waiting(void)
     }
     for (int i = 0; i < nproc; i++)
         if (pids[i] > 0)
-            expect_exit(reap(pids[i], "spinner"), 0, "spinner");
+            ut_expect_exit(ut_reap(pids[i], "spinner"), 0, "spinner");
     get_sysinfo();
     for (int cpu = 0; cpu < (int)si.ncpus; cpu++) {
         long long v = model_stat(&si, "idle_while_waiting", cpu);
@@ -3620,10 +3420,10 @@ static void t_no_idle_while_waiting(void)
             after += v;
     }
     if (counted && after != before)
-        fail("%lld times the organisation left a CPU idle while %d spinners waited for %d CPUs", after - before, nproc,
-             n);
+        ut_fail("%lld times the organisation left a CPU idle while %d spinners waited for %d CPUs", after - before, nproc,
+                n);
     if (!counted)
-        note("the %.16s organisation keeps no idle-while-waiting count", si.model);
+        ut_note("the %.16s organisation keeps no idle-while-waiting count", si.model);
 }
 
 /* ---- kernel code in parallel, the balancer, stress ---- */
@@ -3646,12 +3446,12 @@ static void t_parallel_kernel(void)
     else if (strncmp(si.model, "bkl", sizeof si.model) == 0)
         expect = 1;
     if (si.ncpus < 2 || expect == 0) {
-        note("skipped: needs 2 CPUs and model bkl or fine (%u CPUs, %.16s)", (unsigned)si.ncpus, si.model);
+        ut_note("skipped: needs 2 CPUs and model bkl or fine (%u CPUs, %.16s)", (unsigned)si.ncpus, si.model);
         return;
     }
     if (setaffinity(0, 0) != 0)
-        fail("setaffinity(0, 0): errno %d", errno);
-    int pid = xfork();
+        ut_fail("setaffinity(0, 0): errno %d", errno);
+    int pid = ut_fork();
     if (pid == 0) { /* moved to CPU 1 by the parent; there before it enters the kernel */
         for (int i = 0; i < 1000 && getcpu() != 1; i++)
             sys_yield();
@@ -3660,7 +3460,7 @@ static void t_parallel_kernel(void)
         _exit((int)test_rendezvous(2000));
     }
     if (pid < 0) {
-        fail("fork: errno %d", errno);
+        ut_fail("fork: errno %d", errno);
         setaffinity(0, -1);
         return;
     }
@@ -3668,18 +3468,18 @@ static void t_parallel_kernel(void)
      * rendezvous there (a system call is not preempted), so it goes to
      * CPU 1 before this one enters the kernel to wait. */
     if (setaffinity(pid, 1) != 0)
-        fail("setaffinity(child, 1): errno %d", errno);
+        ut_fail("setaffinity(child, 1): errno %d", errno);
     int cpu = getcpu();
     long mine = test_rendezvous(2000);
-    int st = reap(pid, "rendezvous child");
+    int st = ut_reap(pid, "rendezvous child");
     setaffinity(0, -1);
     if (cpu != 0)
-        fail("the parent ran on CPU %d, not 0", cpu);
+        ut_fail("the parent ran on CPU %d, not 0", cpu);
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 90)
-        fail("the child could not move to CPU 1");
+        ut_fail("the child could not move to CPU 1");
     else if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != expect || mine != expect)
-        fail("under %.16s: %ld and %s inside the kernel at once, expected %d for both", si.model, mine,
-             st == -1 ? "?" : st_str(st), expect);
+        ut_fail("under %.16s: %ld and %s inside the kernel at once, expected %d for both", si.model, mine,
+                st == -1 ? "?" : ut_status_str(st), expect);
 }
 
 /* Spinning children, all started on CPU 0 (pinned there, then let go):
@@ -3690,7 +3490,7 @@ static void t_balancer(void)
     get_sysinfo();
     long long period = model_stat(&si, "fine.balance_ms", -1);
     if (si.ncpus < 2 || period <= 0) {
-        note("skipped: needs 2 CPUs and fine's per-CPU queues (%.16s)", si.model);
+        ut_note("skipped: needs 2 CPUs and fine's per-CPU queues (%.16s)", si.model);
         return;
     }
     int ncpu = (int)si.ncpus, live = 0;
@@ -3702,11 +3502,11 @@ static void t_balancer(void)
         n = 48;
     setaffinity(0, 0);
     for (int i = 0; i < n; i++) {
-        kids[i] = xfork();
+        kids[i] = ut_fork();
         if (kids[i] == 0)
             spin_until_killed();
         if (kids[i] < 0) {
-            fail("fork %d: errno %d", i, errno);
+            ut_fail("fork %d: errno %d", i, errno);
             n = i;
             break;
         }
@@ -3714,7 +3514,7 @@ static void t_balancer(void)
     sleep_ms((uint64_t)n * 30); /* each runs on CPU 0 at least once: that is where they belong now */
     for (int i = 0; i < n; i++) /* all queued on CPU 0: let them go */
         if (setaffinity(kids[i], -1) != 0)
-            fail("setaffinity(%d, -1): errno %d", kids[i], errno);
+            ut_fail("setaffinity(%d, -1): errno %d", kids[i], errno);
     setaffinity(0, -1);
     int balanced = 0, spread = 0;
     for (int round = 0; round < 100 && !balanced; round++) {
@@ -3732,21 +3532,21 @@ static void t_balancer(void)
         balanced = spread <= 1;
     }
     if (!balanced)
-        fail("%d spinners on %d CPUs: loads still %d apart after 100 checks", n, live, spread);
+        ut_fail("%d spinners on %d CPUs: loads still %d apart after 100 checks", n, live, spread);
     long long v1 = model_stat(&si, "fine.violations", -1);
     sleep_ms((uint64_t)period * 10);
     get_sysinfo();
     long long v2 = model_stat(&si, "fine.violations", -1);
     if (v2 != v1)
-        fail("the idle-while-work-waits count grew from %lld to %lld in 10 more periods", v1, v2);
+        ut_fail("the idle-while-work-waits count grew from %lld to %lld in 10 more periods", v1, v2);
     long long moved = 0;
     for (int c = 0; c < ncpu; c++)
         moved += model_stat(&si, "fine.migrations", c);
-    note("%d spinners balanced to loads within %d; %lld migrations so far", n, spread, moved);
+    ut_note("%d spinners balanced to loads within %d; %lld migrations so far", n, spread, moved);
     for (int i = 0; i < n; i++)
         kill(kids[i], SIGKILL);
     for (int i = 0; i < n; i++)
-        reap(kids[i], "spinner");
+        ut_reap(kids[i], "spinner");
 }
 
 /* Every CPU at once: fork, exec, exit, wait, kill and sbrk, a fixed number
@@ -3791,15 +3591,15 @@ static void t_stress_all_cpus(void)
     int workers = (int)si.ncpus * 2;
     if (workers > 16)
         workers = 16;
-    uint64_t before = free_frames_settled(free_frames());
+    uint64_t before = ut_free_frames_settled(ut_free_frames());
     uint32_t lost_before = si.lost_wakeups;
     int pids[16];
     for (int w = 0; w < workers; w++) {
-        pids[w] = xfork();
+        pids[w] = ut_fork();
         if (pids[w] == 0)
             stress_worker(w);
         if (pids[w] < 0) {
-            fail("fork of worker %d: errno %d", w, errno);
+            ut_fail("fork of worker %d: errno %d", w, errno);
             workers = w;
             break;
         }
@@ -3819,7 +3619,7 @@ static void t_stress_all_cpus(void)
             pids[w] = -1;
             left--;
             if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-                fail("worker %d: %s", w, st_str(st));
+                ut_fail("worker %d: %s", w, ut_status_str(st));
             continue;
         }
         sleep_ms(20);
@@ -3827,23 +3627,23 @@ static void t_stress_all_cpus(void)
         lost = si.lost_wakeups != lost_before;
     }
     if (lost)
-        fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
+        ut_fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
     else if (left > 0)
-        fail("%d workers still running after 90 s", left);
+        ut_fail("%d workers still running after 90 s", left);
     for (int w = 0; w < workers; w++)
         if (pids[w] > 0) {
             kill(pids[w], SIGKILL);
-            reap(pids[w], "worker");
+            ut_reap(pids[w], "worker");
         }
-    uint64_t after = free_frames_settled(before);
+    uint64_t after = ut_free_frames_settled(before);
     if (after != before)
-        fail("free frames: %llu before, %llu after", (unsigned long long)before, (unsigned long long)after);
+        ut_fail("free frames: %llu before, %llu after", (unsigned long long)before, (unsigned long long)after);
     get_sysinfo();
     if (!lost && si.lost_wakeups != lost_before)
-        fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
+        ut_fail("the kernel's watchdog saw %u lost wakeups", (unsigned)(si.lost_wakeups - lost_before));
 }
 
-static const struct test tests[] = {
+static const struct ut_test tests[] = {
     { "getpid", t_getpid, 30 },
     { "sysinfo", t_sysinfo, 30 },
     { "affinity", t_affinity, 120 },
@@ -3897,84 +3697,19 @@ static const struct test tests[] = {
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
-/* Run one test in a child under a watchdog; 1 if it passed. */
-static int run_test(const struct test *t)
-{
-    cur_test = t->name;
-    cur_failed = 0;
-    int pid = xfork();
-    if (pid < 0) {
-        fail("cannot fork the test process: errno %d", errno);
-        return 0;
-    }
-    if (pid == 0) {
-        t->fn();
-        fflush(stdout);
-        _exit(cur_failed ? 1 : 0);
-    }
-
-    uint64_t deadline = uptime_ns() + (uint64_t)t->limit_s * 1000 * MS;
-    int st = 0;
-    for (unsigned nap = 1;; nap = nap < 20 ? nap * 2 : 20) {
-        int w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) {
-            fail("waitpid(test process %d) = %d, errno %d", pid, w, errno);
-            return 0;
-        }
-        if (uptime_ns() > deadline) {
-            kill(pid, SIGKILL);
-            int late;
-            reap_within(pid, 10000, &late);
-            fail("no result after %d s: test process killed", t->limit_s);
-            return 0;
-        }
-        sleep_ms(nap);
-    }
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-        printf("usertests: PASS %s\n", t->name);
-        fflush(stdout);
-        return 1;
-    }
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 1))
-        fail("the test process ended with %s", st_str(st));
-    else if (cur_failed == 0)
-        cur_failed = 1; /* the child said why */
-    return 0;
-}
-
-static int selected(int argc, char **argv, const char *name)
-{
-    if (argc < 2)
-        return 1;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-static char outbuf[1024];
+static const struct ut_suite suite = {
+    .prog = "usertests",
+    .tests = tests,
+    .ntests = NTESTS,
+    .default_limit_s = 60, /* each test names its own */
+    .own_check = "no_leaks",
+};
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
-
-    if (argc > 1 && strcmp(argv[1], "-l") == 0) {
-        for (unsigned i = 0; i < NTESTS; i++)
-            printf("%s\n", tests[i].name);
-        printf("no_leaks\n");
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        int known = strcmp(argv[i], "no_leaks") == 0;
-        for (unsigned k = 0; k < NTESTS; k++)
-            known |= strcmp(argv[i], tests[k].name) == 0;
-        if (!known) {
-            printf("usertests: no test named '%s' (usertests -l lists them)\n", argv[i]);
-            return 2;
-        }
-    }
+    int r = ut_start(&suite, argc, argv);
+    if (r != UT_GO_ON)
+        return r;
 
     /* Warm-up: everything the parent will do (print, fork, wait, exec via
      * a child), so that its own memory is settled before counting. */
@@ -3984,57 +3719,40 @@ int main(int argc, char **argv)
            (unsigned long long)si.free_frames, (unsigned long long)si.total_frames);
     fflush(stdout);
     char *warm_argv[] = { "ut_args", "exit", "0", NULL };
-    int st = run_prog("ut_args", warm_argv, no_env);
+    int st = ut_run_prog("ut_args", warm_argv, no_env);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        printf("usertests: warning: warm-up exec of ut_args: %s\n", st == -1 ? "failed" : st_str(st));
+        printf("usertests: warning: warm-up exec of ut_args: %s\n", st == -1 ? "failed" : ut_status_str(st));
     {
         int late;
-        int pid = xfork();
+        int pid = ut_fork();
         if (pid == 0)
             _exit(0);
         if (pid > 0)
-            reap_within(pid, 10000, &late);
+            ut_reap_within(pid, 10000, &late);
     }
-    uint64_t free_start = free_frames_settled(free_frames());
+    uint64_t free_start = ut_free_frames_settled(ut_free_frames());
     uint32_t procs_start = nprocs_now();
 
-    int passed = 0, failed = cur_failed ? 1 : 0; /* "setup" failed */
-    for (unsigned i = 0; i < NTESTS; i++) {
-        if (!selected(argc, argv, tests[i].name))
-            continue;
-        if (run_test(&tests[i]))
-            passed++;
-        else
-            failed++;
-    }
+    ut_run_tests(&suite, argc, argv);
 
     /* The last check, here in the parent: every frame is back. */
-    cur_test = "no_leaks";
-    cur_failed = 0;
-    uint64_t free_end = free_frames_settled(free_start);
+    ut_begin("no_leaks");
+    uint64_t free_end = ut_free_frames_settled(free_start);
     uint32_t procs_end = nprocs_now();
     /* The count is machine-wide. Alone (as in `make test`) it must match
      * exactly; with other programs started or ended meanwhile (e.g.
      * `usertests &` in the shell), only a loss can be told apart. */
     int alone = procs_start == procs_end;
     if (alone ? free_end != free_start : free_end < free_start)
-        fail("%llu frames free after the warm-up, %llu at the end (%lld lost)%s",
-             (unsigned long long)free_start, (unsigned long long)free_end,
-             (long long)(free_start - free_end),
-             alone ? "" : "; other processes ran meanwhile, so the count is approximate");
+        ut_fail("%llu frames free after the warm-up, %llu at the end (%lld lost)%s",
+                (unsigned long long)free_start, (unsigned long long)free_end,
+                (long long)(free_start - free_end),
+                alone ? "" : "; other processes ran meanwhile, so the count is approximate");
     else if (!alone)
         printf("usertests:   no_leaks: %u processes at the start, %u at the end: "
                "checked only that no frame was lost\n", procs_start, procs_end);
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
-        fail("usertests still has children at the end");
-    if (cur_failed) {
-        failed++;
-    } else {
-        printf("usertests: PASS no_leaks\n");
-        passed++;
-    }
-
-    printf("usertests: %d passed, %d failed\n", passed, failed);
-    fflush(stdout);
-    return failed ? 1 : 0;
+        ut_fail("usertests still has children at the end");
+    ut_end();
+    return ut_finish();
 }
