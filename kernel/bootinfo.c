@@ -34,8 +34,9 @@ void bootinfo_print_memory_map(void) {
         if (e->type == MB2_MMAP_AVAILABLE)
             avail += e->len;
     }
-    pr_info("memory: %llu MiB available in %zu ranges%s\n", (unsigned long long)(avail >> 20),
-            boot_info.mmap_count, boot_info.mmap_truncated ? " (map truncated)" : "");
+    pr_info("memory: %llu MiB available in %zu ranges%s, from the %s\n", (unsigned long long)(avail >> 20),
+            boot_info.mmap_count, boot_info.mmap_truncated ? " (map truncated)" : "",
+            boot_info.mmap_from_efi ? "EFI memory map" : "multiboot2 memory map");
 }
 
 uint64_t bootinfo_memory_top(void) {
