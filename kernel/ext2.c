@@ -46,6 +46,14 @@ int ext2_mount(struct blk_dev *d, struct bcache *cache) {
         pr_err("ext2: %s: cannot mount: %s\n", d->name, why);
         return -ABI_EIO;
     }
+    /* Booted from a USB stick on a real PC, the SATA disks are the owner's,
+     * and an ext3 volume (or a whole-disk ext2 one) would pass every check
+     * above: only a disk labelled as ours is ever written. */
+    if (strcmp(g.volume_name, EXT2_OWN_LABEL) != 0) {
+        pr_warn("ext2: %s: labelled '%s', not '%s': not this kernel's disk, left alone\n", d->name,
+                g.volume_name, EXT2_OWN_LABEL);
+        return -ABI_EINVAL;
+    }
     struct ext2_fs *fs = kzalloc(sizeof *fs);
     if (!fs)
         return -ABI_ENOMEM;

@@ -31,6 +31,8 @@ int ext2_parse_super(const uint8_t *sb, uint64_t disk_bytes, struct ext2_geom *g
     g->first_ino = rev >= 1 ? rd32(sb + 84) : 11;
     g->feature_incompat = rev >= 1 ? rd32(sb + 96) : 0;
     g->feature_ro_compat = rev >= 1 ? rd32(sb + 100) : 0;
+    if (rev >= 1)
+        memcpy(g->volume_name, sb + 120, 16); /* s_volume_name; [16] stays 0 */
     if (rev > 1)
         return bad(why, "unknown revision");
     if (g->first_data_block != (g->block_size == 1024 ? 1u : 0u))

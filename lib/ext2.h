@@ -53,7 +53,11 @@ struct ext2_geom {
     uint32_t gd_blocks;
     uint32_t ptrs_per_block;    /* block numbers in one block */
     uint32_t feature_incompat, feature_ro_compat;
+    char volume_name[17];       /* s_volume_name, NUL-terminated */
 };
+/* The label tools/mkdisk.sh gives the kernel's own disks. The kernel mounts
+ * no other file system: on a real PC the SATA disks are the owner's. */
+#define EXT2_OWN_LABEL "teachos"
 /* sb = the 1024 bytes at byte 1024 of the disk. 0, or a negative error
  * with a reason in why ("bad magic", ...). */
 int ext2_parse_super(const uint8_t *sb, uint64_t disk_bytes, struct ext2_geom *g, const char **why);

@@ -25,7 +25,7 @@ static void make_image(void) {
              "mkdir -p %s/root/sub && echo hello > %s/root/sub/file && "
              "truncate -s %d %s/img && "
              "PATH=$PATH:/sbin:/usr/sbin mke2fs -q -F -t ext2 -b 1024 -I 128 "
-             "-O ^dir_index,^resize_inode,^ext_attr -d %s/root %s/img >/dev/null 2>&1",
+             "-O ^dir_index,^resize_inode,^ext_attr -L teachos -d %s/root %s/img >/dev/null 2>&1",
              dir, dir, IMG_BLOCKS * 1024, dir, dir, dir);
     if (system(cmd) != 0) {
         printf("    cannot run mke2fs (e2fsprogs): %s\n", cmd);
@@ -76,6 +76,11 @@ HTEST(mke2fs_image_reads) {
     HT_ASSERT_EQ(g.block_size, 1024);
     HT_ASSERT_EQ(g.blocks_count, IMG_BLOCKS);
     HT_ASSERT(g.feature_incompat & EXT2_INCOMPAT_FILETYPE);
+    HT_ASSERT_STREQ(g.volume_name, EXT2_OWN_LABEL);
+    memset(im + EXT2_SUPER_OFFSET + 120, 'x', 16); /* a label of all 16 bytes stays terminated */
+    struct ext2_geom g2;
+    HT_ASSERT_EQ(ext2_parse_super(im + EXT2_SUPER_OFFSET, img_size, &g2, NULL), 0);
+    HT_ASSERT_STREQ(g2.volume_name, "xxxxxxxxxxxxxxxx");
     HT_ASSERT_EQ(root.mode & EXT2_S_IFMT, EXT2_S_IFDIR);
     HT_ASSERT(root.links >= 3);
     const uint8_t *d = blk(im, &g, root.block[0]);
