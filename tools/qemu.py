@@ -6,6 +6,7 @@ Run the kernel in the foreground, serial console on this terminal:
     python3 tools/qemu.py [--iso build/os.iso] [--smp 4] [--mem 256M]
                           [--machine pc|q35] [--cpu qemu64] [--accel tcg|kvm]
                           [--gdb] [--extra "-d int -D build/qemu.log"] [--print]
+                          [--display none|gtk|sdl|vnc|vnc=:N]
 
 Every option falls back to an environment variable (SMP, MEM, MACHINE, CPU,
 ACCEL, QEMU_EXTRA; QEMU names the binary), then to the defaults shown by
@@ -19,6 +20,11 @@ poweroff with another code, a panic or a refused boot (status 35). The device
 is on every command line built here, `make run` and `make debug` included, so
 a panicking kernel ends QEMU. This script maps 33 -> 0 and 35 -> 1 and passes
 any other status through.
+
+--display shows the machine's screen (the kernel's console on the
+framebuffer, docs/console.md) in a window (gtk, sdl) or over VNC (vnc: port
+5901; vnc=:N: port 5900+N); its keyboard is the PS/2 keyboard. The default
+is none: the serial line on this terminal is the only console.
 
 Quit QEMU with Ctrl-A X (the serial console is muxed with QEMU's monitor:
 Ctrl-A C switches between them).
@@ -71,13 +77,26 @@ def interactive_serial():
     return "mon:stdio" if sys.stdin.isatty() else "stdio"
 
 
+def display_args(display):
+    """QEMU's arguments for --display: none, a window (gtk, sdl, ...), or
+    vnc (display :1) / vnc=:N."""
+    d = (display or "none").strip()
+    if d == "vnc":
+        return ["-vnc", ":1"]
+    if d.startswith("vnc="):
+        return ["-vnc", d[len("vnc="):]]
+    return ["-display", d]
+
+
 def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
-                 accel="tcg", extra=None, *, serial="mon:stdio", gdb=False, disk=None):
+                 accel="tcg", extra=None, *, serial="mon:stdio", gdb=False, disk=None,
+                 display="none"):
     """Return the QEMU argv (a list) that boots ISO.
 
     serial: "mon:stdio" for an interactive run (serial + monitor on the
     terminal), "stdio" for the test runner (serial only, monitor off).
     extra: a string (split like a shell would) or a list of extra arguments.
+    display: "none" (the default), a QEMU display such as "gtk", or "vnc[=:N]".
     """
     cmd = [
         qemu_binary(),
@@ -91,7 +110,9 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
         "-drive", "file=%s,media=cdrom,format=raw,readonly=on" % iso,
         "-boot", "d",
         "-serial", serial,
-        "-display", "none",
+    ]
+    cmd += display_args(display)
+    cmd += [
         "-no-reboot",
         "-device", "isa-debug-exit,iobase=0x%x,iosize=0x04" % DEBUG_EXIT_PORT,
     ]
@@ -156,13 +177,16 @@ def main(argv=None):
     p.add_argument("--disk", default=os.environ.get("DISK", ""),
                    help="raw disk image on a SATA (AHCI) port (env DISK; `make run` "
                         "passes a copy of build/disk.img)")
+    p.add_argument("--display", default="none",
+                   help="none (default), gtk, sdl, vnc (port 5901) or vnc=:N: show the screen "
+                        "console and take the PS/2 keyboard (`make run DISPLAY=gtk`)")
     p.add_argument("--print", dest="print_only", action="store_true",
                    help="print the command line and exit")
     a = p.parse_args(argv)
 
     cmd = qemu_command(a.iso, a.smp, a.mem, a.machine, a.cpu, a.accel,
                        a.extra, serial=interactive_serial(), gdb=a.gdb,
-                       disk=a.disk or None)
+                       disk=a.disk or None, display=a.display)
     if a.print_only:
         print(" ".join(shlex.quote(c) for c in cmd))
         return 0
