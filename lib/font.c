@@ -1914,9 +1914,16 @@ int font_draw(const struct pixel_buffer *pb, uint32_t x, uint32_t y, unsigned ch
     int g = c >= FONT_FIRST && c <= FONT_LAST ? c - FONT_FIRST : GLYPHS - 1;
     uint32_t pf = font_pack(&pb->fmt, fg), pbg = font_pack(&pb->fmt, bg);
     uint32_t bytes = pb->fmt.bpp / 8;
-    for (int row = 0; row < FONT_HEIGHT; row++) {
-        uint8_t *p = pb->base + (uint64_t)(y + (uint32_t)row) * pb->pitch + (uint64_t)x * bytes;
+    uint8_t *line = pb->base + (uint64_t)y * pb->pitch + (uint64_t)x * bytes;
+    for (int row = 0; row < FONT_HEIGHT; row++, line += pb->pitch) {
         const char *art = glyph_art[g][row];
+        if (pb->fmt.bpp == 32) { /* the common case, in whole words (a console redraw is ~10^5 of them) */
+            uint32_t *p = (uint32_t *)line;
+            for (int col = 0; col < FONT_WIDTH; col++)
+                p[col] = art[col] == '#' ? pf : pbg;
+            continue;
+        }
+        uint8_t *p = line;
         for (int col = 0; col < FONT_WIDTH; col++, p += bytes)
             put_pixel(p, pb->fmt.bpp, art[col] == '#' ? pf : pbg);
     }

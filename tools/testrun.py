@@ -596,9 +596,13 @@ def run_screen_steps(cell, proc, lines, monitor_path, opts, logf):
                     if not ok:
                         shown_rows = [r.rstrip(" \0").replace("\0", "?") for r in rows]
                         shown_rows = [r for r in shown_rows if r][-4:]
+                        later = len(lines) - start
                         cell.steps_failed.append("@screen: %r is on the serial line but not on the screen "
-                                                 "(screendump %s; its last rows: %s)" % (
-                                                     val, rel(ppm), " | ".join(shown_rows) or "none"))
+                                                 "(%d lines came after it there: %s; screendump %s; its last "
+                                                 "rows: %s)" % (
+                                                     val, later,
+                                                     "scrolled off?" if later >= len(rows) else "not scrolled off",
+                                                     rel(ppm), " | ".join(shown_rows) or "none"))
                         return
                     note("@screen: %r is on the screen" % val)
             cell.steps_passed += 1
