@@ -8,6 +8,7 @@ static bool active;
 static textgrid_put_fn put;
 static void *put_ctx;
 static uint64_t last_flush_ns;
+static size_t last_drawn; /* cells the last flush drew */
 
 void fbcon_setup(uint32_t cols, uint32_t rows) {
     textgrid_init(&grid, cols, rows);
@@ -28,10 +29,15 @@ void fbcon_write(const char *s, size_t n, enum tg_colour fg) {
 void fbcon_flush(uint64_t now_ns) {
     if (!active || !put)
         return;
-    textgrid_flush(&grid, put, put_ctx);
+    last_drawn = textgrid_flush(&grid, put, put_ctx);
     last_flush_ns = now_ns;
 }
 
+/* A flush that redrew much of the screen means the text is scrolling by
+ * faster than anyone reads it: then the next one waits longer, so a flood
+ * of output costs a few redraws a second, while typing (a cell or two per
+ * flush) still shows at once. */
 bool fbcon_flush_due(uint64_t now_ns) {
-    return active && put && grid.dirty && now_ns - last_flush_ns >= FBCON_FLUSH_MS * 1000000ULL;
+    uint64_t ms = last_drawn > (size_t)grid.cols * grid.rows / 4 ? FBCON_FLOOD_FLUSH_MS : FBCON_FLUSH_MS;
+    return active && put && grid.dirty && now_ns - last_flush_ns >= ms * 1000000ULL;
 }

@@ -1,8 +1,9 @@
 /*
  * The console on the screen: one character grid (lib/textgrid.h) that
  * receives everything the console prints (kernel/printk.c) and is drawn
- * later, in batches: from the timer tick at most every FBCON_FLUSH_MS, and
- * at once during a panic. Arch code (arch/x86_64/screen.c) sizes the grid
+ * later, in batches: from the timer tick at most every FBCON_FLUSH_MS
+ * (FBCON_FLOOD_FLUSH_MS while text scrolls by), and at once during a panic.
+ * Arch code (arch/x86_64/screen.c) sizes the grid
  * from the boot loader's framebuffer and supplies the function that puts a
  * cell on the screen (font glyphs into pixels, or an EGA text cell).
  *
@@ -14,7 +15,8 @@
 
 #include "lib/textgrid.h"
 
-#define FBCON_FLUSH_MS 40
+#define FBCON_FLUSH_MS 40        /* after a flush that drew little (typing) */
+#define FBCON_FLOOD_FLUSH_MS 200 /* after one that redrew a quarter of the screen or more (scrolling) */
 
 /* The screen has cols x rows cells: text is kept from now on. */
 void fbcon_setup(uint32_t cols, uint32_t rows);
