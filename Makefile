@@ -2,6 +2,7 @@
 #   make          build build/kernel.elf, the user programs and build/os.iso
 #   make run      boot it in QEMU (SMP=4 MEM=256M MACHINE=pc|q35 CPU=... MODEL=... FIRMWARE=bios|uefi);
 #                 the exit status says how the guest ended (tools/qemu.py)
+#                 DISPLAY=gtk|sdl|vnc|vnc=:N: also show the screen console (docs/console.md)
 #   make test     host unit tests + the in-kernel/user test matrix (tests/matrix.txt)
 #                 + the proof of every lab's grader (make test-labs)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
@@ -115,20 +116,41 @@ $(BUILD)/cmdline.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
 
-$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt
+# The screen: DISPLAY=gtk (a window), sdl, vnc or vnc=:N given on make's
+# command line shows QEMU's screen, and the ISO asks GRUB for a framebuffer
+# (GFXPAYLOAD, tools/mkiso.sh) so the kernel draws its console there. Only
+# from the command line: DISPLAY in the environment is X11's. The payload
+# is a prerequisite like the command line: a change rebuilds the ISO.
+# make hands a command-line variable to its recipes' environment, so QEMU
+# would see DISPLAY=gtk instead of X11's: the recipes give it back X11's,
+# as $(shell) saw it when make started (make 4.4's $(shell) sees the
+# command line's value: then QEMU gets none).
+ifeq ($(origin DISPLAY),command line)
+RUN_DISPLAY := $(DISPLAY)
+GFXPAYLOAD ?= 1024x768x32
+X11_DISPLAY := $(filter-out $(DISPLAY),$(shell printenv DISPLAY))
+QEMU_ENV := DISPLAY='$(X11_DISPLAY)'
+else
+RUN_DISPLAY := none
+endif
+$(BUILD)/gfxpayload.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(GFXPAYLOAD)' | cmp -s - $@ || echo '$(GFXPAYLOAD)' > $@
+
+$(BUILD)/os.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt $(BUILD)/gfxpayload.txt
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
+	$(Q)$(if $(GFXPAYLOAD),GFXPAYLOAD='$(GFXPAYLOAD)') tools/mkiso.sh $(BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
 
 # A fresh copy of the disk each time; DISK=none boots from the initrd alone,
 # KEEP_DISK=1 keeps what the last run wrote (build/run-disk.img).
 DISK ?= $(BUILD)/run-disk.img
 run: iso disk
 	@$(if $(KEEP_DISK),test -f $(BUILD)/run-disk.img ||) cp $(BUILD)/disk.img $(BUILD)/run-disk.img
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) $(if $(filter none,$(DISK)),,--disk $(DISK))
+	$(QEMU_ENV) python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) --display '$(RUN_DISPLAY)' $(if $(filter none,$(DISK)),,--disk $(DISK))
 
 debug: iso disk
 	@cp $(BUILD)/disk.img $(BUILD)/run-disk.img
-	python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) --gdb $(if $(filter none,$(DISK)),,--disk $(DISK))
+	$(QEMU_ENV) python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) --gdb --display '$(RUN_DISPLAY)' $(if $(filter none,$(DISK)),,--disk $(DISK))
 
 # ---- tests ----
 $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) lib/string.c $(wildcard lib/*.h) tests/host/htest.h | deps

@@ -42,6 +42,7 @@ void kernel_timer_tick(struct trap_frame *f) {
     cpu_fail_tick(f); /* first: the heartbeat, before anything that could wait for a dead CPU */
     if (!trap_from_user(f) && !this_cpu()->current)
         this_cpu()->count.idle_ticks++;
+    console_tick(); /* draws the screen console when due (before sched_tick, which may switch away) */
     sched_tick(f);
 }
 
@@ -119,11 +120,13 @@ void kmain(uint32_t mb2_info_pa) {
     arch_set_cpu_pointer(&cpus[0]);       /* this_cpu() works from here on */
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */
+    arch_screen_init();                   /* the screen console keeps text from here (drawn once mapped) */
     options_parse(boot_info.cmdline);     /* test=, loglevel=, model=, ... */
     bool model_ok = model_select(boot_options.model); /* the organisation: kernel/model/<name>.c */
     print_banner();
     arch_time_init();                     /* TSC calibrated against the PIT */
     memory_init();                        /* frames, kernel page tables, heap */
+    arch_screen_map();                    /* framebuffer mapped: the console appears on the screen */
     bootinfo_print_memory_map();
     acpi_init();                          /* MADT: CPUs, I/O APICs, IRQ overrides */
     refuse_to_boot_if_broken(model_ok);   /* bad test=/run= command line, no initrd */
@@ -134,6 +137,7 @@ void kmain(uint32_t mb2_info_pa) {
     arch_user_cpu_init(true);             /* SYSCALL, SMEP/SMAP, SSE */
     model->init();                        /* its OS instances, ready queues and locks */
     arch_console_irq_init();              /* COM1 receive interrupt -> console input (after the instances: a line ~N names one) */
+    arch_keyboard_init();                 /* PS/2 keyboard, IRQ 1 -> the same console input */
     os_instance_claim();                  /* the boot instance's process table */
     fs_init();                            /* initrd archive, console */
     cpu_fail_init(arch_cpus_expected(boot_options.maxcpus)); /* the heartbeat table (kernel/cpufail.c) */

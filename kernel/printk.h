@@ -17,6 +17,9 @@ void vprintk(int level, const char *fmt, va_list ap);
 /* printk without the "[time cpu]" prefix, for tables and continuation. */
 void console_write(const char *s, size_t n);
 void printk_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Every timer tick, on every CPU: draws the screen console when due
+ * (kernel/fbcon.h). */
+void console_tick(void);
 
 #define pr_err(...) printk(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) printk(LOG_WARN, __VA_ARGS__)

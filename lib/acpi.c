@@ -633,6 +633,8 @@ static void parse_dsdt(struct parser *p, uint64_t phys)
 #define FADT_PM1A_CNT 64
 #define FADT_PM1B_CNT 68
 #define FADT_X_DSDT 140
+#define FADT_IAPC_BOOT_ARCH 109 /* 2 bytes, from FADT revision 2 (ACPI 2.0) on */
+#define BOOT_ARCH_8042 (1u << 1)
 #define FADT_X_PM1A_CNT 172 /* Generic Address Structures, 5.2.3.2 */
 #define FADT_X_PM1B_CNT 184
 #define GAS_LEN 12
@@ -663,6 +665,7 @@ static void parse_fadt(struct parser *p, uint64_t phys)
         return;
     }
     o->has_fadt = true;
+    o->no_8042 = t[8] >= 2 && !(rd16(t + FADT_IAPC_BOOT_ARCH) & BOOT_ARCH_8042);
     o->pm1a_cnt_port = fadt_port(p, t, len, FADT_PM1A_CNT, FADT_X_PM1A_CNT,
                                  "PM1a_CNT");
     o->pm1b_cnt_port = fadt_port(p, t, len, FADT_PM1B_CNT, FADT_X_PM1B_CNT,

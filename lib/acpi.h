@@ -113,6 +113,10 @@ struct acpi_info {
     bool has_fadt;
     uint16_t pm1a_cnt_port;
     uint16_t pm1b_cnt_port; /* 0 if absent */
+    /* FADT revision 2 or later with IAPC_BOOT_ARCH bit 1 ("8042") clear:
+     * the firmware says there is no PS/2 controller (ACPI 6.x, 5.2.9.3,
+     * Table 5.11). A revision-1 FADT has no such field: false then. */
+    bool no_8042;
     bool has_s5;            /* \_S5_ found in the DSDT */
     uint16_t slp_typa_s5;
     uint16_t slp_typb_s5;

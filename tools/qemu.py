@@ -7,6 +7,7 @@ Run the kernel in the foreground, serial console on this terminal:
                           [--machine pc|q35] [--cpu qemu64] [--accel tcg|kvm]
                           [--firmware bios|uefi]
                           [--gdb] [--extra "-d int -D build/qemu.log"] [--print]
+                          [--display none|gtk|sdl|vnc|vnc=:N]
 
 Every option falls back to an environment variable (SMP, MEM, MACHINE, CPU,
 ACCEL, FIRMWARE, QEMU_EXTRA; QEMU names the binary), then to the defaults
@@ -34,6 +35,11 @@ run` and `make debug` included. QEMU exits with 0 for everything else, so
 this script also listens on QEMU's QMP socket: its SHUTDOWN event names the
 cause (guest-reset for a triple fault under -no-reboot, host-ui for Ctrl-A
 X, guest-shutdown for an ACPI power-off without the exit device).
+
+--display shows the machine's screen (the kernel's console on the
+framebuffer, docs/console.md) in a window (gtk, sdl) or over VNC (vnc: port
+5901; vnc=:N: port 5900+N); its keyboard is the PS/2 keyboard. The default
+is none: the serial line on this terminal is the only console.
 
 Quit QEMU with Ctrl-A X (the serial console is muxed with QEMU's monitor:
 Ctrl-A C switches between them).
@@ -131,9 +137,20 @@ def interactive_serial():
     return "mon:stdio" if sys.stdin.isatty() else "stdio"
 
 
+def display_args(display):
+    """QEMU's arguments for --display: none, a window (gtk, sdl, ...), or
+    vnc (display :1) / vnc=:N."""
+    d = (display or "none").strip()
+    if d == "vnc":
+        return ["-vnc", ":1"]
+    if d.startswith("vnc="):
+        return ["-vnc", d[len("vnc="):]]
+    return ["-display", d]
+
+
 def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
                  accel="tcg", extra=None, *, serial="mon:stdio", gdb=False, disk=None,
-                 firmware="bios", uefi_vars=None, qmp=None):
+                 firmware="bios", uefi_vars=None, qmp=None, display="none"):
     """Return the QEMU argv (a list) that boots ISO.
 
     serial: "mon:stdio" for an interactive run (serial + monitor on the
@@ -142,6 +159,7 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
     firmware: "bios" (SeaBIOS) or "uefi" (OVMF, with its variable store in
     the file uefi_vars: see uefi_vars_copy()).
     qmp: a unix socket path for QMP events (how the run ended), or None.
+    display: "none" (the default), a QEMU display such as "gtk", or "vnc[=:N]".
     """
     cmd = [
         qemu_binary(),
@@ -155,7 +173,9 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
         "-drive", "file=%s,media=cdrom,format=raw,readonly=on" % iso,
         "-boot", "d",
         "-serial", serial,
-        "-display", "none",
+    ]
+    cmd += display_args(display)
+    cmd += [
         "-no-reboot",
         "-device", "isa-debug-exit,iobase=0x%x,iosize=0x04" % DEBUG_EXIT_PORT,
     ]
@@ -298,6 +318,9 @@ def main(argv=None):
     p.add_argument("--disk", default=os.environ.get("DISK", ""),
                    help="raw disk image on a SATA (AHCI) port (env DISK; `make run` "
                         "passes a copy of build/disk.img; none: no disk)")
+    p.add_argument("--display", default="none",
+                   help="none (default), gtk, sdl, vnc (port 5901) or vnc=:N: show the screen "
+                        "console and take the PS/2 keyboard (`make run DISPLAY=gtk`)")
     p.add_argument("--print", dest="print_only", action="store_true",
                    help="print the command line and exit")
     a = p.parse_args(argv)
@@ -315,7 +338,7 @@ def run(a, work):
     cmd = qemu_command(a.iso, a.smp, a.mem, a.machine, a.cpu, a.accel,
                        a.extra, serial=interactive_serial(), gdb=a.gdb,
                        disk=None if a.disk in ("", "none") else a.disk, firmware=a.firmware,
-                       uefi_vars=uefi_vars, qmp=qmp)
+                       uefi_vars=uefi_vars, qmp=qmp, display=a.display)
     if a.print_only:
         print(" ".join(shlex.quote(c) for c in cmd))
         return 0

@@ -160,6 +160,9 @@ class Cell:
         self.log = None
         self.cmd = None
         self.done = False
+        self.steps_passed = 0       # @screen/@wait/@keys steps done (run_screen_steps)
+        self.steps_failed = []      # why a step failed
+        self.steps_stopped = False  # QEMU was stopped after a failed step
 
 
 def parse_matrix(path):
@@ -217,7 +220,14 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @trace=1         the log must hold a complete per-CPU trace dump that
 #                    tools/trace2json.py reads, with events from every CPU
 #   @firmware=uefi   boot through OVMF instead of SeaBIOS (the same ISO)
-RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace|firmware)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+# The screen and the keyboard (docs/console.md), steps done in order:
+#   @gfx=MODE        GRUB's gfxpayload for this cell's ISO (e.g. 1024x768x32)
+#   @screen="TEXT"   once a serial line holds TEXT, the screen must show it
+#                    (QEMU's screendump, read with the font of lib/font.c)
+#   @wait="RE"       wait for a serial line matching RE
+#   @keys="TEXT"     type TEXT on the PS/2 keyboard (QEMU's sendkey; \n is Enter)
+RE_CELL_OPTION = re.compile(
+    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 
 
 def take_cell_options(cell, matrix_dir):
@@ -229,6 +239,8 @@ def take_cell_options(cell, matrix_dir):
     cell.nodisk = False
     cell.trace = False
     cell.firmware = "bios"
+    cell.gfx = None
+    cell.steps = []     # ("screen"|"wait"|"keys", value), in the matrix's order
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -255,6 +267,13 @@ def take_cell_options(cell, matrix_dir):
                 if val not in ("bios", "uefi"):
                     raise ValueError("firmware is bios or uefi")
                 cell.firmware = val
+            elif key == "gfx":
+                cell.gfx = val
+            elif key in ("screen", "wait", "keys"):
+                err = screen_step_error(key, val)
+                if err:
+                    return "@%s=%s: %s" % (key, val, err)
+                cell.steps.append((key, re.compile(val) if key == "wait" else val))
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -347,23 +366,283 @@ def run_host(path, logdir, verbose, argv=None, timeout=HOST_TIMEOUT):
     out(*lines)
     return r
 
+# ----------------------------------------------------------------- screen and keyboard
+#
+# @screen, @wait and @keys steps (docs/console.md): a thread beside the
+# serial reader drives QEMU's human monitor on a unix socket. @screen takes
+# screendumps (PPM) and reads the console grid off them with the kernel's own
+# font, parsed from lib/font.c, so a wrong glyph, colour-less text or a
+# console that never draws fails; @keys types through QEMU's PS/2 keyboard.
+
+STEP_TIMEOUT = 30.0      # seconds a step waits for its serial line (times --timeout-scale)
+SCREEN_TIMEOUT = 15.0    # seconds @screen keeps looking at the screen after that
+FONT_SOURCE = os.path.join(REPO, "lib", "font.c")
+FONT_W, FONT_H = 8, 16
+
+# QEMU sendkey names (QKeyCode) for the characters @keys can type.
+_KEYS = {" ": "spc", "\n": "ret", "\t": "tab", "-": "minus", "=": "equal", ".": "dot",
+         ",": "comma", "/": "slash", ";": "semicolon", "'": "apostrophe", "[": "bracket_left",
+         "]": "bracket_right", "\\": "backslash", "`": "grave_accent"}
+_SHIFTED = {"_": "-", "+": "=", ">": ".", "<": ",", "?": "/", ":": ";", '"': "'", "{": "[",
+            "}": "]", "|": "\\", "~": "`", "!": "1", "@": "2", "#": "3", "$": "4", "%": "5",
+            "^": "6", "&": "7", "*": "8", "(": "9", ")": "0"}
+
+
+def key_names(text):
+    """sendkey arguments that type text; ValueError for a character without one."""
+    names = []
+    for ch in text:
+        if ch.islower() or ch.isdigit():
+            names.append(ch)
+        elif ch.isupper():
+            names.append("shift-" + ch.lower())
+        elif ch in _KEYS:
+            names.append(_KEYS[ch])
+        elif ch in _SHIFTED:
+            names.append("shift-" + key_names(_SHIFTED[ch])[0])
+        else:
+            raise ValueError("no key types %r" % ch)
+    return names
+
+
+def keys_text(val):
+    return val.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def screen_step_error(key, val):
+    try:
+        if key == "keys":
+            key_names(keys_text(val))
+        elif key == "wait":
+            re.compile(val)
+        elif not val:
+            return "empty text"
+    except (ValueError, re.error) as e:
+        return str(e)
+    return None
+
+
+_font = None
+
+
+def load_font(path=FONT_SOURCE):
+    """{glyph bit pattern: character} from the glyph table in lib/font.c: its
+    rows are the "...#...."-style strings, 16 per glyph, from 0x20 to 0x7e and
+    then the fallback."""
+    global _font
+    if _font is None or path != FONT_SOURCE:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        start = text.index("glyph_art")
+        rows = re.findall(r'"([.#]{%d})"' % FONT_W, text[start:])
+        count = 0x7E - 0x20 + 2
+        if len(rows) != count * FONT_H:
+            raise ValueError("%s: %d glyph rows, expected %d" % (rel(path), len(rows), count * FONT_H))
+        table = {}
+        for i in range(count - 1):
+            bits = "".join(rows[i * FONT_H:(i + 1) * FONT_H]).replace(".", "0").replace("#", "1")
+            table[int(bits, 2)] = chr(0x20 + i)
+        if path != FONT_SOURCE:
+            return table
+        _font = table
+    return _font
+
+
+def read_ppm(path):
+    """(width, height, RGB bytes) of a binary PPM (P6, maxval 255) as QEMU's
+    screendump writes it."""
+    with open(path, "rb") as f:
+        data = f.read()
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
+    if not m:
+        raise ValueError("%s: not a P6 PPM" % path)
+    w, h = int(m.group(1)), int(m.group(2))
+    pix = data[m.end():]
+    if len(pix) < w * h * 3:
+        raise ValueError("%s: %d bytes of pixels, expected %d" % (path, len(pix), w * h * 3))
+    return w, h, pix
+
+
+def screen_rows(w, h, pix, font):
+    """The console read off the pixels: per text row a string, each 8x16
+    cell the character whose glyph has exactly its non-black pixels ('\\0'
+    where none has: a cursor, a picture, a wrong glyph)."""
+    rows = []
+    for r in range(h // FONT_H):
+        line = []
+        for c in range(w // FONT_W):
+            bits = 0
+            for y in range(r * FONT_H, (r + 1) * FONT_H):
+                o = (y * w + c * FONT_W) * 3
+                for x in range(FONT_W):
+                    bits = bits << 1 | (pix[o:o + 3] != b"\0\0\0")
+                    o += 3
+            line.append(font.get(bits, "\0"))
+        rows.append("".join(line))
+    return rows
+
+
+class Monitor:
+    """QEMU's human monitor on a unix socket: one command at a time."""
+
+    def __init__(self, path, proc, timeout=10.0):
+        import socket
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(timeout)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise OSError("cannot connect to QEMU's monitor at %s" % path)
+                time.sleep(0.2)
+        self._read_prompt()
+
+    def _read_prompt(self):
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("QEMU's monitor closed")
+            buf += chunk
+        return buf.decode("utf-8", "replace")
+
+    def command(self, cmd):
+        self.sock.sendall(cmd.encode() + b"\n")
+        return self._read_prompt()
+
+    def close(self):
+        self.sock.close()
+
+
+def monitor_socket_path(logdir, name):
+    # A short directory: a unix socket's path must fit in 108 bytes.
+    import tempfile
+    return os.path.join(tempfile.mkdtemp(prefix="testrun-mon-"), "%s.sock" % name[:40])
+
+
+def with_monitor_socket(cmd, path):
+    cmd = list(cmd)
+    if "-monitor" in cmd:
+        i = cmd.index("-monitor")
+        del cmd[i:i + 2]
+    return cmd + ["-monitor", "unix:%s,server=on,wait=off" % path]
+
+
+def _wait_line(cell, proc, lines, start, match, scale):
+    """Index of the first line from start on that match() accepts; None if
+    QEMU ends or STEP_TIMEOUT (times scale) passes first."""
+    deadline = time.monotonic() + STEP_TIMEOUT * scale
+    i = start
+    while True:
+        while i < len(lines):
+            if match(lines[i]):
+                return i
+            i += 1
+        if proc.poll() is not None or time.monotonic() > deadline or interrupted.is_set():
+            return None
+        time.sleep(0.1)
+
+
+def _look_at_screen(mon, proc, text, ppm):
+    """Screendumps until one shows text on a console row; (True, rows) or
+    (False, the last rows read)."""
+    font = load_font()
+    deadline = time.monotonic() + SCREEN_TIMEOUT
+    rows = []
+    while True:
+        if os.path.exists(ppm):
+            os.unlink(ppm)
+        reply = mon.command("screendump %s" % ppm)
+        try:
+            rows = screen_rows(*read_ppm(ppm), font)
+        except (OSError, ValueError) as e:
+            rows = ["(screendump: %s; monitor said %r)" % (e, reply.strip()[-120:])]
+        if any(text in r for r in rows):
+            return True, rows
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False, rows
+        time.sleep(0.5)
+
+
+def run_screen_steps(cell, proc, lines, monitor_path, opts, logf):
+    mon = None
+    start = 0
+    ppm = os.path.join(opts.logdir, cell.name + ".ppm")
+
+    def note(msg):
+        try:
+            logf.write("# testrun: %s\n" % msg)
+            logf.flush()
+        except ValueError:
+            pass
+
+    try:
+        for kind, val in cell.steps:
+            if kind == "keys":
+                mon = mon or Monitor(monitor_path, proc)
+                for k in key_names(keys_text(val)):
+                    mon.command("sendkey %s" % k)
+                note("@keys: typed %r" % keys_text(val))
+            else:
+                match = val.search if kind == "wait" else (lambda l, t=val: t in l)
+                i = _wait_line(cell, proc, lines, start, match, opts.timeout_scale)
+                shown = val.pattern if kind == "wait" else val
+                if i is None:
+                    cell.steps_failed.append("@%s: no serial line %s %r" % (
+                        kind, "matches" if kind == "wait" else "holds", shown))
+                    return
+                start = i + 1
+                if kind == "screen":
+                    mon = mon or Monitor(monitor_path, proc)
+                    ok, rows = _look_at_screen(mon, proc, val, ppm)
+                    if not ok:
+                        shown_rows = [r.rstrip(" \0").replace("\0", "?") for r in rows]
+                        shown_rows = [r for r in shown_rows if r][-4:]
+                        later = len(lines) - start
+                        cell.steps_failed.append("@screen: %r is on the serial line but not on the screen "
+                                                 "(%d lines came after it there: %s; screendump %s; its last "
+                                                 "rows: %s)" % (
+                                                     val, later,
+                                                     "scrolled off?" if later >= len(rows) else "not scrolled off",
+                                                     rel(ppm), " | ".join(shown_rows) or "none"))
+                        return
+                    note("@screen: %r is on the screen" % val)
+            cell.steps_passed += 1
+        if os.path.exists(ppm):
+            os.unlink(ppm)  # kept only when a step failed
+    except (OSError, ValueError) as e:
+        cell.steps_failed.append("@screen/@keys: %s" % e)
+    finally:
+        if cell.steps_failed and proc.poll() is None:
+            cell.steps_stopped = True
+            kill_group(proc)  # the rest of the steps cannot run: no need to wait for the timeout
+        if mon:
+            mon.close()
+        shutil.rmtree(os.path.dirname(monitor_path), ignore_errors=True)
+
 
 # ----------------------------------------------------------------- ISOs
 
 
-def iso_name(cmdline):
+def iso_name(cmdline, gfx=None):
+    key = cmdline if gfx is None else cmdline + "\0gfx=" + gfx
     slug = re.sub(r"[^A-Za-z0-9]+", "_", cmdline).strip("_")[:40] or "default"
-    digest = hashlib.sha1(cmdline.encode()).hexdigest()[:8]
+    digest = hashlib.sha1(key.encode()).hexdigest()[:8]
     return "%s-%s.iso" % (slug, digest)
 
 
-def build_iso(kernel, initrd, cmdline, isodir):
-    """Return (path, None) or (None, error). Rebuilt only when out of date."""
+def build_iso(kernel, initrd, cmdline, isodir, gfx=None):
+    """Return (path, None) or (None, error). Rebuilt only when out of date.
+    gfx: GRUB's gfxpayload (mkiso's GFXPAYLOAD), None for mkiso's default."""
     for f in (kernel, initrd):
         if not os.path.isfile(f):
             return None, "%s missing (build it first: make)" % rel(f)
     os.makedirs(isodir, exist_ok=True)
-    iso = os.path.join(isodir, iso_name(cmdline))
+    iso = os.path.join(isodir, iso_name(cmdline, gfx))
     mkiso = os.path.join(TOOLS, "mkiso.sh")
     try:
         newest = max(os.path.getmtime(p) for p in (kernel, initrd, mkiso))
@@ -373,6 +652,9 @@ def build_iso(kernel, initrd, cmdline, isodir):
         pass
     env = dict(os.environ)
     env.pop("MENU_TIMEOUT", None)       # tests boot the default entry at once
+    env.pop("GFXPAYLOAD", None)
+    if gfx is not None:
+        env["GFXPAYLOAD"] = gfx
     p = subprocess.run(["bash", mkiso, kernel, initrd, iso, cmdline],
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, env=env)
@@ -444,6 +726,10 @@ def run_cell(cell, opts):
     cell.cmd = qemu_command(cell.iso, cell.smp, cell.mem or opts.mem, cell.machine, cell.cpu,
                             opts.accel, opts.extra, serial="stdio", disk=cell.disk,
                             firmware=cell.firmware, uefi_vars=uefi_vars)
+    monitor_path = None
+    if cell.steps:
+        monitor_path = monitor_socket_path(opts.logdir, cell.name)
+        cell.cmd = with_monitor_socket(cell.cmd, monitor_path)
     lines = []
     panic_at = [None]
     logf = open(cell.log, "w", encoding="utf-8")
@@ -500,6 +786,11 @@ def run_cell(cell, opts):
 
     rt = threading.Thread(target=reader, daemon=True)
     rt.start()
+    steps = None
+    if cell.steps:
+        steps = threading.Thread(target=run_screen_steps, daemon=True,
+                                 args=(cell, proc, lines, monitor_path, opts, logf))
+        steps.start()
     deadline = t0 + timeout
     killed = None           # why we killed QEMU, if we did
     while True:
@@ -522,6 +813,8 @@ def run_cell(cell, opts):
             kill_group(proc)
             proc.wait()
             break
+    if not killed and cell.steps_stopped:
+        killed = "QEMU stopped after the failed step"
     cell.elapsed = time.monotonic() - t0
     # QEMU is gone; anything it started may still hold the pipe open.
     rt.join(2.0)
@@ -531,6 +824,8 @@ def run_cell(cell, opts):
     with running_lock:
         running.discard(proc)
     proc.stdout.close()
+    if steps:
+        steps.join(5.0)
     if killed:
         cell.reasons.append(killed)
     else:
@@ -641,7 +936,9 @@ def check_expected_output(cell, lines):
             cell.passed += 1
         else:
             cell.reasons.append("no %s matches %r" % (what, rx.pattern))
-    return bool(checks) or cell.trace
+    cell.passed += cell.steps_passed
+    cell.reasons += cell.steps_failed
+    return bool(checks) or cell.trace or bool(cell.steps)
 
 
 def finish_cell(cell, lines, opts):
@@ -847,10 +1144,10 @@ def main(argv=None):
                 out("testrun: QEMU not found (run tools/deps.sh)")
             isos = {}
             for c in cells:
-                if c.cmdline not in isos:
-                    isos[c.cmdline] = build_iso(opts.kernel, opts.initrd, c.cmdline,
-                                                opts.isodir)
-                c.iso, c.iso_error = isos[c.cmdline]
+                if (c.cmdline, c.gfx) not in isos:
+                    isos[(c.cmdline, c.gfx)] = build_iso(opts.kernel, opts.initrd, c.cmdline,
+                                                         opts.isodir, c.gfx)
+                c.iso, c.iso_error = isos[(c.cmdline, c.gfx)]
             if opts.jobs == 1:
                 for c in cells:
                     cell_results.append(run_cell(c, opts))

@@ -61,6 +61,9 @@ void acpi_init(void);                 /* read the MADT: CPUs, I/O APICs, overrid
 void arch_interrupts_init(void);      /* local APIC (x2APIC if offered), IPI and timer vectors */
 void ioapic_init(void);               /* I/O APICs, all lines masked */
 void arch_console_irq_init(void);     /* COM1 receive interrupt through the I/O APIC */
+void arch_keyboard_init(void);        /* PS/2 keyboard (i8042.c): IRQ 1 -> console input; after acpi_init, ioapic_init */
+void arch_screen_init(void);          /* size the screen console from the boot loader's framebuffer (screen.c) */
+void arch_screen_map(void);           /* map the framebuffer and draw the console there (after memory_init) */
 void arch_timer_init(unsigned hz);    /* calibrate the LAPIC timer, start it here */
 void arch_timer_start_this_cpu(unsigned hz);
 void arch_smp_start(unsigned maxcpus);/* INIT-SIPI-SIPI every enabled CPU */

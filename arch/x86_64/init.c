@@ -2,6 +2,7 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
@@ -15,6 +16,7 @@ void arch_cpu_features_init(void) {
         panic("CPU lacks the NX bit, which the kernel's page permissions need");
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE | EFER_SCE);
     write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
+    paging_pat_init();              /* PAT entry 1 write-combining, the same on every CPU */
 }
 
 void arch_early_init(void) {

@@ -22,11 +22,18 @@
 /* Page flags beyond arch.h's, for arch/ only. */
 #define MAP_COW (1u << 8)      /* read-only now, copied on the first write */
 #define MAP_NOGLOBAL (1u << 9) /* a kernel mapping without the global bit */
+#define MAP_WC (1u << 10)      /* write-combining (PAT entry 1, see paging_pat_init) */
 
 /* The level-1 entry of va in root's tables (0 = kernel), or NULL. */
 uint64_t *paging_pte(uint64_t root, uint64_t va);
 /* The MAP_* flags of a page-table entry. */
 unsigned paging_map_flags(uint64_t pte);
+/* Every CPU, before it maps anything MAP_WC: PAT entry 1 becomes
+ * write-combining (the same on all CPUs, as the SDM requires). */
+void paging_pat_init(void);
+/* Map the framebuffer at PHYS_MAP_BASE + pa, write-combining; returns
+ * false if the CPU has no PAT (the mapping is write-through then). */
+bool paging_map_framebuffer(uint64_t pa, size_t len);
 /* The AP trampoline's identity mapping (arch/x86_64/smp.c), during bring-up. */
 void paging_map_trampoline(uint64_t pa);
 void paging_unmap_trampoline(uint64_t pa);

@@ -899,6 +899,27 @@ HTEST(fadt_bad_checksum_is_a_warning)
     HT_ASSERT(info.has_hpet);
 }
 
+/* IAPC_BOOT_ARCH's "8042" bit (offset 109) counts from FADT revision 2. */
+HTEST(fadt_8042_flag)
+{
+    build(NULL, NULL, 0, 0); /* revision 6, flags 0: no 8042 */
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_fadt && info.no_8042);
+    build(NULL, NULL, 0, 0);
+    at(fw.fadt)[109] = 0x03; /* LEGACY_DEVICES | 8042 */
+    fix_table(fw.fadt);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_fadt && !info.no_8042);
+    build(NULL, NULL, 0, 0);
+    at(fw.fadt)[8] = 1; /* ACPI 1.0: byte 109 is reserved */
+    fix_table(fw.fadt);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_fadt && !info.no_8042);
+    build(NULL, NULL, 0, OMIT_FADT);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(!info.no_8042);
+}
+
 HTEST(fadt_too_short)
 {
     build(NULL, NULL, 0, 0);
