@@ -14,10 +14,12 @@
 # DEFAULT CMDLINE is written into grub.cfg as it is, so it is GRUB script:
 # run="hello a b" gives the kernel one word (docs/boot.md).
 # The menu timeout is 0 (boot at once) unless MENU_TIMEOUT is set.
-# GFXPAYLOAD is GRUB's video mode for the kernel: `text` (the default: the
-# BIOS text screen; a UEFI machine has none and gets its GOP framebuffer
-# anyway), `keep`, or a mode such as 1024x768x32 (the kernel draws its
-# console on it). BIOS_ONLY=1 leaves the UEFI part out (a smaller ISO).
+# GFXPAYLOAD is GRUB's video mode for the kernel: a mode such as
+# 1024x768x32 (the kernel draws its console on it), `keep`, or `text`.
+# Unset, a BIOS boot keeps the VGA text mode (cheap to draw on; what the
+# test cells use) and a UEFI boot, which has no text mode, gets the
+# framebuffer the kernel's header asks for (`keep` there would give none:
+# GRUB's EFI console is not a video mode). BIOS_ONLY=1 leaves the UEFI part out (a smaller ISO).
 #
 # Quiet unless it fails. OUT.ISO is replaced atomically.
 
@@ -99,11 +101,19 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
     # The video drivers (VBE on BIOS, GOP on UEFI) that multiboot2 needs to
     # hand over a framebuffer.
     echo "insmod all_video"
-    echo "set gfxpayload=${GFXPAYLOAD:-text}"
+    # The mode for the kernel, set in each entry after its `multiboot2`
+    # line: that command sets gfxpayload from the kernel's framebuffer
+    # tag (boot/boot.S), overriding any earlier choice.
+    if [ -n "${GFXPAYLOAD:-}" ]; then
+        payload="set gfxpayload=$GFXPAYLOAD"
+    else
+        payload='if [ "$grub_platform" != efi ]; then set gfxpayload=text; fi'
+    fi
     echo "set default=0"
     echo
     echo "menuentry $(title "${cmdline:-(no options)}") {"
     echo "    multiboot2 /boot/kernel.elf${cmdline:+ $cmdline}"
+    echo "    $payload"
     echo "    module2 /boot/initrd.cpio initrd"
     echo "    boot"
     echo "}"
@@ -112,6 +122,7 @@ cp -- "$initrd" "$tree/boot/initrd.cpio"
         echo
         echo "menuentry $(title "model=$m") {"
         echo "    multiboot2 /boot/kernel.elf ${line}"
+        echo "    $payload"
         echo "    module2 /boot/initrd.cpio initrd"
         echo "    boot"
         echo "}"
