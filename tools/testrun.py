@@ -216,7 +216,11 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @nodisk=1        boot without the SATA disk (the initrd is the only file system)
 #   @trace=1         the log must hold a complete per-CPU trace dump that
 #                    tools/trace2json.py reads, with events from every CPU
-RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+#   @kernel=NAME     boot another build of the kernel: NAME/kernel.elf next to
+#                    --kernel (@kernel=ubsan: build/ubsan/kernel.elf, the one
+#                    `make SANITIZE=ubsan` builds; see cell_kernel)
+RE_CELL_OPTION = re.compile(r'@(mem|input|exit|expect|panic|nodisk|trace|kernel)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+RE_KERNEL_VARIANT = re.compile(r"^[a-z0-9]+$")
 
 
 def take_cell_options(cell, matrix_dir):
@@ -227,6 +231,7 @@ def take_cell_options(cell, matrix_dir):
     cell.panic_expected = None
     cell.nodisk = False
     cell.trace = False
+    cell.kernel_variant = None
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -249,6 +254,10 @@ def take_cell_options(cell, matrix_dir):
                 cell.nodisk = val not in ("0", "no")
             elif key == "trace":
                 cell.trace = val not in ("0", "no")
+            elif key == "kernel":
+                if not RE_KERNEL_VARIANT.match(val):
+                    return "@kernel=%s: a build's name, like ubsan (lower-case letters and digits)" % val
+                cell.kernel_variant = val
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -345,19 +354,29 @@ def run_host(path, logdir, verbose, argv=None, timeout=HOST_TIMEOUT):
 # ----------------------------------------------------------------- ISOs
 
 
-def iso_name(cmdline):
+def iso_name(cmdline, variant=None):
     slug = re.sub(r"[^A-Za-z0-9]+", "_", cmdline).strip("_")[:40] or "default"
     digest = hashlib.sha1(cmdline.encode()).hexdigest()[:8]
-    return "%s-%s.iso" % (slug, digest)
+    # Another kernel build (@kernel=) gets ISOs of its own names.
+    return "%s%s-%s.iso" % (variant + "-" if variant else "", slug, digest)
 
 
-def build_iso(kernel, initrd, cmdline, isodir):
+def cell_kernel(cell, kernel):
+    """The kernel image a cell boots: --kernel, or with @kernel=NAME the
+    build NAME/kernel.elf in --kernel's directory (build/ubsan/kernel.elf)."""
+    if not cell.kernel_variant:
+        return kernel
+    return os.path.join(os.path.dirname(kernel), cell.kernel_variant, os.path.basename(kernel))
+
+
+def build_iso(kernel, initrd, cmdline, isodir, variant=None):
     """Return (path, None) or (None, error). Rebuilt only when out of date."""
     for f in (kernel, initrd):
         if not os.path.isfile(f):
-            return None, "%s missing (build it first: make)" % rel(f)
+            return None, "%s missing (build it first: make%s)" % (
+                rel(f), " SANITIZE=%s" % variant if variant and f == kernel else "")
     os.makedirs(isodir, exist_ok=True)
-    iso = os.path.join(isodir, iso_name(cmdline))
+    iso = os.path.join(isodir, iso_name(cmdline, variant))
     mkiso = os.path.join(TOOLS, "mkiso.sh")
     try:
         newest = max(os.path.getmtime(p) for p in (kernel, initrd, mkiso))
@@ -829,10 +848,11 @@ def main(argv=None):
                 out("testrun: QEMU not found (run tools/deps.sh)")
             isos = {}
             for c in cells:
-                if c.cmdline not in isos:
-                    isos[c.cmdline] = build_iso(opts.kernel, opts.initrd, c.cmdline,
-                                                opts.isodir)
-                c.iso, c.iso_error = isos[c.cmdline]
+                key = (c.kernel_variant, c.cmdline)
+                if key not in isos:
+                    isos[key] = build_iso(cell_kernel(c, opts.kernel), opts.initrd, c.cmdline,
+                                          opts.isodir, c.kernel_variant)
+                c.iso, c.iso_error = isos[key]
             if opts.jobs == 1:
                 for c in cells:
                     cell_results.append(run_cell(c, opts))
