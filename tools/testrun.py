@@ -427,8 +427,9 @@ def run_cell(cell, opts):
     os.makedirs(opts.logdir, exist_ok=True)
     cell.log = os.path.join(opts.logdir, cell.name + ".log")
     timeout = cell.timeout * opts.timeout_scale
-    out("cell  %-16s start  %s smp=%s cpu=%s timeout=%ds: %s" % (
-        cell.name, cell.machine, cell.smp, cell.cpu, timeout, cell.cmdline or "(empty)"))
+    out("cell  %-16s start  %s smp=%s cpu=%s timeout=%ds: %s%s" % (
+        cell.name, cell.machine, cell.smp, cell.cpu, timeout,
+        "(kernel %s) " % cell.kernel_variant if cell.kernel_variant else "", cell.cmdline or "(empty)"))
     t0 = time.monotonic()
 
     if cell.iso_error:
@@ -820,7 +821,8 @@ def main(argv=None):
             print("host  %s" % rel(h))
         for c in cells:
             print("cell  %-16s %-4s smp=%-2s cpu=%-16s timeout=%-5s %s" % (
-                c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout, c.cmdline))
+                c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout,
+                ("@kernel=%s " % c.kernel_variant if c.kernel_variant else "") + c.cmdline))
         for e in setup_errors:
             print("error: " + e)
         return 1 if setup_errors else 0
