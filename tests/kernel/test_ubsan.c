@@ -26,7 +26,7 @@ static bool contains(const char *s, const char *sub) {
         char where_[96];                                                                          \
         fmt_snprintf(where_, sizeof where_, " at %s:%d:", __FILE__, (line));                      \
         if ((count) != 1)                                                                         \
-            KT_FAIL("%d reports, expected 1 (last: '%s')", (count), got);                         \
+            KT_FAIL("%d reports, expected 1 (first: '%s')", (count), got);                         \
         if (!contains(got, (what)) || !contains(got, where_))                                     \
             KT_FAIL("report '%s' does not say '%s' and '%s'", got, (what), where_);               \
     } while (0)
