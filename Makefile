@@ -11,7 +11,7 @@
 #   make lockranks  print the lock-rank table (kernel/lockrank.h), and put it in docs/locks.md
 #   make bench-smp  user/bin/bench at -smp 1 and -smp 2: rates and their ratio (a benchmark, no test)
 #   make bench    the organisations' scaling sweep, model, plots, traces in build/bench/ (QUICK=1: a few minutes)
-#   make SANITIZE=ubsan  build/ubsan/kernel.elf: the kernel with UBSan (docs/debugging.md); the normal one stays
+#   make SANITIZE=ubsan  build/ubsan/kernel.elf and os.iso: the kernel with UBSan (docs/debugging.md); the normal one stays
 # Missing packages are installed by tools/deps.sh (apt-get; sudo when not root).
 
 BUILD := build
@@ -113,8 +113,13 @@ $(UBSAN_BUILD)/kernel.elf: ubsan-kernel
 ifeq ($(SANITIZE),ubsan)
 .DEFAULT_GOAL := ubsan
 endif
+# make SANITIZE=ubsan: the kernel, the user programs, the disk and an ISO
+# of the sanitised kernel to boot by hand (docs/debugging.md).
 .PHONY: ubsan
-ubsan: ubsan-kernel $(BUILD)/initrd.cpio $(BUILD)/disk.img
+ubsan: ubsan-kernel $(UBSAN_BUILD)/os.iso $(BUILD)/disk.img
+$(UBSAN_BUILD)/os.iso: $(UBSAN_BUILD)/kernel.elf $(BUILD)/initrd.cpio tools/mkiso.sh $(BUILD)/cmdline.txt
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)tools/mkiso.sh $(UBSAN_BUILD)/kernel.elf $(BUILD)/initrd.cpio $@ '$(CMDLINE)'
 
 # ---- user programs and the initrd archive ----
 user: | deps
