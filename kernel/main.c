@@ -113,11 +113,11 @@ static void refuse_to_boot_if_broken(bool model_ok) {
 void kernel_resched_ipi(void) { os_poll_events(); }
 
 void kmain(uint32_t mb2_info_pa) {
+    arch_set_cpu_pointer(&cpus[0]);       /* this_cpu() works from here on (a UBSan report needs it: kernel/ubsan.c) */
     for (int i = 0; i < MAX_CPUS; i++)
         cpus[i].os = &os_instances[0];    /* every CPU serves the boot instance unless model->init() says otherwise */
     os_instance_setup(&os_instances[0], 0);
     cpus[0].online = true;
-    arch_set_cpu_pointer(&cpus[0]);       /* this_cpu() works from here on */
     arch_early_init();                    /* UART, GDT/TSS, IDT, NX and WP */
     bootinfo_parse(mb2_info_pa);          /* memory map, command line, modules, RSDP */
     arch_screen_init();                   /* the screen console keeps text from here (drawn once mapped) */

@@ -226,8 +226,12 @@ def parse_matrix_lines(lines, matrix_dir):
 #                    (QEMU's screendump, read with the font of lib/font.c)
 #   @wait="RE"       wait for a serial line matching RE
 #   @keys="TEXT"     type TEXT on the PS/2 keyboard (QEMU's sendkey; \n is Enter)
+#   @kernel=NAME     boot another build of the kernel: NAME/kernel.elf next to
+#                    --kernel (@kernel=ubsan: build/ubsan/kernel.elf, the one
+#                    `make SANITIZE=ubsan` builds; see cell_kernel)
 RE_CELL_OPTION = re.compile(
-    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys|kernel)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+RE_KERNEL_VARIANT = re.compile(r"^[a-z0-9]+$")
 
 
 def take_cell_options(cell, matrix_dir):
@@ -241,6 +245,7 @@ def take_cell_options(cell, matrix_dir):
     cell.firmware = "bios"
     cell.gfx = None
     cell.steps = []     # ("screen"|"wait"|"keys", value), in the matrix's order
+    cell.kernel_variant = None
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -274,6 +279,10 @@ def take_cell_options(cell, matrix_dir):
                 if err:
                     return "@%s=%s: %s" % (key, val, err)
                 cell.steps.append((key, re.compile(val) if key == "wait" else val))
+            elif key == "kernel":
+                if not RE_KERNEL_VARIANT.match(val):
+                    return "@kernel=%s: a build's name, like ubsan (lower-case letters and digits)" % val
+                cell.kernel_variant = val
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
@@ -628,21 +637,32 @@ def run_screen_steps(cell, proc, lines, monitor_path, opts, logf):
 # ----------------------------------------------------------------- ISOs
 
 
-def iso_name(cmdline, gfx=None):
+def iso_name(cmdline, gfx=None, variant=None):
     key = cmdline if gfx is None else cmdline + "\0gfx=" + gfx
     slug = re.sub(r"[^A-Za-z0-9]+", "_", cmdline).strip("_")[:40] or "default"
     digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-    return "%s-%s.iso" % (slug, digest)
+    # Another kernel build (@kernel=) gets ISOs of its own names.
+    return "%s%s-%s.iso" % (variant + "-" if variant else "", slug, digest)
 
 
-def build_iso(kernel, initrd, cmdline, isodir, gfx=None):
+def cell_kernel(cell, kernel):
+    """The kernel image a cell boots: --kernel, or with @kernel=NAME the
+    build NAME/kernel.elf in --kernel's directory (build/ubsan/kernel.elf)."""
+    if not cell.kernel_variant:
+        return kernel
+    return os.path.join(os.path.dirname(kernel), cell.kernel_variant, os.path.basename(kernel))
+
+
+def build_iso(kernel, initrd, cmdline, isodir, gfx=None, variant=None):
     """Return (path, None) or (None, error). Rebuilt only when out of date.
-    gfx: GRUB's gfxpayload (mkiso's GFXPAYLOAD), None for mkiso's default."""
+    gfx: GRUB's gfxpayload (mkiso's GFXPAYLOAD), None for mkiso's default;
+    variant: the @kernel= build, for the ISO's name."""
     for f in (kernel, initrd):
         if not os.path.isfile(f):
-            return None, "%s missing (build it first: make)" % rel(f)
+            return None, "%s missing (build it first: make%s)" % (
+                rel(f), " SANITIZE=%s" % variant if variant and f == kernel else "")
     os.makedirs(isodir, exist_ok=True)
-    iso = os.path.join(isodir, iso_name(cmdline, gfx))
+    iso = os.path.join(isodir, iso_name(cmdline, gfx, variant))
     mkiso = os.path.join(TOOLS, "mkiso.sh")
     try:
         newest = max(os.path.getmtime(p) for p in (kernel, initrd, mkiso))
@@ -696,8 +716,9 @@ def run_cell(cell, opts):
     os.makedirs(opts.logdir, exist_ok=True)
     cell.log = os.path.join(opts.logdir, cell.name + ".log")
     timeout = cell.timeout * opts.timeout_scale
-    out("cell  %-16s start  %s smp=%s cpu=%s timeout=%ds: %s" % (
-        cell.name, cell.machine, cell.smp, cell.cpu, timeout, cell.cmdline or "(empty)"))
+    out("cell  %-16s start  %s smp=%s cpu=%s timeout=%ds: %s%s" % (
+        cell.name, cell.machine, cell.smp, cell.cpu, timeout,
+        "(kernel %s) " % cell.kernel_variant if cell.kernel_variant else "", cell.cmdline or "(empty)"))
     t0 = time.monotonic()
 
     if cell.iso_error:
@@ -1116,7 +1137,8 @@ def main(argv=None):
             print("host  %s" % rel(h))
         for c in cells:
             print("cell  %-16s %-4s smp=%-2s cpu=%-16s timeout=%-5s %s" % (
-                c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout, c.cmdline))
+                c.name, c.machine, c.smp, c.cpu, "%ds" % c.timeout,
+                ("@kernel=%s " % c.kernel_variant if c.kernel_variant else "") + c.cmdline))
         for e in setup_errors:
             print("error: " + e)
         return 1 if setup_errors else 0
@@ -1144,10 +1166,11 @@ def main(argv=None):
                 out("testrun: QEMU not found (run tools/deps.sh)")
             isos = {}
             for c in cells:
-                if (c.cmdline, c.gfx) not in isos:
-                    isos[(c.cmdline, c.gfx)] = build_iso(opts.kernel, opts.initrd, c.cmdline,
-                                                         opts.isodir, c.gfx)
-                c.iso, c.iso_error = isos[(c.cmdline, c.gfx)]
+                key = (c.kernel_variant, c.cmdline, c.gfx)
+                if key not in isos:
+                    isos[key] = build_iso(cell_kernel(c, opts.kernel), opts.initrd, c.cmdline,
+                                          opts.isodir, c.gfx, c.kernel_variant)
+                c.iso, c.iso_error = isos[key]
             if opts.jobs == 1:
                 for c in cells:
                     cell_results.append(run_cell(c, opts))

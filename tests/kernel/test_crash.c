@@ -7,6 +7,7 @@
 #include "kernel/printk.h"
 #include "arch.h"
 #include "kernel/spinlock.h"
+#include "kernel/ubsan.h"
 #include "lib/fmt.h"
 
 /* Recursion with a large frame runs off the bottom of the 16 KiB kernel
@@ -88,4 +89,21 @@ KTEST(crash, triple_fault_resets_the_machine) {
     (void)kt_;
     printk(LOG_INFO, "crash: an empty IDT, then a breakpoint: the machine must reset\n");
     arch_triple_fault();
+}
+
+/* The sanitised kernel (make SANITIZE=ubsan, kernel/ubsan.c) in a test boot:
+ * undefined behaviour ends the run with a panic that names it and the line,
+ * here a signed overflow through volatile operands (the compiler cannot fold
+ * it away). On the normal kernel nothing checks, so the test is skipped
+ * there: it shows only that the sanitised kernel panics. */
+KTEST(crash, ubsan_report_panics_a_test_boot) {
+    if (!UBSAN_ENABLED)
+        KT_SKIP("not the sanitised kernel (make SANITIZE=ubsan)");
+    volatile int a = 2147483647, b = 1;
+    fmt_snprintf(crash_expect, sizeof crash_expect,
+                 "UBSan: signed integer overflow: 2147483647 + 1 cannot be represented in type 'int' at %s:%d:",
+                 __FILE__, __LINE__ + 2);
+    ktest_expect_panic(crash_expect);
+    volatile int sum = a + b;
+    KT_FAIL("the overflow went unreported (the sum was %d)", sum);
 }
