@@ -113,7 +113,7 @@ struct acpi_info {
     bool has_fadt;
     uint16_t pm1a_cnt_port;
     uint16_t pm1b_cnt_port; /* 0 if absent */
-    bool has_s5;            /* \_S5_ found in the DSDT */
+    bool has_s5;            /* \_S5_ found in the DSDT, else in an SSDT */
     uint16_t slp_typa_s5;
     uint16_t slp_typb_s5;
 
