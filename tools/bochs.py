@@ -319,10 +319,12 @@ def main(argv=None):
               % (a.smp, a.mem, a.cpu, a.ips, workdir), file=sys.stderr)
         sys.stderr.flush()
         out = sys.stdout.buffer
+        last = [b"\n"]
 
         def output(data):
             out.write(data)
             out.flush()
+            last[0] = data[-1:]
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         tty = None
@@ -340,6 +342,9 @@ def main(argv=None):
     except ValueError as e:
         print("bochs.py: %s" % e, file=sys.stderr)
         return 2
+    if last[0] != b"\n":   # the serial output may end mid-line; ours starts a new one
+        out.write(b"\n")
+        out.flush()
     if status is None:
         print("bochs: stopped after %ss (timeout)" % a.timeout, file=sys.stderr)
         status = 124
