@@ -40,7 +40,7 @@ logs writes to unmapped ports at its debug level ("unmapped: 32-bit write to
 00f4 = 00000010"), so the bochsrc turns that one module's debug messages on
 and this script watches the log: at that line it ends Bochs and exits with
 QEMU's status for the same write, (v << 1) | 1: 33 for pass, 35 for fail.
-ACPI S5 (arch/x86_64/power.c: SLP_TYP 0 from SeaBIOS's DSDT) makes Bochs
+ACPI S5 (arch/x86_64/power.c: SLP_TYP 0 from SeaBIOS's SSDT) makes Bochs
 itself quit ("ACPI control: soft power off"); that is status 0 here, as
 when QEMU is quit. A triple fault stops Bochs (reset_on_triple_fault=0;
 QEMU's -no-reboot does the same): status 3. With --test the statuses are
@@ -51,7 +51,8 @@ Bochs's own log (bochs.log, with the BIOS's messages and the CPUs' state
 when it stops) and the generated bochsrc stay in --workdir (default: a
 temporary directory, removed afterwards unless the run failed).
 
-tools/testrun.py imports bochs_run() for the cells with @emulator=bochs.
+tools/testrun.py runs `tools/bochs.py --test` for the cells with
+@emulator=bochs (docs/testing.md, docs/emulators.md).
 """
 
 import argparse
