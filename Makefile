@@ -7,6 +7,7 @@
 #                 + the proof of every lab's grader (make test-labs)
 #   make test-full  host unit tests + the slow cells of tests/matrix-full.txt (-smp 64)
 #   make debug    QEMU halted with a GDB stub; then: gdb -x tools/gdbinit
+#   make bochs    boot the same ISO in Bochs, the second emulator (SMP=, MEM=; no disk)
 #   make lab LAB=x DEST=dir   write the student tree of lab x (docs/labs/README.md)
 #   make grade LAB=x  build, boot lab x's cells, print its checks and score
 #   make test-labs  every grader: full marks here, fewer on each lab's stubs
@@ -52,7 +53,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 # Host tests of the Python tools (make bench's model and trace converter).
 HOST_PY_TESTS := $(wildcard tests/host/test_*.py)
 
-.PHONY: lab grade test-labs bench bench-leader all deps kernel user disk iso run debug test test-full test-host clean lockranks bench-smp FORCE
+.PHONY: lab grade test-labs bench bench-leader all deps kernel user disk iso run debug bochs test test-full test-host clean lockranks bench-smp FORCE
 all: iso disk
 
 deps:
@@ -186,6 +187,11 @@ run: iso disk
 debug: iso disk
 	@cp $(BUILD)/disk.img $(BUILD)/run-disk.img
 	$(QEMU_ENV) python3 tools/qemu.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) --accel $(ACCEL) --firmware $(FIRMWARE) --gdb --display '$(RUN_DISPLAY)' $(if $(filter none,$(DISK)),,--disk $(DISK))
+
+# The same ISO in Bochs (tools/bochs.py, docs/emulators.md): the serial
+# console is this terminal; `halt` powers off. Bochs has no AHCI: no disk.
+bochs: iso
+	python3 tools/bochs.py --iso $(BUILD)/os.iso --smp $(SMP) --mem $(MEM)
 
 # ---- tests ----
 $(BUILD)/host/%: tests/host/%.c $(HOST_LIB_SRC) lib/string.c $(wildcard lib/*.h) tests/host/htest.h | deps

@@ -296,8 +296,13 @@ static int load_root(struct parser *p, const struct root_addrs *ra,
     return 0;
 }
 
+/* SSDTs looked at for \_S5_ when the DSDT has none; firmware has a few. */
+#define MAX_SSDTS 16
+
 struct table_addrs {
     uint64_t madt, fadt, hpet, mcfg;
+    uint64_t ssdts[MAX_SSDTS];
+    unsigned nssdts;
 };
 
 static void remember(uint64_t *slot, uint64_t addr)
@@ -337,6 +342,8 @@ static void scan_root(struct parser *p, const struct root *rt,
             remember(&ta->hpet, addr);
         else if (memcmp(hdr, "MCFG", 4) == 0)
             remember(&ta->mcfg, addr);
+        else if (memcmp(hdr, "SSDT", 4) == 0 && ta->nssdts < MAX_SSDTS)
+            ta->ssdts[ta->nssdts++] = addr;
     }
 }
 
@@ -627,6 +634,24 @@ static void parse_dsdt(struct parser *p, uint64_t phys)
                         &o->slp_typa_s5, &o->slp_typb_s5);
 }
 
+/* ---- SSDT: \_S5_ when the DSDT has none (5.2.11.2) --------------------
+ * Secondary tables are loaded into the same namespace as the DSDT, so \_S5_
+ * may be defined in one of them: SeaBIOS's own tables (on Bochs, or any
+ * machine without QEMU's fw_cfg tables) define \_S3_ to \_S5_ in an SSDT
+ * and none in the DSDT. A bad SSDT is a warning, like a bad DSDT. */
+static void parse_ssdt_s5(struct parser *p, uint64_t phys)
+{
+    const uint8_t *t;
+    uint32_t len;
+    struct acpi_info *o = p->out;
+    if (load_table(p, phys, "SSDT", "SSDT", SDT_HEADER_LEN, &t, &len) != 0) {
+        warn_note(p);
+        return;
+    }
+    o->has_s5 = scan_s5(t + SDT_HEADER_LEN, len - SDT_HEADER_LEN,
+                        &o->slp_typa_s5, &o->slp_typb_s5);
+}
+
 /* ---- FADT (5.2.9, Table 5.9) ------------------------------------------- */
 
 #define FADT_DSDT 40
@@ -744,7 +769,7 @@ int acpi_parse(uint64_t rsdp_phys, const void *rsdp, size_t rsdp_len,
     struct parser p = {.map = map, .ctx = ctx, .out = out, .err = err,
                        .errlen = errlen};
     struct root_addrs ra = {0, 0};
-    struct table_addrs ta = {0, 0, 0, 0};
+    struct table_addrs ta = {0};
     struct root rt;
     int rc;
 
@@ -769,6 +794,8 @@ int acpi_parse(uint64_t rsdp_phys, const void *rsdp, size_t rsdp_len,
         return rc;
     if (ta.fadt)
         parse_fadt(&p, ta.fadt);
+    for (unsigned i = 0; i < ta.nssdts && out->has_fadt && !out->has_s5; i++)
+        parse_ssdt_s5(&p, ta.ssdts[i]);
     if (ta.hpet)
         parse_hpet(&p, ta.hpet);
     if (ta.mcfg)

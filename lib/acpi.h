@@ -117,7 +117,7 @@ struct acpi_info {
      * the firmware says there is no PS/2 controller (ACPI 6.x, 5.2.9.3,
      * Table 5.11). A revision-1 FADT has no such field: false then. */
     bool no_8042;
-    bool has_s5;            /* \_S5_ found in the DSDT */
+    bool has_s5;            /* \_S5_ found in the DSDT, else in an SSDT */
     uint16_t slp_typa_s5;
     uint16_t slp_typb_s5;
 

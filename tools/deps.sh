@@ -57,6 +57,14 @@ check_all() {
     need_glob e2fsprogs       "/sbin/e2fsck /usr/sbin/e2fsck"
     need_glob newlib-source   "/usr/src/newlib/newlib-*.tar.*"
     need_cmd  python3         python3
+    # Bochs, the second emulator (tools/bochs.py): it boots with SeaBIOS and
+    # the LGPL VGA BIOS. bochs needs a GUI package; bochs-term is the small
+    # one (without it apt would pick bochs-wx and GTK). The display used is
+    # bochs's own RFB plugin, drawing nowhere.
+    need_cmd  bochs           bochs
+    need_glob bochs-term      "/usr/lib/*/bochs/plugins/libbx_term_gui.so"
+    need_glob seabios         /usr/share/seabios/bios.bin
+    need_glob vgabios         /usr/share/vgabios/vgabios.bin
     need_cmd  gnuplot-nox     gnuplot
     need_cmd  gcc             gcc
     need_cmd  make            make

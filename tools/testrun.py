@@ -136,6 +136,7 @@ class Cell:
         self.timeout = timeout
         self.cmdline = cmdline
         self.where = where
+        self.emulator = "qemu"      # or "bochs" (@emulator=bochs)
         # results
         self.iso = None
         self.iso_error = None
@@ -229,8 +230,10 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @kernel=NAME     boot another build of the kernel: NAME/kernel.elf next to
 #                    --kernel (@kernel=ubsan: build/ubsan/kernel.elf, the one
 #                    `make SANITIZE=ubsan` builds; see cell_kernel)
+#   @emulator=bochs  boot in Bochs (tools/bochs.py) instead of QEMU: machine
+#                    must be pc, cpu is a Bochs CPU model, no disk, no @input
 RE_CELL_OPTION = re.compile(
-    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys|kernel)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys|kernel|emulator)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 RE_KERNEL_VARIANT = re.compile(r"^[a-z0-9]+$")
 
 
@@ -246,6 +249,7 @@ def take_cell_options(cell, matrix_dir):
     cell.gfx = None
     cell.steps = []     # ("screen"|"wait"|"keys", value), in the matrix's order
     cell.kernel_variant = None
+    cell.emulator = "qemu"
     rest = cell.cmdline
     while rest.startswith("@"):
         m = RE_CELL_OPTION.match(rest)
@@ -283,12 +287,42 @@ def take_cell_options(cell, matrix_dir):
                 if not RE_KERNEL_VARIANT.match(val):
                     return "@kernel=%s: a build's name, like ubsan (lower-case letters and digits)" % val
                 cell.kernel_variant = val
+            elif key == "emulator":
+                cell.emulator = val
             else:
                 cell.panic_expected = re.compile(val)
         except (ValueError, re.error) as e:
             return "@%s=%s: %s" % (key, val, e)
     cell.cmdline = rest
+    return bochs_cell_problem(cell)
+
+
+def bochs_cell_problem(cell):
+    """What a cell cannot ask of Bochs (tools/bochs.py), or None."""
+    if cell.emulator not in ("qemu", "bochs"):
+        return "@emulator=%s: qemu or bochs" % cell.emulator
+    if cell.emulator != "bochs":
+        return None
+    if cell.machine != "pc":
+        return "@emulator=bochs: the machine is Bochs's i440FX PC, write pc"
+    if cell.input:
+        return "@emulator=bochs: no serial input (@input) under Bochs"
+    if cell.firmware != "bios" or cell.steps or cell.gfx:
+        return "@emulator=bochs: SeaBIOS only, and no QEMU monitor (@firmware, @gfx, @screen, @wait, @keys)"
+    cell.nodisk = True      # Bochs has no AHCI controller
     return None
+
+
+def bochs_cell_command(cell, opts):
+    """tools/bochs.py's command line for a cell; its files (bochsrc, Bochs's
+    own log) go next to the cell's log, in <logdir>/<cell>.bochs/."""
+    return [sys.executable, os.path.join(TOOLS, "bochs.py"), "--test",
+            "--iso", cell.iso, "--smp", str(cell.smp), "--mem", cell.mem or opts.mem,
+            "--cpu", cell.cpu, "--workdir", os.path.join(opts.logdir, cell.name + ".bochs")]
+
+
+# One Bochs at a time (it is slow and takes a core), whatever -j says.
+bochs_lock = threading.Lock()
 
 
 def matches(name, filters):
@@ -713,6 +747,13 @@ def check_disk(path):
 
 
 def run_cell(cell, opts):
+    if cell.emulator == "bochs":
+        with bochs_lock:
+            return run_cell_in(cell, opts)
+    return run_cell_in(cell, opts)
+
+
+def run_cell_in(cell, opts):
     os.makedirs(opts.logdir, exist_ok=True)
     cell.log = os.path.join(opts.logdir, cell.name + ".log")
     timeout = cell.timeout * opts.timeout_scale
@@ -751,6 +792,8 @@ def run_cell(cell, opts):
     if cell.steps:
         monitor_path = monitor_socket_path(opts.logdir, cell.name)
         cell.cmd = with_monitor_socket(cell.cmd, monitor_path)
+    if cell.emulator == "bochs":
+        cell.cmd = bochs_cell_command(cell, opts)
     lines = []
     panic_at = [None]
     logf = open(cell.log, "w", encoding="utf-8")
@@ -1036,7 +1079,11 @@ def finish_cell(cell, lines, opts):
             report.append("      ---")
         elif cell.log:
             report.append("      log: " + rel(cell.log))
-        if cell.cmd:
+        if cell.cmd and cell.emulator == "bochs":
+            report.append("      rerun: python3 tools/bochs.py --iso %s --smp %s --cpu %s "
+                          "(Bochs's log: %s)" % (rel(cell.iso), cell.smp, cell.cpu,
+                                                 rel(cell.cmd[-1])))
+        elif cell.cmd:
             report.append("      rerun: python3 tools/qemu.py --iso %s --machine %s "
                           "--smp %s --cpu %s" % (rel(cell.iso), cell.machine,
                                                  cell.smp, shlex.quote(cell.cpu)))

@@ -1030,6 +1030,79 @@ HTEST(dsdt_missing_or_unmappable)
     HT_ASSERT(contains(info.last_warning, "DSDT header at 0xdead0000"));
 }
 
+/* SeaBIOS's own tables (what Bochs gets): no \_S5_ in the DSDT, one in an
+ * SSDT (ACPI 6.x 5.2.11.2: SSDTs extend the DSDT's namespace). */
+static const uint8_t aml_without_s5[] = {
+    0x08, '_', 'S', '4', '_', 0x12, 0x06, 0x04, 0x0A, 0x02, 0x0A, 0x03,
+};
+static const uint8_t ssdt_with_s5[] = {
+    0x08, '\\', '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0A, 0x07, 0x00,
+    0x00, 0x00,
+};
+
+/* The default MADT and FADT over DSDT aml, then `copies` SSDTs holding
+ * ssdt_with_s5; returns the first SSDT's address. */
+static uint64_t build_with_ssdts(const uint8_t *aml, size_t aml_n, int copies)
+{
+    struct ents def;
+    uint64_t tabs[8], first = 0;
+    int n = 0;
+    unmap_all();
+    memset(&fw, 0, sizeof fw);
+    fw.used = 5;
+    default_entries(&def);
+    fw.dsdt = table("DSDT", aml, aml_n, 2);
+    tabs[n++] = fw.fadt = build_fadt(fw.dsdt);
+    tabs[n++] = fw.madt = build_madt(&def);
+    for (int i = 0; i < copies; i++) {
+        tabs[n] = table("SSDT", ssdt_with_s5, sizeof ssdt_with_s5, 2);
+        if (!first)
+            first = tabs[n];
+        n++;
+    }
+    build_roots(tabs, n);
+    return first;
+}
+
+HTEST(s5_from_an_ssdt_when_the_dsdt_has_none)
+{
+    build_with_ssdts(aml_without_s5, sizeof aml_without_s5, 1);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT_EQ(info.warnings, 0);
+    HT_ASSERT(info.has_fadt && info.has_s5);
+    HT_ASSERT_EQ(info.slp_typa_s5, 7);
+    HT_ASSERT_EQ(info.slp_typb_s5, 0);
+    /* No SSDT at all: no \_S5_, and no warning either. */
+    build_with_ssdts(aml_without_s5, sizeof aml_without_s5, 0);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_fadt && !info.has_s5);
+    HT_ASSERT_EQ(info.warnings, 0);
+}
+
+HTEST(s5_in_the_dsdt_wins_over_an_ssdt)
+{
+    build_with_ssdts(default_aml, sizeof default_aml, 1);
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(info.has_s5);
+    HT_ASSERT_EQ(info.slp_typa_s5, 5);
+    HT_ASSERT_EQ(info.slp_typb_s5, 6);
+}
+
+HTEST(bad_ssdt_is_a_warning_and_the_next_one_counts)
+{
+    uint64_t first = build_with_ssdts(aml_without_s5, sizeof aml_without_s5, 2);
+    at(first)[40] ^= 0xFF;
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(contains(info.last_warning, "SSDT checksum mismatch"));
+    HT_ASSERT(info.has_s5);
+    HT_ASSERT_EQ(info.slp_typa_s5, 7);
+    first = build_with_ssdts(aml_without_s5, sizeof aml_without_s5, 1);
+    at(first)[40] ^= 0xFF;
+    HT_ASSERT_EQ(run(), ACPI_OK);
+    HT_ASSERT(!info.has_s5);
+    HT_ASSERT(contains(info.last_warning, "SSDT checksum mismatch"));
+}
+
 struct s5_case {
     const char *what;
     uint8_t aml[24];
