@@ -35,17 +35,17 @@ second of each CPU, whatever the host does, so a run is the same on a slow
 or a loaded host (and faster than real time). The TSC then runs at N Hz.
 
 How a run ends. QEMU's isa-debug-exit device is not in Bochs: the kernel's
-write of 0x10 (pass) or 0x11 (fail) to port 0xf4 goes to no device. Bochs
+write of 0x10 (pass), 0x11 (fail) or 0x12 (panic) to port 0xf4 goes to no device. Bochs
 logs writes to unmapped ports at its debug level ("unmapped: 32-bit write to
 00f4 = 00000010"), so the bochsrc turns that one module's debug messages on
 and this script watches the log: at that line it ends Bochs and exits with
-QEMU's status for the same write, (v << 1) | 1: 33 for pass, 35 for fail.
+QEMU's status for the same write, (v << 1) | 1: 33 pass, 35 fail, 37 panic.
 ACPI S5 (arch/x86_64/power.c: SLP_TYP 0 from SeaBIOS's SSDT) makes Bochs
 itself quit ("ACPI control: soft power off"); that is status 0 here, as
 when QEMU is quit. A triple fault stops Bochs (reset_on_triple_fault=0;
-QEMU's -no-reboot does the same): status 3. With --test the statuses are
+QEMU's -no-reboot does the same): status 4. With --test the statuses are
 passed through as they are (tools/testrun.py judges them like QEMU's);
-without it 33 -> 0 and 35 -> 1, as tools/qemu.py does.
+without it 33 -> 0, 35 -> 1 and 37 -> 3, as tools/qemu.py does.
 
 Bochs's own log (bochs.log, with the BIOS's messages and the CPUs' state
 when it stops) and the generated bochsrc stay in --workdir (default: a
@@ -73,9 +73,10 @@ VGABIOS = "/usr/share/vgabios/vgabios.bin"     # package vgabios: for Bochs's VG
 DEBUG_EXIT_PORT = 0xF4
 EXIT_PASS = (0x10 << 1) | 1  # 33, as tools/qemu.py
 EXIT_FAIL = (0x11 << 1) | 1  # 35
+EXIT_PANIC = (0x12 << 1) | 1  # 37
 EXIT_POWEROFF = 0
-EXIT_TRIPLE_FAULT = 3
-EXIT_BOCHS_ERROR = 4         # Bochs stopped for a reason of its own (see its log)
+EXIT_TRIPLE_FAULT = 4        # as tools/qemu.py's "the machine reset"
+EXIT_BOCHS_ERROR = 5         # Bochs stopped for a reason of its own (see its log)
 STOP_GRACE = 5.0             # seconds for Bochs to quit when asked
 
 DEFAULTS = {
@@ -224,7 +225,7 @@ def bochs_run(iso, smp, mem, cpu, ips, workdir, output, timeout=None, tty=None):
     """Boot ISO in Bochs, pass the serial output to output(bytes) as it comes
     (or, with tty, let Bochs use that terminal for COM1), and return
     (status, why): status as in the module docstring (33/35 for the
-    kernel's 0xf4 write, 0 poweroff, 3 triple fault, 4 Bochs's own stop),
+    kernel's 0xf4 write, 0 poweroff, 4 triple fault, 5 Bochs's own stop),
     or None when the timeout ran out (Bochs is stopped then too)."""
     cmd = prepare(iso, smp, mem, cpu, ips, workdir, tty)
     serial = Tail(os.path.join(workdir, "serial.txt"))
@@ -267,11 +268,13 @@ def bochs_run(iso, smp, mem, cpu, ips, workdir, output, timeout=None, tty=None):
 
 
 def map_status(status):
-    """Status for a person: 33 -> 0, 35 -> 1, as tools/qemu.py."""
+    """Status for a person: 33 -> 0, 35 -> 1, 37 -> 3, as tools/qemu.py."""
     if status == EXIT_PASS:
         return 0
     if status == EXIT_FAIL:
         return 1
+    if status == EXIT_PANIC:
+        return 3
     return status
 
 
@@ -283,9 +286,10 @@ def env_or(name, key):
 def main(argv=None):
     p = argparse.ArgumentParser(
         description="Boot the kernel ISO in Bochs (serial console on standard output).",
-        epilog="Exit status: 0 if the kernel reported pass or powered off, 1 if it "
-               "reported fail, 3 a triple fault, 4 Bochs stopped by itself, 124 timeout "
-               "(with --test: 33 pass and 35 fail, as QEMU).")
+        epilog="Exit status, as tools/qemu.py: 0 if the kernel reported pass or powered "
+               "off, 1 if it reported fail, 3 a kernel panic, 4 a triple fault, 5 Bochs "
+               "stopped by itself, 124 timeout (with --test: 33 pass, 35 fail and 37 "
+               "panic, as QEMU).")
     p.add_argument("--iso", default=os.path.join(REPO, "build", "os.iso"),
                    help="ISO to boot (default build/os.iso)")
     p.add_argument("--smp", default=env_or("SMP", "smp"), help="CPU count (env SMP)")
