@@ -218,6 +218,8 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @panic="RE"      a KERNEL PANIC line is expected, and must match RE
 # With @expect or @panic the cell needs no closing line.
 #   @nodisk=1        boot without the SATA disk (the initrd is the only file system)
+#   @disklabel=NAME  give the cell's copy of the disk another ext2 label first
+#                    (tune2fs -L): the kernel must leave it alone
 #   @trace=1         the log must hold a complete per-CPU trace dump that
 #                    tools/trace2json.py reads, with events from every CPU
 #   @firmware=uefi   boot through OVMF instead of SeaBIOS (the same ISO)
@@ -233,7 +235,7 @@ def parse_matrix_lines(lines, matrix_dir):
 #   @emulator=bochs  boot in Bochs (tools/bochs.py) instead of QEMU: machine
 #                    must be pc, cpu is a Bochs CPU model, no disk, no @input
 RE_CELL_OPTION = re.compile(
-    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys|kernel|emulator)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
+    r'@(mem|input|exit|expect|panic|nodisk|trace|firmware|gfx|screen|wait|keys|kernel|emulator|disklabel)=(?:"([^"]*)"|(\S+))(?:\s+|$)')
 RE_KERNEL_VARIANT = re.compile(r"^[a-z0-9]+$")
 
 
@@ -244,6 +246,7 @@ def take_cell_options(cell, matrix_dir):
     cell.expect = []
     cell.panic_expected = None
     cell.nodisk = False
+    cell.disklabel = None
     cell.trace = False
     cell.firmware = "bios"
     cell.gfx = None
@@ -268,6 +271,10 @@ def take_cell_options(cell, matrix_dir):
                 cell.exit = int(val)
             elif key == "expect":
                 cell.expect.append(re.compile(val))
+            elif key == "disklabel":
+                if not re.match(r"^[A-Za-z0-9_-]{1,16}$", val):
+                    raise ValueError("an ext2 label: 1-16 letters, digits, - or _")
+                cell.disklabel = val
             elif key == "nodisk":
                 cell.nodisk = val not in ("0", "no")
             elif key == "trace":
@@ -730,6 +737,19 @@ def kill_group(proc):
         pass
 
 
+def relabel_disk(path, label):
+    """@disklabel: tune2fs -L on the cell's copy; None, or what went wrong."""
+    tune2fs = shutil.which("tune2fs") or "/sbin/tune2fs"
+    try:
+        p = subprocess.run([tune2fs, "-L", label, path], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "@disklabel: cannot run tune2fs: %s" % e
+    if p.returncode != 0:
+        return "@disklabel: tune2fs failed: %s" % p.stdout.decode("utf-8", "replace").strip()
+    return None
+
+
 def check_disk(path):
     """e2fsck -fn on a cell's disk: None when clean, else its output."""
     e2fsck = shutil.which("e2fsck") or "/sbin/e2fsck"
@@ -775,6 +795,14 @@ def run_cell_in(cell, opts):
         os.makedirs(opts.diskdir, exist_ok=True)
         cell.disk = os.path.join(opts.diskdir, cell.name + ".img")
         shutil.copyfile(opts.disk, cell.disk)
+        if cell.disklabel:
+            err = relabel_disk(cell.disk, cell.disklabel)
+            if err:
+                cell.reasons.append(err)
+                with open(cell.log, "w", encoding="utf-8") as f:
+                    f.write("# testrun: cell %s not booted: %s\n" % (cell.name, err))
+                finish_cell(cell, [], opts)
+                return cell
     uefi_vars = None
     if cell.firmware == "uefi":
         try:
