@@ -66,14 +66,15 @@ import tempfile
 import termios
 import time
 
+# The kernel's statuses and what they mean for a person are qemu.py's (this
+# script's directory is on sys.path when it runs as a program).
+from qemu import EXIT_PASS, map_status
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BIOS = "/usr/share/seabios/bios.bin"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"     # package vgabios: for Bochs's VGA
 DEBUG_EXIT_PORT = 0xF4
-EXIT_PASS = (0x10 << 1) | 1  # 33, as tools/qemu.py
-EXIT_FAIL = (0x11 << 1) | 1  # 35
-EXIT_PANIC = (0x12 << 1) | 1  # 37
 EXIT_POWEROFF = 0
 EXIT_TRIPLE_FAULT = 4        # as tools/qemu.py's "the machine reset"
 EXIT_BOCHS_ERROR = 5         # Bochs stopped for a reason of its own (see its log)
@@ -265,17 +266,6 @@ def bochs_run(iso, smp, mem, cpu, ips, workdir, output, timeout=None, tty=None):
     if data:
         output(data)
     return status, why
-
-
-def map_status(status):
-    """Status for a person: 33 -> 0, 35 -> 1, 37 -> 3, as tools/qemu.py."""
-    if status == EXIT_PASS:
-        return 0
-    if status == EXIT_FAIL:
-        return 1
-    if status == EXIT_PANIC:
-        return 3
-    return status
 
 
 def env_or(name, key):

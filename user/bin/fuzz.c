@@ -681,20 +681,6 @@ static char *envp_ok[] = { "FUZZ=1", "X=", NULL };
 static char *argv_big[2001];
 static const char dots[] = "................";
 
-/* raw_syscall() with the sixth register too (mmap's offset). */
-static long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-    register long r10 __asm__("r10") = a4;
-    register long r8 __asm__("r8") = a5;
-    register long r9 __asm__("r9") = a6;
-    long ret = n;
-    __asm__ volatile("syscall"
-                     : "+a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8), "+r"(r9)
-                     :
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
 static _Noreturn void life_exit(int code)
 {
     for (;;)

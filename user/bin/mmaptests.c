@@ -34,21 +34,6 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define PA (MAP_PRIVATE | MAP_ANONYMOUS)
 
-/* A system call with all six argument registers, for the width tests
- * (raw_syscall() passes five). */
-static long sc6(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret = n;
-    __asm__ volatile("syscall"
-                     : "+a"(ret), "+D"(a), "+S"(b), "+d"(c), "+r"(r10), "+r"(r8), "+r"(r9)
-                     :
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
 static char *map(size_t len, int prot)
 {
     void *p = mmap(NULL, len, prot, PA, -1, 0);
@@ -560,37 +545,37 @@ static void t_int_width(void)
 {
     static const uint64_t flips[] = { 1ull << 32, 0xffffffff00000000ull };
     for (unsigned f = 0; f < 2; f++) {
-        long r = sc6(SYS_mmap, 0, (long)PAGE, (long)(RW ^ flips[f]), PA, -1, 0);
+        long r = raw_syscall6(SYS_mmap, 0, (long)PAGE, (long)(RW ^ flips[f]), PA, -1, 0);
         CHECK(r == -EINVAL, "mmap with prot 0x%llx: %ld", (unsigned long long)(RW ^ flips[f]), r);
-        r = sc6(SYS_mmap, 0, (long)PAGE, RW, (long)(PA ^ flips[f]), -1, 0);
+        r = raw_syscall6(SYS_mmap, 0, (long)PAGE, RW, (long)(PA ^ flips[f]), -1, 0);
         CHECK(r == -EINVAL, "mmap with flags 0x%llx: %ld", (unsigned long long)(PA ^ flips[f]), r);
-        r = sc6(SYS_mmap, 0, (long)PAGE, RW, PA, (long)(-1L ^ (long)flips[f]), 0);
+        r = raw_syscall6(SYS_mmap, 0, (long)PAGE, RW, PA, (long)(-1L ^ (long)flips[f]), 0);
         CHECK(r == -EINVAL, "mmap with fd 0x%llx: %ld", (unsigned long long)(-1L ^ (long)flips[f]), r);
     }
     /* -1 zero-extended (movl $-1): not an int's register. */
-    long r = sc6(SYS_mmap, 0, (long)PAGE, RW, PA, 0xffffffffL, 0);
+    long r = raw_syscall6(SYS_mmap, 0, (long)PAGE, RW, PA, 0xffffffffL, 0);
     CHECK(r == -EINVAL, "mmap with fd 0xffffffff: %ld", r);
-    r = sc6(SYS_mmap, 0, (long)PAGE, RW, PA, -1, 0x5a5a5a5a5a5a5000L); /* offset: ignored without a file */
+    r = raw_syscall6(SYS_mmap, 0, (long)PAGE, RW, PA, -1, 0x5a5a5a5a5a5a5000L); /* offset: ignored without a file */
     CHECK(r > 0 && in_area((void *)r, PAGE), "mmap with a sign-extended -1 fd: %ld", r);
     char *p = (char *)r;
     p[0] = 'i';
     for (unsigned f = 0; f < 2; f++) {
-        long q = sc6(SYS_mprotect, r, (long)PAGE, (long)(PROT_READ ^ flips[f]), 0x5a5a, 0x5a5a, 0x5a5a);
+        long q = raw_syscall6(SYS_mprotect, r, (long)PAGE, (long)(PROT_READ ^ flips[f]), 0x5a5a, 0x5a5a, 0x5a5a);
         CHECK(q == -EINVAL, "mprotect with prot 0x%llx: %ld", (unsigned long long)(PROT_READ ^ flips[f]), q);
     }
     works(p, WRITE, "a mapping a refused mprotect left alone");
     /* 64-bit arguments are taken whole: an address with a high bit set is
      * a different (non-canonical) one, a length with one is huge. */
-    long q = sc6(SYS_mmap, r | (1L << 47), (long)PAGE, RW, PA | MAP_FIXED, -1, 0);
+    long q = raw_syscall6(SYS_mmap, r | (1L << 47), (long)PAGE, RW, PA | MAP_FIXED, -1, 0);
     CHECK(q == -ENOMEM, "MAP_FIXED at %#lx: %ld", r | (1L << 47), q);
-    q = sc6(SYS_munmap, r | (1L << 47), (long)PAGE, 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a);
+    q = raw_syscall6(SYS_munmap, r | (1L << 47), (long)PAGE, 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a);
     CHECK(q == -EINVAL, "munmap(%#lx): %ld", r | (1L << 47), q);
-    q = sc6(SYS_mprotect, r | (1L << 63), (long)PAGE, PROT_NONE, 0x5a5a, 0x5a5a, 0x5a5a);
+    q = raw_syscall6(SYS_mprotect, r | (1L << 63), (long)PAGE, PROT_NONE, 0x5a5a, 0x5a5a, 0x5a5a);
     CHECK(q == -ENOMEM, "mprotect(%#lx): %ld", r | (1L << 63), q);
-    q = sc6(SYS_munmap, r, (long)PAGE | (1L << 40), 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a);
+    q = raw_syscall6(SYS_munmap, r, (long)PAGE | (1L << 40), 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a);
     CHECK(q == -EINVAL, "munmap with length %#lx: %ld", (long)PAGE | (1L << 40), q);
     CHECK(p[0] == 'i', "the mapping after the refused calls");
-    q = sc6(SYS_munmap, r, (long)PAGE, 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a); /* junk in unused registers */
+    q = raw_syscall6(SYS_munmap, r, (long)PAGE, 0x5a5a, 0x5a5a, 0x5a5a, 0x5a5a); /* junk in unused registers */
     CHECK(q == 0, "munmap with junk in the unused registers: %ld", q);
 }
 

@@ -77,5 +77,8 @@ int statfs_root(struct abi_statfs *s);
  * kernel return value (negative ABI_E* on error). usertests use it to hand
  * the kernel bad pointers on purpose. */
 long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5);
+/* The same with the sixth register (r9) too: mmap's offset, or junk in it
+ * for the width tests. */
+long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
 #endif

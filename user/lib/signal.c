@@ -25,8 +25,6 @@
 #include "abi.h"
 #include "os.h"
 
-long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5);
-
 _Static_assert(sizeof(struct sigaction) == sizeof(struct abi_sigaction), "struct sigaction is abi_sigaction");
 _Static_assert(offsetof(struct sigaction, sa_mask) == offsetof(struct abi_sigaction, mask), "sa_mask");
 _Static_assert(offsetof(struct sigaction, sa_flags) == offsetof(struct abi_sigaction, flags), "sa_flags");

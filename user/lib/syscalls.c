@@ -76,6 +76,11 @@ long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5)
     return syscall6(n, a1, a2, a3, a4, a5, 0);
 }
 
+long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    return syscall6(n, a1, a2, a3, a4, a5, a6);
+}
+
 /* ---------------------------------------------------------------------
  * errno. newlib keeps errno per reentrancy structure (the errno macro is
  * *__errno()); its _xxx_r wrappers additionally look at a plain global
