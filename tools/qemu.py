@@ -150,7 +150,7 @@ def display_args(display):
 
 def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
                  accel="tcg", extra=None, *, serial="mon:stdio", gdb=False, disk=None,
-                 firmware="bios", uefi_vars=None, qmp=None, display="none"):
+                 firmware="bios", uefi_vars=None, qmp=None, display="none", monitor=None):
     """Return the QEMU argv (a list) that boots ISO.
 
     serial: "mon:stdio" for an interactive run (serial + monitor on the
@@ -159,6 +159,8 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
     firmware: "bios" (SeaBIOS) or "uefi" (OVMF, with its variable store in
     the file uefi_vars: see uefi_vars_copy()).
     qmp: a unix socket path for QMP events (how the run ended), or None.
+    monitor: a unix socket path for QEMU's human monitor (tools/testrun.py's
+    screendump and sendkey steps), or None.
     display: "none" (the default), a QEMU display such as "gtk", or "vnc[=:N]".
     """
     cmd = [
@@ -183,7 +185,9 @@ def qemu_command(iso, smp=1, mem="256M", machine="pc", cpu="qemu64",
     cmd += disk_args(machine, disk)
     if qmp:
         cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
-    if serial != "mon:stdio":
+    if monitor:
+        cmd += ["-monitor", "unix:%s,server=on,wait=off" % monitor]
+    elif serial != "mon:stdio":
         cmd += ["-monitor", "none"]
     if gdb:
         cmd += ["-s", "-S"]
@@ -210,6 +214,23 @@ def map_status(status):
     return {EXIT_PASS: 0, EXIT_FAIL: 1, EXIT_PANIC: 3}.get(status, status)
 
 
+def connect_unix(path, timeout=10.0, alive=lambda: True):
+    """A socket connected to QEMU's unix socket at path. QEMU makes the
+    socket as it starts, so this tries again until timeout seconds have
+    passed or alive() says QEMU has ended; then it raises OSError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if not alive() or time.monotonic() > deadline:
+                raise OSError("cannot connect to QEMU's socket %s" % path)
+            time.sleep(0.05)
+
+
 class ShutdownListener:
     """Reads QMP events from QEMU's socket in a thread and keeps the cause
     of the last SHUTDOWN event (QMP reference: SHUTDOWN, "reason")."""
@@ -221,17 +242,9 @@ class ShutdownListener:
         self.thread.start()
 
     def run(self):
-        sock = None
-        for _ in range(200):  # QEMU makes the socket as it starts
-            try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(self.path)
-                break
-            except OSError:
-                sock.close()
-                sock = None
-                time.sleep(0.05)
-        if sock is None:
+        try:
+            sock = connect_unix(self.path)
+        except OSError:
             return
         with sock, sock.makefile("rwb") as f:
             try:

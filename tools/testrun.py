@@ -66,7 +66,7 @@ from concurrent.futures import ThreadPoolExecutor
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
-from qemu import qemu_command, uefi_vars_copy, EXIT_PASS, EXIT_FAIL, EXIT_PANIC  # noqa: E402
+from qemu import qemu_command, connect_unix, uefi_vars_copy, EXIT_PASS, EXIT_FAIL, EXIT_PANIC  # noqa: E402
 
 LOG_TAIL = 30
 DETAIL_LINES = 8  # lines of why per failed cell in the closing summary
@@ -536,19 +536,8 @@ class Monitor:
     """QEMU's human monitor on a unix socket: one command at a time."""
 
     def __init__(self, path, proc, timeout=10.0):
-        import socket
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(timeout)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise OSError("cannot connect to QEMU's monitor at %s" % path)
-                time.sleep(0.2)
+        self.sock = connect_unix(path, timeout, alive=lambda: proc.poll() is None)
+        self.sock.settimeout(timeout)
         self._read_prompt()
 
     def _read_prompt(self):
@@ -572,14 +561,6 @@ def monitor_socket_path(logdir, name):
     # A short directory: a unix socket's path must fit in 108 bytes.
     import tempfile
     return os.path.join(tempfile.mkdtemp(prefix="testrun-mon-"), "%s.sock" % name[:40])
-
-
-def with_monitor_socket(cmd, path):
-    cmd = list(cmd)
-    if "-monitor" in cmd:
-        i = cmd.index("-monitor")
-        del cmd[i:i + 2]
-    return cmd + ["-monitor", "unix:%s,server=on,wait=off" % path]
 
 
 def _wait_line(cell, proc, lines, start, match, scale):
@@ -813,13 +794,10 @@ def run_cell_in(cell, opts):
                 f.write("# testrun: cell %s not booted: %s\n" % (cell.name, e))
             finish_cell(cell, [], opts)
             return cell
+    monitor_path = monitor_socket_path(opts.logdir, cell.name) if cell.steps else None
     cell.cmd = qemu_command(cell.iso, cell.smp, cell.mem or opts.mem, cell.machine, cell.cpu,
                             opts.accel, opts.extra, serial="stdio", disk=cell.disk,
-                            firmware=cell.firmware, uefi_vars=uefi_vars)
-    monitor_path = None
-    if cell.steps:
-        monitor_path = monitor_socket_path(opts.logdir, cell.name)
-        cell.cmd = with_monitor_socket(cell.cmd, monitor_path)
+                            firmware=cell.firmware, uefi_vars=uefi_vars, monitor=monitor_path)
     if cell.emulator == "bochs":
         cell.cmd = bochs_cell_command(cell, opts)
     lines = []
